@@ -1,0 +1,191 @@
+"""Turn one article page into a record: profile selectors first, the generic extractor for the rest.
+
+Each field is taken from the profile's selector when the profile gives one and it finds something;
+otherwise from :mod:`linfen_crawler.extract.generic`. ``record["extractor"]`` says which, field by field,
+so a stale selector shows up in the data instead of silently emptying a column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+
+from linfen_crawler.extract import generic
+from linfen_crawler.extract.body import body_blocks
+from linfen_crawler.extract.byline import Byline, finalize_people, is_credit_line, parse_byline
+from linfen_crawler.extract.dates import parse_date
+from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler.extract.pages import next_page
+from linfen_crawler.normalize import clean_text
+from linfen_crawler.profiles import ArticleRules, Profile, Selector
+
+__all__ = ["extract_article", "own_url", "parse_html"]
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_TEXT_NODES = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
+_CANONICAL = etree.XPath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content")
+_ERROR_PAGE = re.compile(r"页面不存在|页面未找到|找不到(该|此)?页面|页面已删除|404 ?Not Found|^404$|文章不存在|"
+                         r"信息不存在|该文章已被删除|出错了")
+_NO_RULES = ArticleRules()
+
+
+def parse_html(text: str) -> etree._Element | None:
+    """An lxml HTML tree, or None when the text holds no markup at all."""
+    text = _XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def node_text(node: Any) -> str:
+    """Visible text of a node (scripts and styles skipped), or a string result as is, cleaned."""
+    if isinstance(node, str):
+        return clean_text(node)
+    return clean_text(" ".join(_TEXT_NODES(node)))
+
+
+def _first(selectors: Sequence[Selector], doc: etree._Element) -> tuple[str, Any] | None:
+    """Text and node of the first selector result with text."""
+    for sel in selectors:
+        for node in sel(doc):
+            text = node_text(node)
+            if text:
+                return text, node
+    return None
+
+
+def _first_node(selectors: Sequence[Selector], doc: etree._Element) -> Any:
+    for sel in selectors:
+        for node in sel(doc):
+            if isinstance(node, etree._Element) and node_text(node):
+                return node
+    return None
+
+
+def own_url(doc: etree._Element, profile: Profile | None) -> str | None:
+    """The page's own URL when the page names it (canonical link, og:url, or the profile's URL rule)."""
+    for href in _CANONICAL(doc):
+        if href.startswith(("http://", "https://")):
+            return str(href).strip()
+    if profile is None or not profile.article.url_template:
+        return None
+    values = {}
+    for name, (sel, regex) in profile.article.url_parts.items():
+        found = [node_text(n) for n in sel(doc)]
+        value = next((v for v in found if v), "")
+        if regex is not None:
+            m = regex.search(value)
+            value = (m.group(1) if m.groups() else m.group(0)) if m else ""
+        if not value:
+            return None
+        values[name] = value
+    return urljoin(profile.start_urls[0], profile.article.url_template.format(**values))
+
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    *,
+    profile: Profile | None = None,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    generic_only: bool = False,
+) -> dict[str, Any]:
+    """Extract one article page.
+
+    Returns a dict with keys ``title, published_at, published_text, source, authors, editors, body,
+    images, section, own_url, charset, next_page, extractor, not_article``. ``not_article`` is a reason
+    (``empty_page``, ``error_page``) when the page is clearly no article; missing title or body is left to
+    the Validate pipeline, which records the reject.
+    """
+    content_type = None
+    if headers:
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    if isinstance(html, bytes):
+        text, charset = decode_html(html, content_type, profile.encoding if profile else None)
+    else:
+        text, charset = html, "unicode"
+    rules = profile.article if profile is not None and not generic_only else _NO_RULES
+    tz = profile.timezone if profile is not None else "Asia/Shanghai"
+    record: dict[str, Any] = {
+        "title": None, "published_at": None, "published_text": None, "source": None, "authors": [],
+        "editors": [], "body": None, "images": [], "section": None, "own_url": None, "charset": charset,
+        "next_page": None, "extractor": {}, "not_article": None,
+    }
+    doc = parse_html(text)
+    if doc is None:
+        record["not_article"] = "empty_page"
+        return record
+    used: dict[str, str] = {}
+
+    title_node = None
+    found = _first(rules.title, doc)
+    if found:
+        record["title"], title_node = found
+        used["title"] = "profile"
+    else:
+        guess = generic.find_title(doc)
+        if guess:
+            record["title"], title_node = guess
+            used["title"] = "generic"
+
+    body_node = _first_node(rules.body, doc)
+    used["body"] = "profile"
+    if body_node is None:
+        body_node = generic.find_body_node(doc, title_node)
+        used["body"] = "generic"
+    paragraphs: list[str] = []
+    if body_node is not None:
+        paragraphs, images = body_blocks(body_node, url, [s.xpath for s in rules.drop])
+        record["images"] = [{"url": im.url, "caption": im.caption} for im in images]
+
+    meta = _first(rules.meta, doc)
+    meta_text = meta[0] if meta else generic.find_meta_text(doc, title_node, body_node)
+    meta_from = "profile" if meta else "generic"
+
+    date = parse_date(meta_text, now=now, tz=tz) if meta else None
+    used["published_at"] = "profile"
+    if date is None:
+        date = generic.find_date(doc, url, meta_text, now=now, tz=tz)
+        used["published_at"] = "generic"
+    if date is not None:
+        record["published_at"], record["published_text"] = date.value, date.text
+
+    # Credit lines (责任编辑, 来源 …) leave the body; what they say goes to the byline.
+    credits = Byline()
+    kept = []
+    for para in paragraphs:
+        if is_credit_line(para):
+            credits = credits.merge(parse_byline(para))
+        else:
+            kept.append(para)
+    for sel in rules.byline:
+        for node in sel(doc):
+            credits = credits.merge(parse_byline(node_text(node)))
+    byline = generic.find_bylines(doc, meta_text, kept).merge(credits)
+    source = byline.source or generic.find_source(doc, meta_text)
+    record["source"] = source
+    record["authors"], record["editors"] = finalize_people(byline.authors, byline.editors)
+    for key in ("source", "authors", "editors"):
+        used[key] = meta_from if (record[key] or used["body"] == "generic") else "profile"
+
+    record["body"] = "\n".join(kept) or None
+    if rules.section is not None:
+        for node in rules.section(doc):
+            record["section"] = node_text(node) or None
+            break
+    record["own_url"] = own_url(doc, profile)
+    record["next_page"] = next_page(doc, url)
+    record["extractor"] = used
+    if record["title"] and _ERROR_PAGE.search(record["title"]) and len(record["body"] or "") < 200:
+        record["not_article"] = "error_page"
+    return record

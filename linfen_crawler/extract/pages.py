@@ -1,0 +1,44 @@
+"""Multi-page articles: find the next page of an article (下一页, or ``<id>_2.html`` after ``<id>.html``)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+_ANCHORS = etree.XPath("//a[@href]")
+_NEXT_TEXT = re.compile(r"^\s*(下一页|下页|后一页|next)\s*[>»›]*\s*$", re.I)
+_PAGE_SUFFIX = re.compile(r"^(?P<stem>.+?)(?:_(?P<n>\d{1,3}))?(?P<ext>\.s?html?)$")
+
+
+def page_number(url: str) -> tuple[str, int] | None:
+    """``(stem URL, page number)`` of an article page URL: ``…/93600_2.html`` → (``…/93600``, 2)."""
+    path = urlsplit(url)._replace(query="", fragment="").geturl()
+    m = _PAGE_SUFFIX.match(path)
+    if not m:
+        return None
+    return m.group("stem"), int(m.group("n") or 1)
+
+
+def next_page(doc: etree._Element, url: str) -> str | None:
+    """The URL of the article page after ``url``, or None.
+
+    Only pages of the same article count: ``<stem>_N.html`` with N the next number. A 下一页 link is
+    preferred; a bare numbered link ``<stem>_{N+1}.html`` is the fallback. Links to other articles
+    (上一篇/下一篇) never match, since their stem differs.
+    """
+    here = page_number(url)
+    if here is None:
+        return None
+    stem, n = here
+    numbered = None
+    for a in _ANCHORS(doc):
+        target = urljoin(url, a.get("href", "").strip())
+        there = page_number(target)
+        if there is None or there[0] != stem or there[1] != n + 1:
+            continue
+        if _NEXT_TEXT.match(a.text_content() or ""):
+            return target
+        numbered = numbered or target
+    return numbered

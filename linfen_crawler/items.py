@@ -1,0 +1,38 @@
+"""Items: one stored article, or one recorded reject (itemadapter-compatible dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Article:
+    """One article as it goes to the ``articles`` table (lists still lists; Store serialises them)."""
+
+    url: str
+    site: str
+    site_name: str | None = None
+    section: str | None = None
+    title: str | None = None
+    published_at: str | None = None
+    published_text: str | None = None
+    source: str | None = None
+    authors: list[str] = field(default_factory=list)
+    editors: list[str] = field(default_factory=list)
+    body: str | None = None
+    images: list[dict[str, Any]] = field(default_factory=list)
+    content_hash: str | None = None
+    crawled_at: str | None = None
+    extractor: dict[str, str] = field(default_factory=dict)
+    # not stored as columns: why extraction thinks this is no article (Validate turns it into a reject)
+    not_article: str | None = None
+
+
+@dataclass
+class Reject:
+    """A fetched page that gives no article, with the reason; Store writes it to ``rejects``."""
+
+    url: str
+    reason: str
+    detail: str | None = None

@@ -1,0 +1,177 @@
+"""Item pipelines: Normalize → Validate → Store.
+
+Nothing is dropped silently: Validate raises ``DropItem`` with a reason code, and Store, which listens to
+``item_dropped``, records every dropped item in ``rejects``. Store batches writes (``LINFEN_STORE_BATCH_SIZE``
+articles or ``LINFEN_STORE_FLUSH_SECONDS``, whichever comes first) in one transaction each, and keeps the
+run's ``crawl_runs`` row.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from twisted.internet import task
+
+from linfen_crawler.extract.byline import finalize_people
+from linfen_crawler.items import Article, Reject
+from linfen_crawler.normalize import clean_lines, clean_text
+from linfen_crawler.storage import Dataset, content_hash, utcnow
+
+logger = logging.getLogger(__name__)
+
+
+def normalize_article(item: Article, *, crawled_at: str | None = None) -> Article:
+    """Clean every text field, dedupe people, compute the content hash (pure)."""
+    title = clean_text(item.title) if item.title else None
+    body = "\n".join(clean_lines(item.body)) if item.body else None
+    source = clean_text(item.source) if item.source else None
+    authors, editors = finalize_people(list(item.authors), list(item.editors))
+    return replace(
+        item, title=title or None, body=body or None, source=source or None, authors=authors,
+        editors=editors, section=clean_text(item.section) if item.section else None,
+        content_hash=content_hash(title, body), crawled_at=item.crawled_at or crawled_at or utcnow(),
+    )
+
+
+def reject_reason(item: Article, min_body_chars: int) -> str | None:
+    """Why ``item`` is not a storable article (a reason code), or None when it is."""
+    if item.not_article:
+        return item.not_article
+    if not item.title:
+        return "no_title"
+    if len(item.body or "") < min_body_chars and not item.images:
+        return "no_body"
+    return None
+
+
+class NormalizePipeline:
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            return normalize_article(item)
+        return item
+
+
+class ValidatePipeline:
+    def __init__(self, min_body_chars: int) -> None:
+        self.min_body_chars = min_body_chars
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.settings.getint("LINFEN_MIN_BODY_CHARS", 20))
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            reason = reject_reason(item, self.min_body_chars)
+            if reason:
+                raise DropItem(reason)
+        return item
+
+
+class StorePipeline:
+    """Write articles and rejects to the dataset and keep the run record."""
+
+    def __init__(self, crawler: Crawler, db_path: str, batch_size: int, flush_seconds: float) -> None:
+        self.crawler = crawler
+        self.db_path = db_path
+        self.batch_size = max(1, batch_size)
+        self.flush_seconds = flush_seconds
+        self.dataset: Dataset | None = None
+        self.run_id: int | None = None
+        self.articles: list[dict[str, Any]] = []
+        self.rejects: list[tuple[str, str, str | None]] = []
+        self.counts = {"articles_new": 0, "articles_updated": 0, "articles_unchanged": 0, "rejects": 0}
+        self.started = datetime.now(UTC)
+        self._loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        s = crawler.settings
+        pipe = cls(crawler, s.get("LINFEN_DB", "data/news.db"), s.getint("LINFEN_STORE_BATCH_SIZE", 200),
+                   s.getfloat("LINFEN_STORE_FLUSH_SECONDS", 2.0))
+        crawler.signals.connect(pipe.item_dropped, signal=signals.item_dropped)
+        return pipe
+
+    @property
+    def site(self) -> str:
+        spider = self.crawler.spider
+        return str(getattr(spider, "site_key", None) or getattr(spider, "name", "unknown"))
+
+    def open_spider(self) -> None:
+        self.dataset = Dataset(self.db_path)
+        self.run_id = self.dataset.start_run(self.site)
+        self.crawler.stats.set_value("linfen/run_id", self.run_id)
+        if self.flush_seconds > 0:
+            self._loop = task.LoopingCall(self.flush)
+            self._loop.start(self.flush_seconds, now=False)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Reject):
+            self.rejects.append((item.url, item.reason, item.detail))
+        elif isinstance(item, Article):
+            row = {k: v for k, v in item.__dict__.items() if k != "not_article"}
+            self.articles.append(row)
+        if len(self.articles) >= self.batch_size or len(self.rejects) >= self.batch_size:
+            self.flush()
+        return item
+
+    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any = None) -> None:
+        url = getattr(item, "url", None) or getattr(response, "url", "")
+        detail = getattr(item, "title", None)
+        self.rejects.append((url, str(exception) or type(exception).__name__, detail))
+        self.crawler.stats.inc_value(f"linfen/rejects/{exception}")
+
+    def flush(self) -> None:
+        if self.dataset is None:
+            return
+        if self.articles:
+            batch, self.articles = self.articles, []
+            result = self.dataset.upsert_articles(batch, self.run_id)
+            self.counts["articles_new"] += result.new
+            self.counts["articles_updated"] += result.updated
+            self.counts["articles_unchanged"] += result.unchanged
+        if self.rejects:
+            batch_r, self.rejects = self.rejects, []
+            self.counts["rejects"] += self.dataset.add_rejects(batch_r, self.run_id)
+
+    def close_spider(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        if self.dataset is None or self.run_id is None:
+            return
+        self.flush()
+        stats = self.crawler.stats.get_stats()
+        reason = str(stats.get("finish_reason", "finished"))
+        pages = int(stats.get("downloader/response_count", 0))
+        errors = sum(int(v) for k, v in stats.items() if k.startswith("linfen/errors/"))
+        status = run_status(reason, stats, self.counts)
+        counts = {"pages": pages, "errors": errors, **self.counts}
+        record = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
+        record["duration_s"] = round((datetime.now(UTC) - self.started).total_seconds(), 3)
+        self.dataset.finish_run(self.run_id, status, counts, record)
+        self.crawler.stats.set_value("linfen/status", status)
+        if status != "finished":
+            logger.warning("crawl of %s ended %s (finish reason %s)", self.site, status, reason)
+        self.dataset.close()
+        self.dataset = None
+
+
+def run_status(finish_reason: str, stats: dict[str, Any], counts: dict[str, int]) -> str:
+    """finished / degraded / interrupted / failed for a run that is closing."""
+    if finish_reason in ("shutdown", "cancelled"):
+        return "interrupted"
+    if finish_reason != "finished" and not finish_reason.startswith("closespider_"):
+        return "failed"
+    article_pages = int(stats.get("linfen/article_pages", 0))
+    stored = counts.get("articles_new", 0) + counts.get("articles_updated", 0) + counts.get(
+        "articles_unchanged", 0)
+    if article_pages and not stored:
+        return "degraded"
+    if int(stats.get("linfen/list_pages", 0)) and not int(stats.get("linfen/article_links", 0)):
+        return "degraded"
+    return "finished"

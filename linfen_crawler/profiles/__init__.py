@@ -1,0 +1,294 @@
+"""Site profiles: one TOML file per portal, loaded and validated into :class:`Profile`.
+
+A profile is data: domains, start URLs, list-page rules and article selectors. Every selector is optional;
+the generic extractor fills what a profile does not give. A bad profile raises :class:`ProfileError` whose
+message names the file and the key.
+
+Profiles ship inside the package (``linfen_crawler/profiles/*.toml``, read as package resources so they
+travel in wheels and Scrapyd eggs alike). Extra directories can be given with the ``LINFEN_PROFILE_DIRS``
+environment variable (``os.pathsep``-separated); a profile there overrides a bundled one of the same key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lxml import etree
+
+__all__ = ["ArticleRules", "ListRules", "Profile", "ProfileError", "all_profiles", "load_profile"]
+
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+
+
+class ProfileError(ValueError):
+    """A profile file is missing, unreadable or invalid; the message names the file and key."""
+
+
+@dataclass(frozen=True)
+class Selector:
+    """An XPath kept with its source text (for messages and for `linfen sites`)."""
+
+    expr: str
+    xpath: etree.XPath
+
+    def __call__(self, node: Any) -> Any:
+        return self.xpath(node)
+
+
+@dataclass(frozen=True)
+class ListRules:
+    article_links: Selector | None = None  # hrefs of article links on a list page
+    article_url: re.Pattern[str] | None = None  # which URLs are articles
+    next_pages: str | None = None  # "index_{n}.html" template, or an XPath to the next-page href
+    max_pages: int = 50
+
+
+@dataclass(frozen=True)
+class ArticleRules:
+    title: tuple[Selector, ...] = ()
+    meta: tuple[Selector, ...] = ()
+    body: tuple[Selector, ...] = ()
+    drop: tuple[Selector, ...] = ()
+    byline: tuple[Selector, ...] = ()  # credit lines outside the body (e.g. a template 责任编辑 line)
+    section: Selector | None = None  # breadcrumb link naming the section
+    url_template: str | None = None  # recover a saved page's own URL: "{section}{aid}.html"
+    url_parts: dict[str, tuple[Selector, re.Pattern[str] | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    key: str
+    name: str
+    domains: tuple[str, ...]
+    start_urls: tuple[str, ...]
+    sections: dict[str, str]  # start URL -> section name
+    timezone: str = "Asia/Shanghai"
+    encoding: str = ""
+    download_delay: float | None = None
+    concurrency: int | None = None
+    verified_live: bool = True
+    facts: str = ""  # where the profile's facts come from
+    list: ListRules = field(default_factory=ListRules)
+    article: ArticleRules = field(default_factory=ArticleRules)
+    path: str = ""
+
+    def allows(self, host: str) -> bool:
+        """True when ``host`` is one of the profile's domains or a subdomain of one."""
+        host = host.lower().split(":")[0]
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
+
+class _Reader:
+    """Typed access to a TOML table that reports problems as `file: [table] key: problem`."""
+
+    def __init__(self, path: str, table: dict[str, Any], name: str = "") -> None:
+        self.path, self.table, self.name = path, table, name
+
+    def fail(self, key: str, problem: str) -> ProfileError:
+        where = f"[{self.name}] " if self.name else ""
+        return ProfileError(f"{self.path}: {where}{key}: {problem}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, required: bool = False) -> Any:
+        if key not in self.table:
+            if required:
+                raise self.fail(key, "missing (required)")
+            return default
+        value = self.table[key]
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool) and kind in (int, float)):
+            raise self.fail(key, f"expected {_kind_name(kind)}, got {type(value).__name__}")
+        return value
+
+    def strings(self, key: str, required: bool = False) -> tuple[str, ...]:
+        value = self.get(key, (str, list), required=required)
+        if value is None:
+            return ()
+        items = [value] if isinstance(value, str) else value
+        if not all(isinstance(v, str) and v.strip() for v in items):
+            raise self.fail(key, "expected a non-empty string or a list of them")
+        return tuple(items)
+
+    def selector(self, expr: str, key: str) -> Selector:
+        try:
+            return Selector(expr, etree.XPath(expr))
+        except etree.XPathSyntaxError as exc:
+            raise self.fail(key, f"invalid XPath {expr!r} ({exc})") from None
+
+    def selectors(self, key: str) -> tuple[Selector, ...]:
+        return tuple(self.selector(e, key) for e in self.strings(key))
+
+    def regex(self, expr: str, key: str) -> re.Pattern[str]:
+        try:
+            return re.compile(expr)
+        except re.error as exc:
+            raise self.fail(key, f"invalid regular expression {expr!r} ({exc})") from None
+
+    def sub(self, key: str) -> _Reader:
+        table = self.get(key, dict, default={})
+        return _Reader(self.path, table, key if not self.name else f"{self.name}.{key}")
+
+    def unknown(self, known: set[str]) -> None:
+        extra = sorted(set(self.table) - known)
+        if extra:
+            raise self.fail(extra[0], f"unknown key (known: {', '.join(sorted(known))})")
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "a string", list: "a list", dict: "a table", int: "an integer", float: "a number",
+             bool: "true or false"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+TOP_KEYS = {"key", "name", "domains", "start_urls", "sections", "timezone", "encoding", "download_delay",
+            "concurrency", "verified_live", "facts", "list", "article"}
+LIST_KEYS = {"article_links", "article_url", "next_pages", "max_pages"}
+ARTICLE_KEYS = {"title", "meta", "body", "drop", "byline", "section", "url_template", "url_parts"}
+
+
+def parse_profile(data: dict[str, Any], path: str) -> Profile:
+    """Validate a parsed TOML document and build the :class:`Profile` (raises :class:`ProfileError`)."""
+    top = _Reader(path, data)
+    top.unknown(TOP_KEYS)
+    key = top.get("key", str, required=True)
+    if not KEY_RE.match(key):
+        raise top.fail("key", f"{key!r} must be 2-32 lower-case letters, digits or _, starting with a letter")
+    domains = tuple(d.lower() for d in top.strings("domains", required=True))
+    start_urls = top.strings("start_urls", required=True)
+    for url in start_urls:
+        if not re.match(r"^https?://", url):
+            raise top.fail("start_urls", f"{url!r} is not an absolute http(s) URL")
+    sections_raw = top.get("sections", dict, default={})
+    sections: dict[str, str] = {}
+    for url, name in sections_raw.items():
+        if not isinstance(name, str):
+            raise top.fail(f"sections.{url}", "expected a string (the section name)")
+        sections[url] = name
+    tz = top.get("timezone", str, default="Asia/Shanghai")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise top.fail("timezone", f"unknown time zone {tz!r}") from None
+    encoding = top.get("encoding", str, default="")
+    if encoding:
+        try:
+            "".encode(encoding)
+        except LookupError:
+            raise top.fail("encoding", f"unknown encoding {encoding!r}") from None
+    delay = top.get("download_delay", (int, float))
+    concurrency = top.get("concurrency", int)
+    if concurrency is not None and concurrency < 1:
+        raise top.fail("concurrency", "must be at least 1")
+
+    lst = top.sub("list")
+    lst.unknown(LIST_KEYS)
+    links = lst.get("article_links", str)
+    url_re = lst.get("article_url", str)
+    next_pages = lst.get("next_pages", str)
+    if next_pages and "{n}" not in next_pages:
+        lst.selector(next_pages, "next_pages")  # an XPath: check it compiles
+    max_pages = lst.get("max_pages", int, default=50)
+    if max_pages < 1:
+        raise lst.fail("max_pages", "must be at least 1")
+    list_rules = ListRules(
+        article_links=lst.selector(links, "article_links") if links else None,
+        article_url=lst.regex(url_re, "article_url") if url_re else None,
+        next_pages=next_pages,
+        max_pages=max_pages,
+    )
+
+    art = top.sub("article")
+    art.unknown(ARTICLE_KEYS)
+    section = art.get("section", str)
+    parts_raw = art.get("url_parts", dict, default={})
+    parts: dict[str, tuple[Selector, re.Pattern[str] | None]] = {}
+    for name, spec in parts_raw.items():
+        k = f"url_parts.{name}"
+        if isinstance(spec, str):
+            parts[name] = (art.selector(spec, k), None)
+        elif isinstance(spec, list) and len(spec) == 2 and all(isinstance(s, str) for s in spec):
+            parts[name] = (art.selector(spec[0], k), art.regex(spec[1], k))
+        else:
+            raise art.fail(k, "expected an XPath, or [XPath, regex with one group]")
+    template = art.get("url_template", str)
+    if template:
+        for name in re.findall(r"{(\w+)}", template):
+            if name not in parts:
+                raise art.fail("url_template", f"{{{name}}} has no entry in url_parts")
+    article_rules = ArticleRules(
+        title=art.selectors("title"),
+        meta=art.selectors("meta"),
+        body=art.selectors("body"),
+        drop=art.selectors("drop"),
+        byline=art.selectors("byline"),
+        section=art.selector(section, "section") if section else None,
+        url_template=template,
+        url_parts=parts,
+    )
+    return Profile(
+        key=key, name=top.get("name", str, required=True), domains=domains, start_urls=start_urls,
+        sections=sections, timezone=tz, encoding=encoding,
+        download_delay=float(delay) if delay is not None else None, concurrency=concurrency,
+        verified_live=top.get("verified_live", bool, default=True), facts=top.get("facts", str, default=""),
+        list=list_rules, article=article_rules, path=path,
+    )
+
+
+def load_file(path: str | Path) -> Profile:
+    """Load one profile from a TOML file path."""
+    path = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such profile file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: malformed TOML ({exc})") from None
+    return parse_profile(data, path)
+
+
+def _bundled() -> Iterator[tuple[str, bytes]]:
+    for entry in sorted(resources.files(__name__).iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            yield f"linfen_crawler/profiles/{entry.name}", entry.read_bytes()
+
+
+def _extra_dirs() -> list[Path]:
+    raw = os.environ.get("LINFEN_PROFILE_DIRS", "")
+    return [Path(p) for p in raw.split(os.pathsep) if p]
+
+
+def all_profiles() -> dict[str, Profile]:
+    """Every profile by key: bundled ones, then those in ``LINFEN_PROFILE_DIRS`` (which override)."""
+    found: dict[str, Profile] = {}
+    for name, raw in _bundled():
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ProfileError(f"{name}: malformed TOML ({exc})") from None
+        profile = parse_profile(data, name)
+        found[profile.key] = profile
+    for folder in _extra_dirs():
+        for path in sorted(folder.glob("*.toml")):
+            profile = load_file(path)
+            found[profile.key] = profile
+    return found
+
+
+def load_profile(key_or_path: str) -> Profile:
+    """A profile by key (``lfxww``) or by the path of a TOML file."""
+    if key_or_path.endswith(".toml") or os.sep in key_or_path:
+        return load_file(key_or_path)
+    profiles = all_profiles()
+    try:
+        return profiles[key_or_path]
+    except KeyError:
+        known = ", ".join(sorted(profiles)) or "none"
+        raise ProfileError(f"unknown site {key_or_path!r} (known: {known})") from None

@@ -1,0 +1,196 @@
+"""PortalSpider: the one profile-driven spider.
+
+``scrapy crawl portal -a site=lfxww`` (or the alias ``scrapy crawl lfxww``): section list pages and their
+pagination lead to article pages; multi-page articles (下一页 / ``_2.html``) are followed and merged into
+one item; every article records the section of the list page it was found on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any, Self
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from linfen_crawler.extract.article import extract_article, node_text, parse_html
+from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler.extract.links import detect_article_links
+from linfen_crawler.items import Article, Reject
+from linfen_crawler.normalize import canonicalize_url
+from linfen_crawler.profiles import Profile, load_profile
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short reason code for a failed request: ``http_404``, ``TimeoutError``, ``ConnectionLost`` …"""
+    if failure.check(HttpError):
+        return f"http_{failure.value.response.status}"
+    return type(failure.value).__name__
+
+
+def merge_pages(first: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """Append a later page of a multi-page article to the record of its earlier pages."""
+    merged = dict(first)
+    bodies = [b for b in (first.get("body"), more.get("body")) if b]
+    merged["body"] = "\n".join(bodies) or None
+    merged["images"] = [*first.get("images", []), *more.get("images", [])]
+    for key in ("authors", "editors"):
+        merged[key] = list(dict.fromkeys([*first.get(key, []), *more.get(key, [])]))
+    for key in ("source", "published_at", "published_text", "title"):
+        merged[key] = first.get(key) or more.get(key)
+    merged["next_page"] = more.get("next_page")
+    return merged
+
+
+def make_article(record: dict[str, Any], *, url: str, profile: Profile, section: str | None) -> Article:
+    """The item for an extracted (and merged) record."""
+    return Article(
+        url=url, site=profile.key, site_name=profile.name, section=section or record.get("section"),
+        title=record.get("title"), published_at=record.get("published_at"),
+        published_text=record.get("published_text"), source=record.get("source"),
+        authors=list(record.get("authors", [])), editors=list(record.get("editors", [])),
+        body=record.get("body"), images=list(record.get("images", [])),
+        extractor=dict(record.get("extractor", {})), not_article=record.get("not_article"),
+    )
+
+
+class PortalSpider(scrapy.Spider):
+    name = "portal"
+    site_key: str = ""
+
+    def __init__(self, site: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        key = site or self.site_key
+        if not key:
+            raise ValueError("PortalSpider needs a site: scrapy crawl portal -a site=lfxww")
+        self.profile = load_profile(key)
+        self.site_key = self.profile.key
+        self.allowed_domains = list(self.profile.domains)
+        self.max_article_pages = 30
+        self.generic_only = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        s = crawler.settings
+        spider.max_article_pages = s.getint("LINFEN_MAX_ARTICLE_PAGES", 30)
+        spider.generic_only = s.getbool("LINFEN_GENERIC_ONLY", False)
+        # The profile's politeness applies above project defaults, below command-line -s overrides.
+        for setting, value in (("DOWNLOAD_DELAY", spider.profile.download_delay),
+                               ("CONCURRENT_REQUESTS_PER_DOMAIN", spider.profile.concurrency)):
+            if value is not None and not s.frozen and s.getpriority(setting) < SETTINGS_PRIORITIES["cmdline"]:
+                s.set(setting, value, priority="spider")
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.profile.start_urls:
+            yield scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
+                                 meta={"kind": "list", "page": 1, "section_url": url,
+                                       "section": self.profile.sections.get(url)})
+
+    # -- list pages --------------------------------------------------------------------------------
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        stats = self.crawler.stats
+        stats.inc_value("linfen/list_pages")
+        text, _ = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"),
+                              self.profile.encoding or None)
+        doc = parse_html(text)
+        if doc is None:
+            stats.inc_value("linfen/errors/empty_list_page")
+            return
+        links = self.article_links(doc, response.url)
+        stats.inc_value("linfen/article_links", len(links))
+        for url in links:
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                                 meta={"kind": "article", "section": response.meta.get("section")})
+        page = int(response.meta.get("page", 1))
+        nxt = self.next_list_page(doc, response, page)
+        if nxt and links and page < self.profile.list.max_pages:
+            yield response.request.replace(url=nxt, meta={**response.meta, "page": page + 1})
+
+    def article_links(self, doc: Any, base_url: str) -> list[str]:
+        rules = self.profile.list
+        found: list[str] = []
+        if rules.article_links is not None:
+            for href in rules.article_links(doc):
+                found.append(urljoin(base_url, node_text(href)))
+        if not found:  # no rule, or the rule went stale: detect article links
+            found = detect_article_links(doc, base_url, self.profile.domains)
+        out = []
+        for url in dict.fromkeys(canonicalize_url(u) for u in found):
+            if not self.profile.allows(urlsplit(url).hostname or ""):
+                continue
+            if rules.article_url is not None and not rules.article_url.search(url):
+                continue
+            out.append(url)
+        return out
+
+    def next_list_page(self, doc: Any, response: Response, page: int) -> str | None:
+        rule = self.profile.list.next_pages
+        if not rule:
+            return None
+        hrefs = {canonicalize_url(urljoin(response.url, h)) for h in doc.xpath("//a/@href")}
+        if "{n}" in rule:
+            candidate = canonicalize_url(urljoin(response.meta["section_url"], rule.format(n=page)))
+            return candidate if candidate in hrefs else None
+        for href in doc.xpath(rule):
+            return canonicalize_url(urljoin(response.url, node_text(href)))
+        return None
+
+    # -- article pages -----------------------------------------------------------------------------
+    def extract(self, response: Response) -> dict[str, Any]:
+        headers = {"Content-Type": response.headers.get("Content-Type", b"").decode("latin-1")}
+        return extract_article(response.body, response.url, profile=self.profile, headers=headers,
+                               now=datetime.now(UTC), generic_only=self.generic_only)
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        self.crawler.stats.inc_value("linfen/article_pages")
+        if not isinstance(response, scrapy.http.TextResponse) and response.body[:4] == b"%PDF":
+            yield Reject(response.url, "not_html", response.headers.get("Content-Type", b"").decode("latin-1"))
+            return
+        record = self.extract(response)
+        yield from self.continue_article(response, record, canonicalize_url(response.url), 1)
+
+    def parse_article_page(self, response: Response) -> Iterator[Any]:
+        self.crawler.stats.inc_value("linfen/article_extra_pages")
+        record = merge_pages(response.meta["record"], self.extract(response))
+        yield from self.continue_article(response, record, response.meta["first_url"],
+                                         response.meta["pages"] + 1)
+
+    def continue_article(self, response: Response, record: dict[str, Any], first_url: str,
+                         pages: int) -> Iterator[Any]:
+        nxt = record.get("next_page")
+        if nxt and pages < self.max_article_pages and not record.get("not_article"):
+            yield scrapy.Request(
+                canonicalize_url(nxt), callback=self.parse_article_page, errback=self.on_page_error,
+                meta={"kind": "article_page", "record": record, "first_url": first_url, "pages": pages,
+                      "section": response.meta.get("section")})
+            return
+        yield make_article(record, url=first_url, profile=self.profile, section=response.meta.get("section"))
+
+    # -- failures ----------------------------------------------------------------------------------
+    def on_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        reason = failure_reason(failure)
+        kind = request.meta.get("kind", "other")
+        self.crawler.stats.inc_value(f"linfen/errors/{kind}/{reason}")
+        self.logger.warning("%s page failed (%s): %s", kind, reason, request.url)
+        if kind == "article":
+            yield Reject(canonicalize_url(request.url), reason, None)
+
+    def on_page_error(self, failure: Failure) -> Iterator[Any]:
+        """A later page of a multi-page article failed: store what the earlier pages gave, and say so."""
+        request = failure.request  # type: ignore[attr-defined]
+        reason = failure_reason(failure)
+        self.crawler.stats.inc_value(f"linfen/errors/article_page/{reason}")
+        self.logger.warning("article page %s failed (%s); storing the earlier pages", request.url, reason)
+        record = dict(request.meta["record"])
+        record["extractor"] = {**record.get("extractor", {}), "incomplete": f"{request.url} {reason}"}
+        yield make_article(record, url=request.meta["first_url"], profile=self.profile,
+                           section=request.meta.get("section"))

@@ -1,0 +1,73 @@
+"""Shared fixtures: the sample portal on 127.0.0.1, and real crawls through the `linfen` CLI.
+
+Crawls run in a subprocess (one Twisted reactor per process, as in production) against a DemoServer in
+this process, reached through the LINFEN_PROXY route the demo uses; nothing leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linfen_crawler.demo.server import DemoServer
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LINFEN_SHARED", REPO.parent / "shared"))
+
+# Crawls against the local portal: no politeness delay, no AutoThrottle (explicit test overrides).
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+        "-s", "LOG_LEVEL=INFO", "-s", "LINFEN_STORE_FLUSH_SECONDS=0.5"]
+
+
+def run_linfen(*args: str, cwd: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    """Run the real `linfen` CLI in a subprocess."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "linfen_crawler.cli", *args], cwd=cwd or REPO,
+                          capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+def crawl(server: DemoServer, db: Path, *extra: str, site: str = "lfxww") -> subprocess.CompletedProcess[str]:
+    return run_linfen("crawl", site, "--db", str(db), "-s", f"LINFEN_PROXY={server.url}", *FAST, *extra)
+
+
+def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def article_rows(db: Path) -> dict[str, dict[str, Any]]:
+    out = {}
+    for r in rows(db, "SELECT * FROM articles"):
+        for key in ("authors", "editors", "images", "extractor"):
+            r[key] = json.loads(r[key]) if r[key] else r[key]
+        out[r["url"]] = r
+    return out
+
+
+@pytest.fixture()
+def server() -> Iterator[DemoServer]:
+    """A fresh sample portal per test (tests may publish articles or read the request log)."""
+    with DemoServer() as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoServer, Path, Any]]:
+    """One full crawl of the sample portal, shared by a module's tests: (server, db, completed process)."""
+    db = tmp_path_factory.mktemp("crawl") / "news.db"
+    with DemoServer() as srv:
+        proc = crawl(srv, db)
+        yield srv, db, proc

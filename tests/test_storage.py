@@ -1,0 +1,118 @@
+"""storage.py: schema, upserts, versions, Chinese full-text search, migrations and bad files."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from linfen_crawler.storage import SCHEMA_VERSION, Dataset, StorageError, fts_query, unspace_cjk
+
+
+def art(url, title="临汾市召开转型发展推进会", body="会议在临汾举行。参会人员100人, OK。", **kw):
+    return {"url": url, "site": "lfxww", "title": title, "body": body, "published_at": "2024-03-05",
+            "authors": ["王长波"], "editors": [], **kw}
+
+
+@pytest.fixture()
+def ds(tmp_path):
+    with Dataset(tmp_path / "t.db") as d:
+        yield d
+
+
+def test_upsert_new_unchanged_updated_with_versions(ds):
+    r1 = ds.upsert_articles([art("u1"), art("u2")], run_id=1)
+    assert (r1.new, r1.updated, r1.unchanged) == (2, 0, 0)
+    r2 = ds.upsert_articles([art("u1")], run_id=2)
+    assert (r2.new, r2.updated, r2.unchanged) == (0, 0, 1)
+    r3 = ds.upsert_articles([art("u1", body="正文已修改。")], run_id=3)
+    assert (r3.new, r3.updated, r3.unchanged) == (0, 1, 0)
+    assert ds.count("articles") == 2
+    (old,) = ds.conn.execute("SELECT body, run_id FROM article_versions WHERE url='u1'").fetchall()
+    assert old == ("会议在临汾举行。参会人员100人, OK。", 2)
+    (body, run_id) = ds.conn.execute("SELECT body, run_id FROM articles WHERE url='u1'").fetchone()
+    assert (body, run_id) == ("正文已修改。", 3)
+
+
+@pytest.mark.parametrize(("query", "hits"), [
+    ("临汾", {"u1", "u2"}),        # two characters: the case trigram search misses
+    ("汾", {"u1", "u2"}),          # one character
+    ("临汾市", {"u1"}),
+    ("推进会 临汾", {"u1"}),      # several words ANDed
+    ("100", {"u1", "u2"}),         # numbers
+    ("ok", {"u1", "u2"}),          # Latin, case-insensitive
+    ("100人", {"u1", "u2"}),       # mixed
+    ("汾临", set()),               # order matters: a phrase, not a bag of characters
+    ("运城", set()),
+])
+def test_chinese_full_text_search(ds, query, hits):
+    ds.upsert_articles([art("u1"), art("u2", title="尧都区新闻")], run_id=1)
+    assert {h["url"] for h in ds.search(query)} == hits
+
+
+def test_search_index_follows_updates_and_ranks_title_hits_first(ds):
+    ds.upsert_articles([art("u1", title="其他新闻", body="临汾"), art("u2", title="临汾新闻", body="其他")], 1)
+    assert [h["url"] for h in ds.search("临汾")] == ["u2", "u1"]
+    ds.upsert_articles([art("u2", title="运城新闻", body="其他")], 2)
+    assert [h["url"] for h in ds.search("临汾")] == ["u1"]
+    assert [h["url"] for h in ds.search("运城")] == ["u2"]
+    hit = ds.search("临汾")[0]
+    assert hit["snippet"] == "【临汾】"
+
+
+def test_fts_query_and_unspace():
+    assert fts_query('临汾 "x" abc') == '"临 汾" AND "x" AND "abc"'
+    assert fts_query("！？") == ""
+    assert unspace_cjk(" 临  【汾】 市 abc 2024") == "临【汾】市abc 2024"
+
+
+def test_filters_and_streaming(ds):
+    ds.upsert_articles([art("a", published_at="2024-01-01T08:00:00+08:00"),
+                        art("b", published_at="2024-02-01"), art("c", site="other", published_at="2023-12-31")],
+                       1)
+    assert [r["url"] for r in ds.iter_articles(since="2024-01-01")] == ["a", "b"]
+    assert [r["url"] for r in ds.iter_articles(until="2024-01-01")] == ["a", "c"]  # by site, then date
+    assert [r["url"] for r in ds.iter_articles(site="other")] == ["c"]
+    (row,) = list(ds.iter_articles(site="other", columns=("url", "authors")))
+    assert row == {"url": "c", "authors": ["王长波"]}
+    with pytest.raises(StorageError, match="unknown column"):
+        list(ds.iter_articles(columns=("url", "nope")))
+
+
+def test_runs_and_interrupted_detection(ds):
+    run = ds.start_run("lfxww")
+    ds.conn.execute("UPDATE crawl_runs SET pid = 999999999 WHERE id = ?", (run,))  # a process that is gone
+    live = ds.start_run("lfxww")  # marks the dead one interrupted
+    ds.finish_run(live, "finished", {"pages": 3}, {"x": 1})
+    got = {r["id"]: r["status"] for r in ds.last_runs()}
+    assert got == {run: "interrupted", live: "finished"}
+
+
+def test_schema_version_and_wal(tmp_path):
+    path = tmp_path / "v.db"
+    Dataset(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StorageError, match="newer than this linfen-crawler knows"):
+        Dataset(path)
+
+
+def test_bad_files_are_refused_clearly(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StorageError, match="is not a linfen dataset"):
+        Dataset(junk)
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StorageError, match="not a linfen dataset"):
+        Dataset(other)
+    with pytest.raises(StorageError, match="no dataset at"):
+        Dataset(tmp_path / "missing.db", create=False)
+    assert not (tmp_path / "missing.db").exists()
