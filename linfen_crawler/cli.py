@@ -370,5 +370,13 @@ def stats(db_path: str | None, runs: int) -> None:
                            f"{r['articles_new']:4} {r['articles_updated']:4} {r['rejects']:4} {r['errors']:4}")
 
 
+def _register_command_modules() -> None:
+    from linfen_crawler.commands import register_all
+
+    register_all(main)
+
+
+_register_command_modules()
+
 if __name__ == "__main__":
     main()

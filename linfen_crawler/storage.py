@@ -25,7 +25,6 @@ from typing import Any
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
 
 ARTICLE_COLUMNS = (
     "url", "site", "site_name", "section", "title", "published_at", "published_text", "source", "authors",
@@ -107,6 +106,10 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
 }
 
 
+# Each schema change is one entry: version -> statements, applied in order in one transaction each.
+SCHEMA_VERSION = max(_MIGRATIONS)
+
+
 @dataclass
 class UpsertResult:
     new: int = 0
@@ -154,7 +157,7 @@ class Dataset:
     def _migrate(self, version: int) -> None:
         if version == 0 and self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             raise StorageError(f"{self.path} is an SQLite file but not a linfen dataset (it has other tables)")
-        for target in range(version + 1, SCHEMA_VERSION + 1):
+        for target in sorted(v for v in _MIGRATIONS if v > version):
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 for sql in _MIGRATIONS[target]:
