@@ -1,0 +1,237 @@
+"""A tiny HTTP server on 127.0.0.1 that answers for www.lfxww.com from the in-memory sample portal.
+
+It takes plain requests (``GET /path`` with ``Host: www.lfxww.com``) and HTTP-proxy requests
+(``GET http://www.lfxww.com/path HTTP/1.1``, what Scrapy sends with ``meta['proxy']``). Requests for
+the server itself (host 127.0.0.1 / localhost) also reach the portal, plus two control endpoints:
+``GET /__log`` (the request log as JSON) and ``GET /__publish?n=3`` (see :meth:`Portal.publish`).
+
+    with DemoServer() as server:
+        proxy = server.url            # http://127.0.0.1:PORT
+        ...
+        server.requests               # [RequestRecord(method, host, path, status), …]
+
+``python -m linfen_crawler.demo.server [--port N] [--port-file F]`` runs it in the foreground.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import NamedTuple
+from urllib.parse import parse_qs, urlsplit
+
+from linfen_crawler.demo.portal import BARE_HOST, HOST, Page, Portal
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", ""})
+
+_NOT_FOUND = (
+    b'<!DOCTYPE html>\n<html><head><meta charset="utf-8" /><title>404 Not Found</title></head>'
+    b"<body><h1>404 Not Found</h1><p>The requested URL was not found on this server.</p></body></html>\n"
+)
+
+
+class RequestRecord(NamedTuple):
+    method: str
+    host: str
+    path: str  # path with query
+    status: int
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "nginx"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # quiet: the request log is in server.requests
+
+    def _target(self) -> tuple[str, str]:
+        """(host, path-with-query) for origin-form and absolute-form (proxy) request targets."""
+        raw = self.path
+        if raw.startswith(("http://", "https://")):
+            parts = urlsplit(raw)
+            host = (parts.hostname or "").lower()
+            path = parts.path or "/"
+            return host, path + (f"?{parts.query}" if parts.query else "")
+        host = urlsplit("//" + (self.headers.get("Host") or "").strip()).hostname or ""
+        return host.lower(), raw
+
+    def _answer(self, method: str) -> None:
+        host, path = self._target()
+        page, extra = self._resolve(host, path)
+        self.server.record(RequestRecord(method, host, path, page.status))
+        self.send_response(page.status)
+        self.send_header("Content-Type", page.content_type)
+        self.send_header("Content-Length", str(len(page.body)))
+        for name, value in (*page.headers, *extra):
+            self.send_header(name, value)
+        self.end_headers()
+        if method != "HEAD":
+            self.wfile.write(page.body)
+
+    def _resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
+        if host == BARE_HOST:
+            return Page(301, "text/html; charset=utf-8", b""), [("Location", f"http://{HOST}{path}")]
+        if host in LOCAL_HOSTS and path.startswith("/__"):
+            return self._control(path), []
+        if host == HOST or host in LOCAL_HOSTS:
+            page = self.server.portal.get(path)
+            if page is not None:
+                return page, []
+        return Page(404, "text/html; charset=utf-8", _NOT_FOUND), []
+
+    def _control(self, path: str) -> Page:
+        parts = urlsplit(path)
+        if parts.path == "/__log":
+            log = [r._asdict() for r in self.server.snapshot()]
+            return Page(200, "application/json", json.dumps(log, ensure_ascii=False).encode())
+        if parts.path == "/__publish":
+            try:
+                n = int(parse_qs(parts.query).get("n", ["1"])[0])
+            except ValueError:
+                n = -1
+            if n < 0:
+                return Page(400, "application/json", b'{"error": "n must be a non-negative integer"}')
+            urls = self.server.portal.publish(n)
+            return Page(200, "application/json", json.dumps({"published": urls}).encode())
+        return Page(404, "text/html; charset=utf-8", _NOT_FOUND)
+
+    def do_GET(self) -> None:
+        self._answer("GET")
+
+    def do_HEAD(self) -> None:
+        self._answer("HEAD")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self._answer("POST")
+
+    def do_CONNECT(self) -> None:
+        host, path = self.path, self.path
+        self.server.record(RequestRecord("CONNECT", host, path, 405))
+        self.send_response(405)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], portal: Portal) -> None:
+        super().__init__(address, _Handler)
+        self.portal = portal
+        self._log: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+
+    def record(self, rec: RequestRecord) -> None:
+        with self._log_lock:
+            self._log.append(rec)
+
+    def snapshot(self) -> list[RequestRecord]:
+        with self._log_lock:
+            return list(self._log)
+
+    def clear(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+
+class DemoServer:
+    """The sample portal on 127.0.0.1 (port 0 = a free port), in a background thread.
+
+    >>> with DemoServer() as s:
+    ...     s.url.startswith("http://127.0.0.1:")
+    True
+    """
+
+    def __init__(self, port: int = 0, portal: Portal | None = None, host: str = "127.0.0.1") -> None:
+        self.portal = portal if portal is not None else Portal()
+        self._httpd = _Server((host, port), self.portal)
+        self.host = host
+        self.port: int = self._httpd.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A copy of the request log: (method, host, path-with-query, status) per request."""
+        return self._httpd.snapshot()
+
+    def clear_requests(self) -> None:
+        self._httpd.clear()
+
+    def publish(self, n: int = 1) -> list[str]:
+        """Make n new articles appear at the top of section lists; returns their URLs."""
+        return self.portal.publish(n)
+
+    def start(self) -> DemoServer:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-portal", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m linfen_crawler.demo.server",
+        description="Serve the sample 临汾新闻网 on 127.0.0.1 (plain and HTTP-proxy requests).",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
+    parser.add_argument("--port-file", type=Path, help="write the port number to this file once listening")
+    parser.add_argument("--publish", type=int, default=0, help="publish N extra articles before serving")
+    args = parser.parse_args(argv)
+
+    server = DemoServer(port=args.port, portal=Portal(published=args.publish))
+    if args.port_file:
+        tmp = args.port_file.with_name(args.port_file.name + ".tmp")
+        tmp.write_text(f"{server.port}\n")
+        tmp.replace(args.port_file)  # atomic: readers never see an empty file
+    print(server.port, flush=True)
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server._httpd.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server._httpd.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
