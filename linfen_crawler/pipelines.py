@@ -9,6 +9,7 @@ run's ``crawl_runs`` row.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -39,14 +40,28 @@ def normalize_article(item: Article, *, crawled_at: str | None = None) -> Articl
     )
 
 
+_SENTENCE_END = re.compile(r"[。！？!?；;…]|\.(\s|$)")
+PROSE_MIN_CHARS = 200
+
+
 def reject_reason(item: Article, min_body_chars: int) -> str | None:
-    """Why ``item`` is not a storable article (a reason code), or None when it is."""
+    """Why ``item`` is not a storable article (a reason code), or None when it is.
+
+    ``no_body``: less than ``min_body_chars`` of body text and no image. ``not_prose``: a short body
+    without a single sentence-ending mark and no image — the menu, vote form or link list a generic
+    extractor finds on an index page, not an article.
+    """
     if item.not_article:
         return item.not_article
     if not item.title:
         return "no_title"
-    if len(item.body or "") < min_body_chars and not item.images:
+    body = item.body or ""
+    if item.images:
+        return None
+    if len(body) < min_body_chars:
         return "no_body"
+    if len(body) < PROSE_MIN_CHARS and not _SENTENCE_END.search(body):
+        return "not_prose"
     return None
 
 

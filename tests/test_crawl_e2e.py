@@ -47,7 +47,7 @@ def test_non_article_pages_are_rejected_with_a_reason_not_stored(crawled):
     rejects = {r["url"]: r for r in rows(db, "SELECT * FROM rejects")}
     for url in urls:
         assert url in rejects, f"{url} neither stored nor rejected"
-        assert rejects[url]["reason"] in ("no_body", "no_title", "error_page", "empty_page")
+        assert rejects[url]["reason"] in ("no_body", "not_prose", "no_title", "error_page", "empty_page")
     assert not set(urls) & set(article_rows(db))
 
 

@@ -143,6 +143,8 @@ def extract_article(
     if body_node is None:
         body_node = generic.find_body_node(doc, title_node)
         used["body"] = "generic"
+        if body_node is not None and body_node.tag == "form":
+            body_node = None  # a vote or search form on an index page is never an article body
     paragraphs: list[str] = []
     if body_node is not None:
         paragraphs, images = body_blocks(body_node, url, [s.xpath for s in rules.drop])
@@ -171,8 +173,10 @@ def extract_article(
     for sel in rules.byline:
         for node in sel(doc):
             credits = credits.merge(parse_byline(node_text(node)))
-    byline = generic.find_bylines(doc, meta_text, kept).merge(credits)
-    source = byline.source or generic.find_source(doc, meta_text)
+    near_title = generic.find_bylines(doc, meta_text, kept)
+    byline = near_title.merge(credits)
+    # The source beside the headline outranks a 来源 credit at the foot of the body.
+    source = near_title.source or generic.find_source(doc, meta_text) or credits.source
     record["source"] = source
     record["authors"], record["editors"] = finalize_people(byline.authors, byline.editors)
     for key in ("source", "authors", "editors"):

@@ -112,7 +112,8 @@ class PortalSpider(scrapy.Spider):
         page = int(response.meta.get("page", 1))
         nxt = self.next_list_page(doc, response, page)
         if nxt and links and page < self.profile.list.max_pages:
-            yield response.request.replace(url=nxt, meta={**response.meta, "page": page + 1})
+            meta = {k: response.meta[k] for k in ("kind", "section_url", "section")}
+            yield response.request.replace(url=nxt, meta={**meta, "page": page + 1})
 
     def article_links(self, doc: Any, base_url: str) -> list[str]:
         rules = self.profile.list
