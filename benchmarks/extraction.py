@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Extraction quality and speed on the labelled corpus, ours against trafilatura, GNE and readability-lxml.
+
+Usage::
+
+    python benchmarks/extraction.py [--corpus DIR ...] [--out DIR] [--tools ours,trafilatura,gne,readability]
+                                    [--scorer PATH]
+
+Every page ``<stem>.html`` of each corpus folder is extracted by every tool; the predictions are written to
+``<out>/<tool>.jsonl`` in the scorer's format (``id`` = ``<folder>/<stem>``) and scored with
+``eval/score.py`` (the corpus's sibling ``eval/`` directory unless ``--scorer`` is given). The page URL is
+the gold label's ``url`` when it has one — never any gold answer. One table is printed: each field's
+accuracy, body precision/recall/F1 and the median milliseconds per page. A tool that is not installed is
+reported as such. Extras: ``pip install -e '.[bench]'`` installs the three other extractors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from linfen_crawler.extract.encoding import decode_html  # noqa: E402
+
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
+FIELDS = ("title", "published", "source", "authors", "editors", "body_p", "body_r", "body_f1")
+TOOLS = ("ours", "trafilatura", "gne", "readability")
+
+Page = tuple[str, bytes, str]  # id, raw bytes, url
+Extractor = Callable[[bytes, str], dict[str, Any]]
+
+
+def corpus_dirs(args_corpus: list[str] | None) -> list[Path]:
+    """The labelled folders: the given ones, or every sub-folder of the default corpus."""
+    if args_corpus:
+        return [Path(p) for p in args_corpus]
+    return sorted(p for p in DEFAULT_CORPUS.iterdir() if p.is_dir()) if DEFAULT_CORPUS.is_dir() else []
+
+
+def load_pages(dirs: list[Path]) -> list[Page]:
+    pages = []
+    for d in dirs:
+        for html in sorted(d.glob("*.html")):
+            label = html.with_suffix(".json")
+            url = ""
+            if label.exists():
+                url = json.loads(label.read_text("utf-8")).get("url") or ""
+            pages.append((f"{d.name}/{html.stem}", html.read_bytes(), url))
+    return pages
+
+
+def _ours() -> Extractor:
+    from linfen_crawler.extract.article import extract_article
+
+    def run(raw: bytes, url: str) -> dict[str, Any]:
+        r = extract_article(raw, url, generic_only=True)
+        return {"title": r["title"], "published": r["published_at"], "source": r["source"],
+                "authors": r["authors"], "editors": r["editors"], "body": r["body"]}
+
+    return run
+
+
+def _trafilatura() -> Extractor:
+    import trafilatura
+
+    def run(raw: bytes, url: str) -> dict[str, Any]:
+        text, _ = decode_html(raw)
+        doc = trafilatura.bare_extraction(text, url=url or None, with_metadata=True)
+        if doc is None:
+            return {}
+        data = doc if isinstance(doc, dict) else doc.as_dict()
+        author = data.get("author") or ""
+        return {"title": data.get("title"), "published": data.get("date"), "source": None,
+                "authors": [a.strip() for a in author.split(";") if a.strip()], "editors": [],
+                "body": data.get("text")}
+
+    return run
+
+
+def _gne() -> Extractor:
+    from gne import GeneralNewsExtractor
+
+    extractor = GeneralNewsExtractor()
+
+    def run(raw: bytes, url: str) -> dict[str, Any]:
+        text, _ = decode_html(raw)
+        data = extractor.extract(text)
+        author = data.get("author") or ""
+        return {"title": data.get("title"), "published": data.get("publish_time") or None, "source": None,
+                "authors": [author] if author else [], "editors": [], "body": data.get("content")}
+
+    return run
+
+
+def _readability() -> Extractor:
+    import lxml.html
+    from readability import Document
+
+    def run(raw: bytes, url: str) -> dict[str, Any]:
+        text, _ = decode_html(raw)
+        doc = Document(text, url=url or None)
+        summary = lxml.html.fromstring(doc.summary(html_partial=True))
+        lines = [" ".join(str(t).split()) for t in summary.itertext()]
+        return {"title": doc.short_title(), "published": None, "source": None, "authors": [], "editors": [],
+                "body": "\n".join(line for line in lines if line)}
+
+    return run
+
+
+FACTORIES: dict[str, tuple[str, Callable[[], Extractor]]] = {
+    "ours": ("linfen_crawler", _ours),
+    "trafilatura": ("trafilatura", _trafilatura),
+    "gne": ("gne", _gne),
+    "readability": ("readability", _readability),
+}
+
+
+def run_tool(extract: Extractor, pages: list[Page], out: Path) -> float:
+    """Write predictions to ``out``; return the median milliseconds per page."""
+    times = []
+    with out.open("w", encoding="utf-8") as fh:
+        for pid, raw, url in pages:
+            start = time.perf_counter()
+            try:
+                pred = extract(raw, url)
+            except Exception as exc:  # a crash on one page is a miss, not the end of the benchmark
+                print(f"warning: {out.stem} failed on {pid}: {exc!r}", file=sys.stderr)
+                pred = {}
+            times.append((time.perf_counter() - start) * 1000)
+            fh.write(json.dumps({"id": pid, **pred}, ensure_ascii=False) + "\n")
+    return statistics.median(times) if times else 0.0
+
+
+def score(scorer: Path, dirs: list[Path], pred: Path) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, str(scorer), *map(str, dirs), "--pred", str(pred), "--json"],
+        check=True, capture_output=True, text=True, cwd=scorer.parent,
+    )
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+def format_table(rows: dict[str, dict[str, Any] | None], medians: dict[str, float]) -> str:
+    head = f"{'tool':<12}" + "".join(f"{f:>10}" for f in FIELDS) + f"{'ms/page':>10}"
+    lines = [head, "-" * len(head)]
+    for tool, res in rows.items():
+        if res is None:
+            lines.append(f"{tool:<12}  not installed")
+            continue
+        cells = "".join(f"{res.get(f) if res.get(f) is not None else '-':>10}" for f in FIELDS)
+        lines.append(f"{tool:<12}{cells}{medians[tool]:>10.1f}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", action="append", help="a labelled folder (repeatable); default: all of "
+                    f"{DEFAULT_CORPUS}")
+    ap.add_argument("--out", help="where predictions go (default: a temporary directory)")
+    ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of " + ",".join(TOOLS))
+    ap.add_argument("--scorer", help="path to score.py (default: the corpus's sibling eval/score.py)")
+    args = ap.parse_args(argv)
+    dirs = corpus_dirs(args.corpus)
+    if not dirs:
+        print(f"error: no corpus folders found (looked in {DEFAULT_CORPUS}); pass --corpus DIR", file=sys.stderr)
+        return 2
+    scorer = Path(args.scorer) if args.scorer else dirs[0].parent.parent / "eval" / "score.py"
+    if not scorer.exists():
+        print(f"error: scorer not found at {scorer}; pass --scorer PATH", file=sys.stderr)
+        return 2
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = [t for t in tools if t not in FACTORIES]
+    if unknown:
+        print(f"error: unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOLS)}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="linfen-bench-"))
+    out.mkdir(parents=True, exist_ok=True)
+    pages = load_pages(dirs)
+    rows: dict[str, dict[str, Any] | None] = {}
+    medians: dict[str, float] = {}
+    for tool in tools:
+        module, factory = FACTORIES[tool]
+        if importlib.util.find_spec(module) is None:
+            rows[tool] = None
+            continue
+        pred = out / f"{tool}.jsonl"
+        medians[tool] = run_tool(factory(), pages, pred)
+        rows[tool] = score(scorer, dirs, pred)
+    print(f"{len(pages)} pages from {', '.join(d.name for d in dirs)}; predictions in {out}")
+    print(format_table(rows, medians))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
