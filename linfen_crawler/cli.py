@@ -232,9 +232,10 @@ def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bo
     from linfen_crawler.spiders.portal import make_article
 
     profile = profile_or_fail(site) if site else None
-    now = datetime.now(UTC)
     for label, body, headers, fetched_url in _check_inputs(targets):
         base = fetched_url or Path(label).resolve().as_uri()
+        # A fetched page is dated now; a saved file's fetch time is unknown, so 昨天/3小时前 stay unresolved.
+        now = datetime.now(UTC) if fetched_url else None
         rec = extract_article(body, base, profile=profile, headers=headers, now=now, generic_only=generic)
         url = fetched_url or rec["own_url"] or base
         art = normalize_article(make_article(rec, url=url, profile=profile or _NO_PROFILE, section=None))

@@ -118,3 +118,10 @@ def test_date_from_url(url: str, value: str, shown: str) -> None:
 )
 def test_date_from_url_none(url: str) -> None:
     assert date_from_url(url) is None
+
+
+@pytest.mark.parametrize("text", ["昨天 10:20", "3小时前", "前天", "刚刚", "今天 08:00"])
+def test_relative_dates_need_a_fetch_time(text):
+    # a saved page whose fetch time is unknown: the relative date cannot be placed, so no date at all
+    assert parse_date(text, now=None) is None
+    assert parse_date(text, now=datetime(2024, 3, 5, 12, 0, tzinfo=UTC)) is not None

@@ -159,9 +159,10 @@ def parse_date(text: str, *, now: datetime | None = None, tz: str = "Asia/Shangh
     08:30'``); it is width-folded first, so full-width digits and colons work. Absolute dates need a
     four-digit year (a two-digit year only in ``YY-MM-DD HH:MM``); a date without a year gives None, an
     impossible date (2011-13-45) is skipped. ISO times with an offset or ``Z`` are converted to ``tz``.
-    Relative dates (刚刚, N秒/分钟/小时/天前, 今天/昨天/前天 [HH:MM]) are resolved against ``now`` (an aware
-    datetime, converted to ``tz``; the current time when None). Raises ``ZoneInfoNotFoundError`` for an
-    unknown ``tz``.
+    Relative dates (刚刚, N秒/分钟/小时/天前, 今天/昨天/前天 [HH:MM]) are resolved against ``now``, the fetch
+    time (an aware datetime, converted to ``tz``). With ``now=None`` — a saved page whose fetch time is
+    unknown — a relative date cannot be placed and is not a date (never today's date by accident).
+    Raises ``ZoneInfoNotFoundError`` for an unknown ``tz``.
     """
     zone = _zone(tz)
     folded = fold_width(text)
@@ -172,9 +173,9 @@ def parse_date(text: str, *, now: datetime | None = None, tz: str = "Asia/Shangh
             if found is not None:
                 candidates.append((match.start(), order, found))
                 break
-    relative = _RELATIVE_RE.search(folded)
-    if relative is not None:
-        current = (now or datetime.now(zone)).astimezone(zone)
+    relative = _RELATIVE_RE.search(folded) if now is not None else None
+    if relative is not None and now is not None:
+        current = now.astimezone(zone)
         candidates.append((relative.start(), len(_ABSOLUTE_PATTERNS), _relative(relative, current)))
     if not candidates:
         return None

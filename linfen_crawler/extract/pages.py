@@ -7,7 +7,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-_ANCHORS = etree.XPath("//a[@href]")
+# only anchors whose href holds the article's file stem can point to another page of it
+_ANCHORS = etree.XPath("//a[contains(@href, $stem)]")
 _NEXT_TEXT = re.compile(r"^\s*(下一页|下页|后一页|next)\s*[>»›]*\s*$", re.I)
 _PAGE_SUFFIX = re.compile(r"^(?P<stem>.+?)(?:_(?P<n>\d{1,3}))?(?P<ext>\.s?html?)$")
 
@@ -33,7 +34,7 @@ def next_page(doc: etree._Element, url: str) -> str | None:
         return None
     stem, n = here
     numbered = None
-    for a in _ANCHORS(doc):
+    for a in _ANCHORS(doc, stem=stem.rsplit("/", 1)[-1]):
         target = urljoin(url, a.get("href", "").strip())
         there = page_number(target)
         if there is None or there[0] != stem or there[1] != n + 1:
