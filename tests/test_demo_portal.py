@@ -85,7 +85,7 @@ def parse(body: bytes, charset: str, url: str) -> lxml_html.HtmlElement:
 
 
 def test_enough_articles_over_all_sections_and_years() -> None:
-    records = portal.expected_articles()
+    records = portal.expected_articles(site="lfxww")
     assert len(records) >= 70
     sections = Counter(r["section"] for r in records)
     assert set(sections) == {name for _, name in portal.SECTIONS.values()}
@@ -93,7 +93,7 @@ def test_enough_articles_over_all_sections_and_years() -> None:
     assert min(years) == 2011 and max(years) == 2024
     assert len({r["url"] for r in records}) == len(records)
     for r in records:
-        assert list(r) == ["url", "section", "title", "published_at", "source", "authors", "editors", "body"]
+        assert list(r) == ["url", "site", "section", "title", "published_at", "source", "authors", "editors", "body"]
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", r["published_at"])
         assert r["body"] and r["title"]
         assert r["url"].startswith(ORIGIN + "/")
@@ -120,7 +120,7 @@ def test_seed_record_is_the_shared_expectation() -> None:
 
 
 def test_role_rules_in_expectations() -> None:
-    by_url = {r["url"]: r for r in portal.expected_articles()}
+    by_url = {r["url"]: r for r in portal.expected_articles(site="lfxww")}
     lead = by_url[ORIGIN + "/linfen/djll/93431.html"]
     assert lead["authors"] == ["王长波", "李四"] and lead["editors"] == ["付基恒"]
     assert lead["body"].startswith("临汾新闻网讯 (记者 王长波 通讯员 李四)")
@@ -189,7 +189,7 @@ def test_article_pages_match_their_records(server: DemoServer) -> None:
     """Every expected record is visibly on its page; header and meta charsets agree except on one page."""
     charsets: Counter[str] = Counter()
     liars = []
-    for record in portal.expected_articles():
+    for record in portal.expected_articles(site="lfxww"):
         status, headers, body = proxy_get(server, record["url"])
         assert status == 200, record["url"]
         header, meta = charset_of(headers["content-type"]), meta_charset(body)
@@ -275,7 +275,7 @@ def test_list_items_have_dates_and_are_newest_first(server: DemoServer) -> None:
 
 def bfs(srv: DemoServer) -> set[str]:
     """Article URLs reachable from the section start URLs via list links and list pagination only."""
-    queue = deque(portal.start_urls())
+    queue = deque(portal.start_urls(site="lfxww"))
     seen_lists = set(queue)
     found: set[str] = set()
     while queue:
@@ -291,7 +291,7 @@ def bfs(srv: DemoServer) -> set[str]:
 
 def test_every_expected_article_is_reachable_from_the_lists(server: DemoServer) -> None:
     found = bfs(server)
-    expected = {r["url"] for r in portal.expected_articles()}
+    expected = {r["url"] for r in portal.expected_articles(site="lfxww")}
     assert expected <= found
     assert set(portal.non_article_urls()) <= found
     assert found - expected == set(portal.non_article_urls())
@@ -368,7 +368,7 @@ def test_non_article_pages(server: DemoServer) -> None:
 
 
 def test_republished_pair() -> None:
-    records = portal.expected_articles()
+    records = portal.expected_articles(site="lfxww")
     bodies = Counter(r["body"] for r in records)
     dupes = [r for r in records if bodies[r["body"]] > 1]
     assert len(dupes) == 2
@@ -377,6 +377,116 @@ def test_republished_pair() -> None:
     assert a["source"] == b["source"] == "山西日报"
     hours = abs(int(a["published_at"][11:13]) - int(b["published_at"][11:13]))
     assert a["published_at"][:10] == b["published_at"][:10] and 1 <= hours <= 6
+
+
+# ------------------------------------------------------------------------------------ the other sample sites
+
+OTHER_SITES = ("sxycrb", "jcnews", "changzhinews")
+
+
+def test_portal_serves_a_sample_site_per_bundled_profile() -> None:
+    from linfen_crawler.profiles import all_profiles
+
+    served = portal.default_portal().sites()
+    assert served == sorted(["lfxww", *OTHER_SITES])
+    assert set(served) <= set(all_profiles())
+    records = portal.expected_articles()
+    assert {r["site"] for r in records} == set(served)
+    assert len({r["url"] for r in records}) == len(records)
+
+
+@pytest.mark.parametrize("site", OTHER_SITES)
+def test_sample_site_records_follow_the_profile(site: str) -> None:
+    from linfen_crawler.profiles import load_profile
+
+    profile = load_profile(site)
+    records = portal.expected_articles(site=site)
+    assert 8 <= len(records) <= 12
+    assert {r["section"] for r in records} <= set(profile.sections.values())
+    assert profile.list.article_url is not None
+    for r in records:
+        assert list(r) == ["url", "site", "section", "title", "published_at", "source", "authors", "editors", "body"]
+        assert profile.allows(urlsplit(r["url"]).hostname or "")
+        assert profile.list.article_url.search(r["url"]), r["url"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", r["published_at"])
+        assert r["title"] and r["body"] and r["authors"] is not None
+        assert r["published_at"][:10].replace("-", "") in r["url"].replace("-", "").replace("/", "")  # dated URLs
+
+
+@pytest.mark.parametrize("site", OTHER_SITES)
+def test_sample_site_is_served_under_its_host(server: DemoServer, site: str) -> None:
+    records = portal.expected_articles(site=site)
+    origin = f"http://{urlsplit(records[0]['url']).hostname}"
+    for r in records:
+        status, headers, body = proxy_get(server, r["url"])
+        assert status == 200, r["url"]
+        meta = meta_charset(body)
+        assert charset_of(headers["content-type"]) == meta
+        doc = parse(body, meta, r["url"])
+        page_text = portal.fold(" ".join(doc.xpath("//body//text()")))
+        assert r["title"] in page_text and r["body"].split("\n")[0] in page_text
+    bare = origin.replace("http://www.", "http://")
+    status, headers, _ = proxy_get(server, bare + "/")
+    assert status == 301 and headers["location"] == origin + "/"
+    assert proxy_get(server, origin + "/no/such/page.html")[0] == 404
+    assert proxy_get(server, origin + "/robots.txt")[0] == 200
+    # the sample 临汾新闻网's paths are not served on another host
+    assert proxy_get(server, origin + "/linfen/djll/93512.html")[0] == 404
+
+
+def test_sample_sites_mix_gbk_and_utf8(server: DemoServer) -> None:
+    charsets: Counter[str] = Counter()
+    for site in OTHER_SITES:
+        for r in portal.expected_articles(site=site):
+            charsets[meta_charset(proxy_get(server, r["url"])[2])] += 1
+    assert charsets["utf-8"] >= 10 and charsets["gbk"] + charsets["gb2312"] >= 5
+
+
+def site_bfs(srv: DemoServer, site: str) -> tuple[set[str], int]:
+    """(article URLs the profile's article_url matches, list pages seen) from the start URLs via 下一页."""
+    from linfen_crawler.profiles import load_profile
+
+    profile = load_profile(site)
+    assert profile.list.article_url is not None
+    queue, seen, found = deque(profile.start_urls), set(profile.start_urls), set()
+    while queue:
+        url = queue.popleft()
+        status, _, body = proxy_get(srv, url)
+        assert status == 200, url
+        doc = parse(body, meta_charset(body), url)
+        for href in doc.xpath("//a/@href"):
+            absolute = urljoin(url, href)
+            if profile.list.article_url.search(absolute):
+                found.add(absolute)
+        for href in doc.xpath("//a[normalize-space()='下一页']/@href"):
+            nxt = urljoin(url, href)
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return found, len(seen)
+
+
+@pytest.mark.parametrize("site", OTHER_SITES)
+def test_sample_site_lists_paginate_and_reach_every_article(server: DemoServer, site: str) -> None:
+    found, list_pages = site_bfs(server, site)
+    from linfen_crawler.profiles import load_profile
+
+    assert found == {r["url"] for r in portal.expected_articles(site=site)}
+    assert list_pages > len(load_profile(site).start_urls)  # at least one section has a second page
+
+
+def test_story_republished_by_two_sites() -> None:
+    """One 山西日报 story on two sites, a few hours apart: issue 6's duplicate detection must link them."""
+    by_body: dict[str, list[dict[str, object]]] = {}
+    for r in portal.expected_articles():
+        by_body.setdefault(r["body"], []).append(r)
+    cross = [group for group in by_body.values() if len({r["site"] for r in group}) > 1]
+    assert len(cross) == 1
+    a, b = cross[0]
+    assert a["url"] != b["url"] and a["title"] == b["title"]
+    assert a["source"] == b["source"] == "山西日报"
+    hours = abs(int(str(a["published_at"])[11:13]) - int(str(b["published_at"])[11:13]))
+    assert str(a["published_at"])[:10] == str(b["published_at"])[:10] and 1 <= hours <= 6
 
 
 # ------------------------------------------------------------------------------------ log, publish, process
@@ -419,7 +529,7 @@ def test_log_is_thread_safe_under_concurrent_requests() -> None:
 
 
 def test_publish_adds_new_articles_at_the_top() -> None:
-    before = portal.expected_articles()
+    before = portal.expected_articles(site="lfxww")
     with DemoServer() as srv:
         old_ids = {article_id(r["url"]) for r in before}
         new_urls = srv.publish(2)
@@ -428,7 +538,7 @@ def test_publish_adds_new_articles_at_the_top() -> None:
         assert len(set(new_urls)) == 3
         new_ids = [article_id(u) for u in new_urls]
         assert min(new_ids) > max(old_ids) and new_ids == sorted(new_ids)
-        after = srv.portal.expected_articles()
+        after = srv.portal.expected_articles(site="lfxww")
         assert len(after) == len(before) + 3
         assert {r["url"] for r in after} - {r["url"] for r in before} == set(new_urls)
         for url in new_urls:
@@ -440,9 +550,9 @@ def test_publish_adds_new_articles_at_the_top() -> None:
             assert status == 200 and record["body"].split("\n")[1] in portal.fold(body.decode("gbk"))
         assert bfs(srv) >= {r["url"] for r in after}
         # deterministic: another portal published the same way yields the same records
-        again = portal.Portal(published=3).expected_articles()
+        again = portal.Portal(published=3).expected_articles(site="lfxww")
         assert again == after
-    assert portal.expected_articles() == before  # the default portal is untouched
+    assert portal.expected_articles(site="lfxww") == before  # the default portal is untouched
 
 
 def test_publish_rejects_bad_n(server: DemoServer) -> None:
@@ -480,7 +590,7 @@ def test_server_runs_as_a_module_in_its_own_process(tmp_path: Path) -> None:
 
 
 def test_urls_look_like_the_real_site() -> None:
-    for r in portal.expected_articles():
+    for r in portal.expected_articles(site="lfxww"):
         path = urlsplit(r["url"]).path + ("?" + urlsplit(r["url"]).query if urlsplit(r["url"]).query else "")
         assert re.fullmatch(r"/(shanxi|linfen/[a-z]+)/\d+\.html|/plus/view\.php\?aid=\d+", path), path
 

@@ -25,6 +25,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
+SITE_KEY = "lfxww"
 HOST = "www.lfxww.com"
 BARE_HOST = "lfxww.com"
 ORIGIN = f"http://{HOST}"
@@ -287,6 +288,7 @@ def _expected(art: dict[str, Any]) -> dict[str, Any]:
     source = art.get("source")
     return {
         "url": ORIGIN + article_path(art),
+        "site": SITE_KEY,
         "section": SECTIONS[art["section"]][1],
         "title": fold(art["title"]),
         "published_at": art["date"].replace(" ", "T") + "+08:00",
@@ -576,9 +578,17 @@ def _published_article(k: int, article_id: int, when: datetime) -> dict[str, Any
 
 
 class Portal:
-    """The sample site, built once in memory; :meth:`publish` adds articles later (thread-safe)."""
+    """The sample sites, built once in memory; :meth:`publish` adds 临汾新闻网 articles later (thread-safe).
+
+    The sample 临汾新闻网 (``www.lfxww.com``) is built here; the small portals of the other bundled profiles
+    (运城新闻网, 晋城新闻网, 长治新闻网) come from :mod:`linfen_crawler.demo.sites` and answer for their own
+    host names. Methods that list records or URLs take ``site=`` (a profile key) to keep to one site.
+    """
 
     def __init__(self, published: int = 0) -> None:
+        from linfen_crawler.demo.sites import sample_sites  # sites.py builds on this module's helpers
+
+        self._others = {site.key: site for site in sample_sites()}
         self._data = _load_data()
         self._articles: list[dict[str, Any]] = self._resolve(self._data["articles"])
         self._non_articles: list[dict[str, Any]] = self._data["non_articles"]
@@ -665,13 +675,32 @@ class Portal:
             keys = ("url", "title", "published_at", "source", "authors", "editors", "body")
             record = {k: seed[k] for k in keys}
             record["section"] = SECTIONS[art["section"]][1]
+            record["site"] = SITE_KEY
             return {k: record[k] for k in _EXPECTED_KEYS}
         return _expected(art)
 
     # -- public API
 
-    def get(self, path: str) -> Page | None:
-        """The page for a path with optional query (``/plus/view.php?aid=1``), or None (→ 404)."""
+    def sites(self) -> list[str]:
+        """Profile keys of the sites this portal serves."""
+        return sorted([SITE_KEY, *self._others])
+
+    def hosts(self) -> dict[str, str]:
+        """Host name -> profile key, for every host that serves a site."""
+        return {HOST: SITE_KEY, **{site.host: key for key, site in self._others.items()}}
+
+    def bare_hosts(self) -> dict[str, str]:
+        """Bare domain -> the www host it redirects to."""
+        return {BARE_HOST: HOST, **{site.bare_host: site.host for site in self._others.values()}}
+
+    def get(self, path: str, host: str = HOST) -> Page | None:
+        """The page for a path with optional query (``/plus/view.php?aid=1``) on a host, or None (→ 404)."""
+        if host != HOST:
+            key = self.hosts().get(host)
+            if key is None:
+                return None
+            other = self._others[key].pages
+            return other.get(path) or (other.get(path.split("?", 1)[0]) if "?" in path else None)
         pages = self._built.pages
         page = pages.get(path)
         if page is None and "?" in path:
@@ -696,18 +725,29 @@ class Portal:
     def published(self) -> int:
         return self._published
 
-    def expected_articles(self) -> list[dict[str, Any]]:
-        """One record per article the crawler must store (copies; newest first)."""
+    def expected_articles(self, site: str | None = None) -> list[dict[str, Any]]:
+        """One record per article the crawler must store (copies; newest first), of every site or one."""
         records = copy.deepcopy(self._built.expected)
+        for other in self._others.values():
+            records += copy.deepcopy(other.expected)
+        if site is not None:
+            records = [r for r in records if r["site"] == site]
         records.sort(key=lambda r: (r["published_at"], r["url"]), reverse=True)
         return records
 
-    def non_article_urls(self) -> list[str]:
-        """Pages linked from lists like articles that must be rejected, not stored."""
+    def non_article_urls(self, site: str | None = None) -> list[str]:
+        """Pages linked from lists like articles that must be rejected, not stored (all on 临汾新闻网)."""
+        if site not in (None, SITE_KEY):
+            return []
         return [ORIGIN + na["path"] for na in self._non_articles]
 
-    def start_urls(self) -> list[str]:
-        return [ORIGIN + path for path, _ in SECTIONS.values()]
+    def start_urls(self, site: str | None = None) -> list[str]:
+        """Section list URLs of every site, or of one."""
+        urls = [ORIGIN + path for path, _ in SECTIONS.values()] if site in (None, SITE_KEY) else []
+        for key, other in self._others.items():
+            if site in (None, key):
+                urls += other.start_urls()
+        return urls
 
     def multipage_urls(self) -> list[str]:
         """All page URLs of each multi-page article, first page first."""
@@ -722,7 +762,7 @@ class Portal:
         return sorted(self._built.pages)
 
 
-_EXPECTED_KEYS = ("url", "section", "title", "published_at", "source", "authors", "editors", "body")
+_EXPECTED_KEYS = ("url", "site", "section", "title", "published_at", "source", "authors", "editors", "body")
 
 _default: Portal | None = None
 _default_lock = threading.Lock()
@@ -737,14 +777,14 @@ def default_portal() -> Portal:
         return _default
 
 
-def expected_articles() -> list[dict[str, Any]]:
+def expected_articles(site: str | None = None) -> list[dict[str, Any]]:
     """Records the crawler must store for the unpublished portal (see :meth:`Portal.expected_articles`)."""
-    return default_portal().expected_articles()
+    return default_portal().expected_articles(site)
 
 
-def non_article_urls() -> list[str]:
-    return default_portal().non_article_urls()
+def non_article_urls(site: str | None = None) -> list[str]:
+    return default_portal().non_article_urls(site)
 
 
-def start_urls() -> list[str]:
-    return default_portal().start_urls()
+def start_urls(site: str | None = None) -> list[str]:
+    return default_portal().start_urls(site)

@@ -1,4 +1,4 @@
-"""A tiny HTTP server on 127.0.0.1 that answers for www.lfxww.com from the in-memory sample portal.
+"""A tiny HTTP server on 127.0.0.1 that answers for www.lfxww.com (and the other sample sites' hosts).
 
 It takes plain requests (``GET /path`` with ``Host: www.lfxww.com``) and HTTP-proxy requests
 (``GET http://www.lfxww.com/path HTTP/1.1``, what Scrapy sends with ``meta['proxy']``). Requests for
@@ -26,7 +26,7 @@ from types import FrameType, TracebackType
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-from linfen_crawler.demo.portal import BARE_HOST, HOST, Page, Portal
+from linfen_crawler.demo.portal import HOST, Page, Portal
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", ""})
 
@@ -77,12 +77,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(page.body)
 
     def _resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
-        if host == BARE_HOST:
-            return Page(301, "text/html; charset=utf-8", b""), [("Location", f"http://{HOST}{path}")]
+        portal = self.server.portal
+        www = portal.bare_hosts().get(host)
+        if www is not None:
+            return Page(301, "text/html; charset=utf-8", b""), [("Location", f"http://{www}{path}")]
         if host in LOCAL_HOSTS and path.startswith("/__"):
             return self._control(path), []
-        if host == HOST or host in LOCAL_HOSTS:
-            page = self.server.portal.get(path)
+        if host in LOCAL_HOSTS:
+            host = HOST  # the server's own address shows the sample 临汾新闻网
+        if host in portal.hosts():
+            page = portal.get(path, host=host)
             if page is not None:
                 return page, []
         return Page(404, "text/html; charset=utf-8", _NOT_FOUND), []
@@ -206,7 +210,8 @@ class DemoServer:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m linfen_crawler.demo.server",
-        description="Serve the sample 临汾新闻网 on 127.0.0.1 (plain and HTTP-proxy requests).",
+        description="Serve the sample portals (临汾新闻网 and the other bundled sites) on 127.0.0.1 "
+        "(plain and HTTP-proxy requests).",
     )
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
     parser.add_argument("--port-file", type=Path, help="write the port number to this file once listening")
