@@ -10,13 +10,15 @@ Every page ``<stem>.html`` of each corpus folder is extracted by every tool; the
 ``<out>/<tool>.jsonl`` in the scorer's format (``id`` = ``<folder>/<stem>``) and scored with
 ``eval/score.py`` (the corpus's sibling ``eval/`` directory unless ``--scorer`` is given). The page URL is
 the gold label's ``url`` when it has one — never any gold answer. One table is printed: each field's
-accuracy, body precision/recall/F1 and the median milliseconds per page. A tool that is not installed is
+accuracy, body precision/recall/F1 and the median milliseconds per page (the tools take turns page by page,
+so a load change on a shared machine falls on all of them alike). A tool that is not installed is
 reported as such. Extras: ``pip install -e '.[bench]'`` installs the three other extractors.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import statistics
@@ -126,20 +128,33 @@ FACTORIES: dict[str, tuple[str, Callable[[], Extractor]]] = {
 }
 
 
-def run_tool(extract: Extractor, pages: list[Page], out: Path) -> float:
-    """Write predictions to ``out``; return the median milliseconds per page."""
-    times = []
-    with out.open("w", encoding="utf-8") as fh:
+def run_tools(extractors: dict[str, Extractor], pages: list[Page], out: Path) -> dict[str, float]:
+    """Write each tool's predictions to ``out/<tool>.jsonl``; return each tool's median ms per page.
+
+    The tools take turns page by page (after one untimed warm-up page each), so a load change on a shared
+    machine falls on all of them alike instead of on whichever tool ran during it.
+    """
+    times: dict[str, list[float]] = {tool: [] for tool in extractors}
+    files = {tool: (out / f"{tool}.jsonl").open("w", encoding="utf-8") for tool in extractors}
+    try:
+        if pages:
+            for extract in extractors.values():
+                with contextlib.suppress(Exception):  # a crash is reported on the timed run below
+                    extract(pages[0][1], pages[0][2])
         for pid, raw, url in pages:
-            start = time.perf_counter()
-            try:
-                pred = extract(raw, url)
-            except Exception as exc:  # a crash on one page is a miss, not the end of the benchmark
-                print(f"warning: {out.stem} failed on {pid}: {exc!r}", file=sys.stderr)
-                pred = {}
-            times.append((time.perf_counter() - start) * 1000)
-            fh.write(json.dumps({"id": pid, **pred}, ensure_ascii=False) + "\n")
-    return statistics.median(times) if times else 0.0
+            for tool, extract in extractors.items():
+                start = time.perf_counter()
+                try:
+                    pred = extract(raw, url)
+                except Exception as exc:  # a crash on one page is a miss, not the end of the benchmark
+                    print(f"warning: {tool} failed on {pid}: {exc!r}", file=sys.stderr)
+                    pred = {}
+                times[tool].append((time.perf_counter() - start) * 1000)
+                files[tool].write(json.dumps({"id": pid, **pred}, ensure_ascii=False) + "\n")
+    finally:
+        for fh in files.values():
+            fh.close()
+    return {tool: statistics.median(t) if t else 0.0 for tool, t in times.items()}
 
 
 def score(scorer: Path, dirs: list[Path], pred: Path) -> dict[str, Any]:
@@ -188,15 +203,16 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     pages = load_pages(dirs)
     rows: dict[str, dict[str, Any] | None] = {}
-    medians: dict[str, float] = {}
+    extractors: dict[str, Extractor] = {}
     for tool in tools:
         module, factory = FACTORIES[tool]
         if importlib.util.find_spec(module) is None:
             rows[tool] = None
             continue
-        pred = out / f"{tool}.jsonl"
-        medians[tool] = run_tool(factory(), pages, pred)
-        rows[tool] = score(scorer, dirs, pred)
+        extractors[tool] = factory()
+    medians = run_tools(extractors, pages, out)
+    for tool in extractors:
+        rows[tool] = score(scorer, dirs, out / f"{tool}.jsonl")
     print(f"{len(pages)} pages from {', '.join(d.name for d in dirs)}; predictions in {out}")
     print(format_table(rows, medians))
     return 0

@@ -54,6 +54,10 @@ PARAGRAPH_CASES = [
     ("<p>他打印了文件，又翻到上一页继续读。</p>", ["他打印了文件,又翻到上一页继续读。"]),
     # table cells
     ("<table><tr><td>单元一</td><td>单元二</td></tr></table>", ["单元一", "单元二"]),
+    # a pager-looking class (page_text) on a block that holds a sentence is no pager
+    ("<div class='page_text'>县里开通了新桥。两岸群众出行方便了。</div>", ["县里开通了新桥。两岸群众出行方便了。"]),
+    # a paragraph made only of U+FFFD (bytes the page's encoding lost) carries no text
+    ("<p>正文</p><p>\ufffd\ufffd\ufffd</p><p>尾\ufffd段</p>", ["正文", "尾\ufffd段"]),
 ]
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from linfen_crawler.extract.byline import (
     Byline,
+    caption_credit,
     finalize_people,
     is_credit_line,
     is_placeholder_name,
@@ -27,6 +28,10 @@ B = Byline
         ("来源:临汾日报", B("临汾日报")),
         ("来源：临汾日报 作者：张三 浏览次数：12", B("临汾日报", ["张三"])),
         ("来源：太原晚报 2021-11-25 16:26:07", B("太原晚报")),
+        # a label glued inside the outlet's name is part of it; a spaced one starts a field
+        ("来源：河东记者网 作者：钱海", B("河东记者网", ["钱海"])),
+        ("来源:河东编辑部网", B("河东编辑部网")),
+        ("来源:河东新闻网 记者 孙雷", B("河东新闻网", ["孙雷"])),
         ("来源：[ 人民网 ]", B("人民网")),
         ("BUSINESS.SOHU.COM 2004年7月16日08:19 [ 黄宇 ] 来源：[ 国际金融报 ]", B("国际金融报")),
         ("出处：快科技 作者：宪瑞 编辑：宪瑞", B("快科技", ["宪瑞"], ["宪瑞"])),
@@ -270,3 +275,24 @@ def test_merge_does_not_mutate() -> None:
     first, second = B(None, ["张三"]), B(None, ["李四"])
     first.merge(second)
     assert first == B(None, ["张三"]) and second == B(None, ["李四"])
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        # a caption closed by a photo credit: the names after the last sentence mark and role word
+        ("新桥通车当天。河东摄影协会 孙雷 摄", ["孙雷"]),
+        ("航拍画面,通讯员周琪 摄", ["周琪"]),
+        ("河口湿地秋色。河东日报记者 钱海 摄", ["钱海"]),
+        ("图片来源:河东日报记者 钱海 摄", ["钱海"]),
+        ("▲河东晚报全媒体摄影记者钱海、孙雷摄", ["钱海", "孙雷"]),
+        ("村民在晾晒玉米。(本报记者 吴娜 摄)", ["吴娜"]),
+        # nothing: the word 拍摄, a glued non-name, a role title, a long paragraph
+        ("景区内禁止无人机拍摄", []),
+        ("游客纷纷拿出手机拍摄", []),
+        ("摄影:值班主任", []),
+        ("摄影师:" + "很长的说明文字" * 30 + " 钱海 摄", []),
+    ],
+)
+def test_caption_credit(paragraph: str, expected: list[str]) -> None:
+    assert caption_credit(paragraph) == expected

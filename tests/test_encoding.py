@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linfen_crawler.extract.encoding import decode_html, declared_charsets, normalize_charset, repair_mojibake
+from linfen_crawler.extract.encoding import declared_charsets, decode_html, normalize_charset, repair_mojibake
 
 TEXT = "临汾新闻网讯 尧都区召开会议，“争当排头兵”。"
 

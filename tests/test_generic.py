@@ -9,12 +9,15 @@ from lxml import etree
 from linfen_crawler.extract.body import body_blocks
 from linfen_crawler.extract.generic import (
     ORIGIN_ATTR,
+    closing_citation,
     find_body_node,
     find_bylines,
     find_date,
+    find_footer_credits,
     find_meta_text,
     find_source,
     find_title,
+    name_outlet,
     title_head,
 )
 
@@ -33,6 +36,8 @@ TITLE_HEAD_CASES = [
     ("标题一|网易新闻", "标题一"),
     ("主标题——副标题_政府网", "主标题——副标题"),  # —— joins headline and subtitle, it is no separator
     ("新闻 - 我市召开转型跨越发展推进会", "我市召开转型跨越发展推进会"),  # short channel prefix
+    ("River Notes - 写给刚入行的年轻人", "写给刚入行的年轻人"),  # a Latin site name before a Chinese headline
+    ("iPhone发布会前瞻 - River Notes", "iPhone发布会前瞻"),
 ]
 
 
@@ -56,6 +61,9 @@ TITLE_CASES = [
     # T2: markup inside og:title is dropped
     ("<title>x</title><meta name='ArticleTitle' content='主标题<div>——副标题</div>'>", "<p>无关</p>",
      "主标题——副标题"),
+    # T4: a badge glued before the heading's text is dropped when <title> does not open with it
+    ("<title>山城秋色正浓_河东网</title>", "<h1><span class='tag'>原创</span>山城秋色正浓</h1>", "山城秋色正浓"),
+    ("<title>独家记忆里的小城_河东网</title>", "<h1>独家记忆里的小城</h1>", "独家记忆里的小城"),
     # T3: <title> is only the site name: the heading right before the body text
     ("<title>北医新闻网</title>",
      f"<div class='nav'>首页</div><td class='bt_title'>李简——新外科运动向我们走来</td><div><p>{PARA}</p>"
@@ -186,3 +194,169 @@ def test_find_bylines(body: str, meta: str, paragraphs: list[str], authors: list
     byline = find_bylines(doc_of(body), meta, paragraphs)
     assert (byline.authors, byline.editors) == (authors, editors)
     assert byline.source is None  # the source is find_source's job
+
+
+# ---------------------------------------------------------------- meta text as lines (M4)
+META_LINE_CASES = [
+    # M4: a block boundary ends a line, so a tag row under the byline is not read as more names
+    ("<h1>县里新建三座桥梁</h1><div class='info'>发布于 2023-05-06 | 作者<span>赵明</span></div>"
+     "<div class='tags'><a href='/t/1'>交通</a><a href='/t/2'>民生</a></div>",
+     "发布于 2023-05-06 | 作者 赵明\n交通 民生"),
+    # an element's tail comes after its children's text: 来源:[<a>县报</a>] reads in order
+    ("<h1>县里新建三座桥梁</h1><div>来源:<span>[ <a href='/'>河东日报</a> ]</span> 2023-05-06</div>",
+     "来源: [ 河东日报 ] 2023-05-06"),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), META_LINE_CASES)
+def test_meta_text_lines(body: str, expected: str) -> None:
+    doc = doc_of(body + f"<div class='text'><p>{PARA}</p><p>{PARA}</p></div>")
+    title_node = next(doc.iter("h1"))
+    assert find_meta_text(doc, title_node, find_body_node(doc, title_node)) == expected
+
+
+def test_meta_lines_keep_byline_names_apart() -> None:
+    meta = "发表于 2023-05-06 12:00 | 作者 赵明\n交通 民生 桥梁 建设"
+    assert find_bylines(doc_of("<p>x</p>"), meta, []).authors == ["赵明"]
+
+
+# ---------------------------------------------------------------- dates D4–D8
+LATE_DATE_CASES = [
+    # D4: a date-classed element after the headline (a gallery prints the time under the slides)
+    ("<h1>秋日山色</h1><div class='slides'>图一</div><span class='pub-time'>2022-10-03 08:15:20</span>",
+     [], "", "2022-10-03T08:15:20+08:00"),
+    # …but one before the headline (a "today" bar) is not read
+    ("<span class='date'>2024-01-01</span><div>" + "首页 要闻 本地 " * 30 + "</div><h1>秋日山色</h1>", [], "", None),
+    # D5: a date standing alone in the first body paragraphs (an essay page)
+    ("<h1>秋日山色</h1>", ["作者: 钱海", "2006年3月9日", PARA], "", "2006-03-09"),
+    ("<h1>秋日山色</h1>", ["发布时间:2006-03-09 07:30", PARA], "", "2006-03-09T07:30:00+08:00"),
+    # D6: the URL before a date above the headline
+    ("<div>2020年01月02日</div><h1>秋日山色</h1>", [], "http://x.cn/2021/0315/a.html", "2021-03-15"),
+    # D7: an edition date printed just above the headline
+    ("<div>第A03版:要闻</div><div>2020年01月02日 星期四</div><div>放大 缩小</div><h1>秋日山色</h1>", [], "",
+     "2020-01-02"),
+    ("<div><b>\n 2020年01月02日\n </b><a href='/old'>往期回顾</a></div><h1>秋日山色</h1>", [], "", "2020-01-02"),
+    ("<div>今天是2020年01月02日</div><h1>秋日山色</h1>", [], "", None),  # a "today" bar is no edition date
+    # D8: a date-only meta date takes the time the page shows after a publish label for the same day
+    ("<h1>秋日山色</h1><div class='foot'>发布于:2020-01-02 16:40</div>", [], "", "2020-01-02T16:40:00+08:00"),
+]
+
+
+@pytest.mark.parametrize(("body", "lead", "url", "expected"), LATE_DATE_CASES)
+def test_find_date_late_rules(body: str, lead: list[str], url: str, expected: str | None) -> None:
+    doc = doc_of(body)
+    title_node = next(doc.iter("h1"))
+    meta = "2020-01-02 来源:河东日报" if "发布于" in body else ""
+    found = find_date(doc, url, meta, title_node=title_node, lead=lead)
+    assert (found.value if found else None) == expected
+
+
+def test_refined_date_needs_the_same_day() -> None:
+    doc = doc_of("<h1>秋日山色</h1><div>发布于:2020-01-05 16:40</div>")
+    found = find_date(doc, "", "2020-01-02", title_node=next(doc.iter("h1")))
+    assert found is not None and found.value == "2020-01-02"
+
+
+# ---------------------------------------------------------------- unlabelled outlets and writers
+UNLABELLED_CASES = [
+    # S2: two outlets joined by a dash stand beside the date
+    ("2021年4月1日09:30 河东网—河东晚报\n页面功能", "河东网—河东晚报", None),
+    # S2: a word that only ends like an outlet (字号) is skipped, the real one is read
+    ("河东通讯社\n2021-04-01 09:30\n字号 大 中 小", "河东通讯社", None),
+    # S4/A7: name/outlet without a label
+    ("钱海/河东日报\n2021-04-01 09:30", "河东日报", ["钱海"]),
+    # a label form (文/…) is no name/outlet pair
+    ("文/河东日报\n2021-04-01 09:30", None, None),
+]
+
+
+@pytest.mark.parametrize(("meta", "source", "author"), UNLABELLED_CASES)
+def test_unlabelled_outlet_and_writer(meta: str, source: str | None, author: list[str] | None) -> None:
+    doc = doc_of("<p>x</p>")
+    assert find_source(doc, meta) == source
+    if author is not None:
+        assert find_bylines(doc, meta, []).authors == author
+
+
+NAME_OUTLET_CASES = [
+    ("钱海/河东日报 2021-04-01", ("钱海", "河东日报")),
+    ("钱海 / 河东网", ("钱海", "河东网")),
+    ("文/河东日报", None),  # 文 is a label, and one character
+    ("今天/河东日报", None),  # no common surname
+    ("钱海/小桥流水", None),  # not an outlet
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), NAME_OUTLET_CASES)
+def test_name_outlet(line: str, expected: tuple[str, str] | None) -> None:
+    assert name_outlet(line) == expected
+
+
+# ---------------------------------------------------------------- author slot (A5) and captions (A6)
+AUTHOR_SLOT_CASES = [
+    # A5: the account shown unlabelled in an author-classed element between headline and body
+    ("<div class='writer-box'><p class='author-name'>山城旅行家</p><span>发布时间:05-06 12:00</span></div>",
+     "山城旅行家\n发布时间:05-06 12:00", [], ["山城旅行家"]),
+    # …not its avatar or follow button, and not when a labelled writer exists
+    ("<div class='author-avatar'>山城旅行家</div>", "山城旅行家", [], []),
+    ("<p class='author'>山城旅行家</p>", "山城旅行家 记者 钱海", [], ["钱海"]),
+    # A6: photo credits closing captions anywhere in the body
+    ("<p>x</p>", "", [PARA, "新桥通车当天。河东摄影协会 孙雷 摄", PARA, "航拍画面。(通讯员 周琪 摄)", PARA, PARA, PARA],
+     ["孙雷", "周琪"]),
+]
+
+
+@pytest.mark.parametrize(("body", "meta", "paragraphs", "authors"), AUTHOR_SLOT_CASES)
+def test_author_slot_and_captions(body: str, meta: str, paragraphs: list[str], authors: list[str]) -> None:
+    doc = doc_of(f"<div class='head'><div><h1>秋日山色</h1></div>{body}</div>")
+    assert find_bylines(doc, meta, paragraphs, next(doc.iter("h1"))).authors == authors
+
+
+def test_author_slot_is_looked_for_near_the_headline_only() -> None:
+    far = "<div><div><div><div><p class='author'>山城旅行家</p></div></div></div></div>"
+    doc = doc_of(f"<div><div><div><div><h1>秋日山色</h1></div></div></div></div>{far}")
+    assert find_bylines(doc, "山城旅行家", [], next(doc.iter("h1"))).authors == []
+
+
+# ---------------------------------------------------------------- body: a short article in a bare div (B1)
+def test_short_text_in_a_bare_div_is_the_body() -> None:
+    text = ("县里今天开通三座新桥，方便了两岸群众出行。新桥全长八百米，历时两年建成；桥面宽阔，设有人行道。"
+            "附近村民说，过去绕行要一个小时，如今十分钟就到。")
+    html = (f"<div class='page-article'><div class='art-title'>县里新建三座桥梁</div>"
+            f"<div class='art-meta'>发布时间: 2023-05-06 浏览 12</div>"
+            f"<div class='page_art_content'>{text}<div class='tags'>交通|民生</div></div></div>")
+    paragraphs = _body_paragraphs(html)
+    assert paragraphs[0] == text.replace("，", ",").replace("；", ";")
+    assert "县里新建三座桥梁" not in paragraphs
+
+
+# ---------------------------------------------------------------- closing citations (S5), footer credits (A8)
+CITATION_CASES = [
+    ([PARA, "转自《河东科技报》"], "河东科技报"),
+    ([PARA, "(原载《河东日报》)"], "河东日报"),
+    ([PARA + "——《河东晚报》"], "河东晚报"),
+    ([PARA, "摘自《河东文摘》", "(完)"], "河东文摘"),
+    ([PARA, "他常读《河东日报》"], None),  # a title mentioned in text is no citation
+    ([PARA], None),
+]
+
+
+@pytest.mark.parametrize(("paragraphs", "expected"), CITATION_CASES)
+def test_closing_citation(paragraphs: list[str], expected: str | None) -> None:
+    assert closing_citation(paragraphs) == expected
+
+
+def test_footer_credits_under_the_body() -> None:
+    doc = doc_of(
+        f"<table><tr><td class='text'><p>{PARA}</p><p>{PARA}</p></td></tr></table>"
+        "<table><tr><td>编辑:\n 吴娜</td><td>来源:\n 河东日报</td><td>作者:钱海 孙雷</td></tr></table>"
+        "<div>我要评论 打印</div><div class='related'>作者: 不是这篇的人</div>"
+    )
+    body = find_body_node(doc, None)
+    found = find_footer_credits(doc, body)
+    assert (found.source, found.authors, found.editors) == ("河东日报", ["钱海", "孙雷"], ["吴娜"])
+
+
+def test_footer_credits_read_only_the_lines_right_under_the_body() -> None:
+    doc = doc_of(f"<div class='text'><p>{PARA}</p><p>{PARA}</p></div><p>相关文章</p><p>作者:钱海</p>")
+    assert find_footer_credits(doc, find_body_node(doc, None)).authors == []

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from linfen_crawler.extract.byline import (
     Byline,
+    caption_credit,
     finalize_people,
     is_credit_line,
     lead_byline,
@@ -134,6 +135,9 @@ def test_byline_parsers_never_raise_and_are_deterministic(text: str) -> None:
         assert len(set(found.editors)) == len(found.editors)
         assert all(name and name == name.strip() for name in found.authors + found.editors)
     assert is_credit_line(text) == is_credit_line(text)
+    credited = caption_credit(text + " 摄")
+    assert credited == caption_credit(text + " 摄") and len(set(credited)) == len(credited)
+    assert all(name and name == name.strip() for name in credited)
 
 
 @given(TEXT)

@@ -94,9 +94,9 @@ _CAPTION_TEXT_RE = re.compile(
 )
 
 
-def xpath_elements(xp: etree.XPath, node: etree._Element) -> list[etree._Element]:
+def xpath_elements(xp: etree.XPath, node: etree._Element, **variables: str) -> list[etree._Element]:
     """Run a precompiled XPath and keep only the element results (typed for mypy)."""
-    result = xp(node)
+    result = xp(node, **variables)
     if not isinstance(result, list):
         return []
     return [r for r in result if isinstance(r, etree._Element)]
@@ -179,7 +179,8 @@ def _strip_boilerplate(root: etree._Element, drop: Sequence[etree.XPath]) -> Non
             _HIDDEN_RE.search(el.get("style", ""))
             or el.get("hidden") is not None
             or (_SHARE_RE.search(tokens) and (_link_density(el) >= 0.3 or _text_len(el) < 40))
-            or (_PAGER_RE.search(tokens) and _text_len(el) < 200 and not _has_paragraphs(el))
+            or (_PAGER_RE.search(tokens) and _text_len(el) < 200 and not _has_paragraphs(el)
+                and "。" not in node_text(el))  # a pager holds no sentence (page_content does)
         ):
             _remove(el)
     for el in xpath_elements(_SHORT_TEXT_XP, root):
@@ -332,4 +333,6 @@ def body_blocks(
             walker._buf.append(child.tail)
     walker.flush()
     images = [Image(url=str(u), caption=c) for u, c in walker.images]
-    return walker.paragraphs, images
+    # a paragraph made only of U+FFFD is bytes the page's own encoding lost (a broken emoji): no text
+    paragraphs = [p for p in walker.paragraphs if p.strip("\ufffd ")]
+    return paragraphs, images

@@ -34,10 +34,12 @@ __all__ = [
     "GENERIC_SOURCES",
     "LABEL_ROLES",
     "Byline",
+    "caption_credit",
     "finalize_people",
     "is_credit_line",
     "is_placeholder_name",
     "lead_byline",
+    "looks_like_person",
     "parse_byline",
     "trailing_byline",
 ]
@@ -452,7 +454,7 @@ def _names(value: str, *, loose: bool = False, need_surname: bool = False) -> li
     loose = loose and len(tokens) == 1 and not need_surname
     names = (t for t in tokens if _is_name(t, loose=loose))
     if need_surname:
-        names = (t for t in names if _looks_like_person(t))
+        names = (t for t in names if looks_like_person(t))
     return _dedupe(names)
 
 
@@ -556,12 +558,22 @@ def parse_byline(text: str) -> Byline:
     prefix, segments = _segments(line)
     byline.authors.extend(_photo_credits(prefix))
     previous: list[str] = []
+    swallowed: set[int] = set()
     for index, segment in enumerate(segments):
+        if index in swallowed:
+            continue
         role = LABEL_ROLES[segment.label]
         if previous and not segment.at_boundary and segment.value and _ends_with_name(segments[index - 1], previous):
             segment = replace(segment, at_boundary=True)  # 记者王长波通讯员李四: a name ends the last field
         previous = []
         if role == "source":
+            # a label glued inside the outlet's name (来源：中国记者网) is part of the name
+            after = index + 1
+            while (after < len(segments) and not segment.value[-1:].isspace() and segments[after].sep == ""
+                   and not segments[after].at_boundary):
+                segment = replace(segment, value=segment.value + segments[after].label + segments[after].value)
+                swallowed.add(after)
+                after += 1
             if byline.source is None:
                 byline.source = _source_value(segment)
             continue
@@ -649,6 +661,48 @@ def trailing_byline(paragraph: str) -> Byline:
     return Byline()
 
 
+#: a paragraph (caption) that ends in a photo credit: …城市摄影队 周斌 摄 / …（通讯员刘娟 摄）
+_CAPTION_END_RE = re.compile(r"\s*摄影?\s*[)）】\]]?$")
+#: where the credit starts inside a caption: after the caption sentence, a colon or a ▲ mark
+_CAPTION_CUT_RE = re.compile(r"[。!?！？,，;；:：▲△■●(（【\[]")
+#: role words in a photo credit, glued or not: 中新社记者 贾天勇, 通讯员刘娟, 图片记者黎旭阳
+_CAPTION_ROLE_RE = re.compile(r"(?:摄影记者|摄影师|记者|通讯员|实习生|摄影|图)")
+CAPTION_MAX = 150
+
+
+def caption_credit(paragraph: str) -> list[str]:
+    """Photographers credited at the end of a caption anywhere in the body.
+
+    ``雨游黄鹤楼照样开心。城市摄影队 周斌 摄`` → [周斌]; ``…出行。中新社记者 贾天勇 摄`` → [贾天勇];
+    ``▲图片记者黎旭阳、李妍摄`` → [黎旭阳, 李妍]; ``图片来源：每经记者 张蕊 摄`` → [张蕊].
+    The credit is the text after the caption's last sentence mark (。，：▲ …) and after its last role word;
+    every name must start with a common surname, and without a role word the names must stand apart from
+    摄 (``周斌 摄``), so ``禁止拍摄`` gives nothing.
+    """
+    text = clean_text(paragraph)
+    if not text or len(text) > CAPTION_MAX:
+        return []
+    end = _CAPTION_END_RE.search(text)
+    if end is None or end.start() == 0:
+        return []
+    core = text[: end.start()]
+    spaced = end.group().startswith(" ")
+    cuts = list(_CAPTION_CUT_RE.finditer(core))
+    tail = core[cuts[-1].end():] if cuts else core
+    for role in reversed(list(_CAPTION_ROLE_RE.finditer(tail))):
+        tokens = [t for t in (_clean_name(t) for t in _tokens(tail[role.end():])) if t]
+        if tokens and all(looks_like_person(t) and not is_placeholder_name(t) for t in tokens):
+            return _dedupe(tokens)
+    if not spaced:
+        return []
+    names: list[str] = []
+    for token in reversed([_clean_name(t) for t in _tokens(tail)]):  # names sit right before 摄
+        if not token or is_placeholder_name(token) or not looks_like_person(token):
+            break
+        names.insert(0, token)
+    return names
+
+
 _CREDIT_START_RE = re.compile(
     r"^(?:"
     + "|".join(
@@ -685,12 +739,13 @@ def is_credit_line(line: str) -> bool:
             return False
         if LABEL_ROLES[segment.label] == "editor" and segment.sep in ("", " "):
             tokens = [_clean_name(t) for t in _tokens(_name_value(segment.value))]
-            if not all(not t or is_placeholder_name(t) or _looks_like_person(t) for t in tokens):
+            if not all(not t or is_placeholder_name(t) or looks_like_person(t) for t in tokens):
                 return False
     return True
 
 
-def _looks_like_person(token: str) -> bool:
+def looks_like_person(token: str) -> bool:
+    """A Latin name, or a 2–4 character Han name starting with a common surname."""
     if all(_LATIN_WORD_RE.match(word) for word in token.split(" ")):
         return True
     return bool(_HAN_NAME_RE.match(token)) and _has_surname(token)

@@ -46,6 +46,8 @@ _TIME = (
     r"(?:(?::|(?<=分))(?P<S>[0-5]\d)(?:\.\d+)?秒?)?"
     r"(?!\d)"
 )
+# the same, with spaces around the colon (stacked templates print '19 : 02' in separate spans)
+_TIME_SPACED = r"\s*(?P<H>[01]?\d|2[0-3])\s*:\s*(?P<M>[0-5]\d)(?:\s*:\s*(?P<S>[0-5]\d))?(?!\d)"
 _OFFSET = r"(?P<tz>Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?"
 _YEAR4 = r"(?<!\d)(?P<y>(?:19|20)\d\d)"
 
@@ -55,7 +57,8 @@ _ABSOLUTE_PATTERNS: tuple[re.Pattern[str], ...] = (
     # 2011年10月15日 10:19 (spaces allowed around the units; 日 may be missing before a time)
     re.compile(_YEAR4 + r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d)\s*(?:日|号)?" + f"(?:{_TIME})?"),
     # '2019 09/07 19:02' — a year shown apart from month/day (templates that stack them on lines)
-    re.compile(_YEAR4 + r"\s+(?P<m>\d{1,2})/(?P<d>\d{1,2})(?!\d)" + f"(?:{_TIME})?"),
+    # (also '2019 09 / 07 19 : 02', the parts in separate spans)
+    re.compile(_YEAR4 + r"\s+(?P<m>\d{1,2})\s*/\s*(?P<d>\d{1,2})(?!\d)" + f"(?:{_TIME_SPACED})?"),
     # '18-03-08 23:16' — a two-digit year, accepted only with a time (else MM-DD and YY-MM-DD look alike)
     re.compile(r"(?<![\d\-/.])(?P<yy>\d\d)-(?P<m>\d\d)-(?P<d>\d\d)(?![\d\-])" + _TIME),
 )

@@ -74,10 +74,10 @@ def decode_html(body: bytes, content_type: str | None = None, override: str | No
     except UnicodeDecodeError:
         pass
     header, meta = declared_charsets(body, content_type)
-    for codec in (meta, header):
-        if codec and codec != "utf-8":
+    for declared in (meta, header):
+        if declared and declared != "utf-8":
             try:
-                return body.decode(codec), codec
+                return body.decode(declared), declared
             except UnicodeDecodeError:
                 continue
     # Declared charset is wrong or absent and the bytes are not UTF-8: Chinese sites are GB-encoded.

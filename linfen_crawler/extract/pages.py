@@ -7,6 +7,9 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from linfen_crawler.extract.body import node_text as body_node_text
+from linfen_crawler.extract.body import xpath_elements
+
 # only anchors whose href holds the article's file stem can point to another page of it
 _ANCHORS = etree.XPath("//a[contains(@href, $stem)]")
 _NEXT_TEXT = re.compile(r"^\s*(下一页|下页|后一页|next)\s*[>»›]*\s*$", re.I)
@@ -34,12 +37,12 @@ def next_page(doc: etree._Element, url: str) -> str | None:
         return None
     stem, n = here
     numbered = None
-    for a in _ANCHORS(doc, stem=stem.rsplit("/", 1)[-1]):
+    for a in xpath_elements(_ANCHORS, doc, stem=stem.rsplit("/", 1)[-1]):
         target = urljoin(url, a.get("href", "").strip())
         there = page_number(target)
         if there is None or there[0] != stem or there[1] != n + 1:
             continue
-        if _NEXT_TEXT.match(a.text_content() or ""):
+        if _NEXT_TEXT.match(body_node_text(a)):
             return target
         numbered = numbered or target
     return numbered
