@@ -1,0 +1,61 @@
+"""Property tests for what a hostile server controls (issue 5): page bytes, headers and host names never
+make the decoder, the extractor or the guards raise. (tests/test_parsers_property.py covers the text, date
+and byline parsers.)"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from linfen_crawler.extract.article import extract_article
+from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler.middlewares import antibot_reason, is_private_host, not_html_reason, retry_after_seconds
+from linfen_crawler.normalize import canonicalize_url
+
+TAGS = st.sampled_from(["<html>", "<body>", "<div>", "</div>", "<p>", "</p>", "<h1>", "</h1>", "<table><tr><td>",
+                        "</td>", "<script>", "</script>", "<!--", "-->", "<meta charset=gbk>", "<title>", "</title>",
+                        "<a href='x_2.html'>下一页</a>", "<a href='http://[x/1.html'>坏链接</a>",
+                        "<![CDATA[", "<?xml version='1.0'?>", "&#0;", "&nbsp;"])
+MARKUP = st.lists(st.one_of(TAGS, st.text(max_size=20)), max_size=40).map("".join)
+CHARSETS = st.sampled_from([None, "text/html", "text/html; charset=gbk", "text/html; charset=utf-8",
+                            "text/html; charset=bogus", "application/pdf", "text/html; charset="])
+NOW = datetime(2024, 3, 15, tzinfo=UTC)
+
+
+@given(st.binary(max_size=2000), CHARSETS)
+def test_decode_html_never_raises(body: bytes, ctype: str | None) -> None:
+    text, codec = decode_html(body, ctype)
+    assert isinstance(text, str) and codec
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.one_of(MARKUP.map(lambda s: s.encode("utf-8")), MARKUP.map(lambda s: s.encode("gb18030")),
+                 st.binary(max_size=1500)), CHARSETS)
+def test_extract_article_never_raises_on_hostile_pages(body: bytes, ctype: str | None) -> None:
+    rec = extract_article(body, "http://www.lfxww.com/linfen/1.html", headers={"Content-Type": ctype or ""},
+                          now=NOW)
+    assert set(rec) >= {"title", "body", "not_article"}
+
+
+@given(st.integers(100, 599), st.one_of(st.binary(max_size=3000), MARKUP.map(str.encode)))
+def test_guards_never_raise(status: int, body: bytes) -> None:
+    assert antibot_reason(status, body) in (None, "antibot_js_challenge", "antibot_captcha")
+    not_html_reason("text/html", body)
+
+
+@given(st.one_of(st.text(max_size=40), st.ip_addresses().map(str)))
+def test_host_and_header_checks_never_raise(value: str) -> None:
+    is_private_host(value)
+    retry_after_seconds(value)
+    canonicalize_url(f"http://{value}/a.html")
+
+
+@given(st.ip_addresses(v=4))
+def test_every_private_ipv4_is_refused(ip: object) -> None:
+    import ipaddress
+
+    addr = ipaddress.ip_address(str(ip))
+    if addr.is_private or addr.is_loopback or addr.is_link_local:
+        assert is_private_host(str(ip))
