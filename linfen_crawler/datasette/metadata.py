@@ -1,0 +1,101 @@
+"""Datasette metadata for a linfen dataset: descriptions in Chinese and English, facets, search, queries.
+
+``build_metadata(name)`` returns the JSON Datasette reads with ``--metadata`` for the database called
+``name`` (the file's stem: data/demo.db → demo). The canned queries' SQL lives in storage.py
+(``ANALYST_QUERIES``), so it is the same SQL the docs show for sqlite3.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from linfen_crawler.storage import ANALYST_QUERIES
+
+ARTICLE_COLUMN_DOCS = {
+    "url": "文章网址（分页文章的第一页）。Canonical URL of the article's first page.",
+    "site": "网站代码，如 lfxww。Site profile key, e.g. lfxww.",
+    "site_name": "网站名称，如 临汾新闻网。Site name.",
+    "section": "栏目，如 时政。Channel or section, e.g. 时政.",
+    "title": "标题。Headline as shown in the article heading.",
+    "published_at": "发布时间（+08:00）；只有日期时为 YYYY-MM-DD。Publish time with offset, or a date only.",
+    "published_text": "页面上显示的原始日期文字。The date exactly as shown on the page.",
+    "source": "来源（稿源、出处、转自）。The outlet credited as origin (来源).",
+    "authors": "作者、记者、通讯员、摄影（JSON 数组）。Writers and photographers, JSON array.",
+    "editors": "责任编辑、编辑、校对、审核（JSON 数组）。Editorial staff, JSON array.",
+    "body": "正文，段落以换行分隔。Body text, paragraphs separated by newlines.",
+    "images": "图片及说明（JSON 数组）。Images with captions, JSON array of {url, caption}.",
+    "content_hash": "标题和正文的哈希，用于发现改动。Hash of title and body, to detect changes.",
+    "first_seen_at": "首次抓取时间（UTC）。When the crawler first stored the article (UTC).",
+    "crawled_at": "最近抓取时间（UTC）。When the crawler last fetched it (UTC).",
+    "run_id": "最近写入该行的抓取批次，见 crawl_runs。The crawl run that last wrote the row.",
+    "extractor": "各字段来自站点配置还是通用抽取器。Which fields came from the profile, which from the "
+                 "generic extractor.",
+    "duplicate_of": "若为转载副本，指向最早一篇的网址；原稿为空。For a syndicated copy, the url of the "
+                    "earliest copy; empty for originals.",
+    "day": "发布日期 YYYY-MM-DD（由 published_at 生成）。Publish day, derived from published_at.",
+}
+
+RUN_COLUMN_DOCS = {
+    "id": "批次编号。Run id.",
+    "site": "网站代码。Site profile key.",
+    "started_at": "开始时间（UTC）。Start time (UTC).",
+    "finished_at": "结束时间（UTC）。End time (UTC).",
+    "status": "状态：running / finished / degraded / interrupted / failed。Run status.",
+    "pages": "下载的页面数。Pages downloaded.",
+    "articles_new": "新文章数。New articles.",
+    "articles_updated": "更新的文章数。Articles whose text changed.",
+    "rejects": "被拒页面数。Rejected pages.",
+    "errors": "错误数。Errors.",
+    "stats": "Scrapy 统计（JSON）。Scrapy stats, JSON.",
+}
+
+REJECT_COLUMN_DOCS = {
+    "run_id": "抓取批次。Crawl run.",
+    "url": "被拒页面。Rejected page.",
+    "reason": "原因代码，如 no_title、no_body。Reason code.",
+    "detail": "细节，如页面标题。Detail, e.g. the page title.",
+    "seen_at": "时间（UTC）。When (UTC).",
+}
+
+
+def build_metadata(database: str) -> dict[str, Any]:
+    """Datasette metadata for the dataset served under the name ``database``."""
+    queries = {
+        name: {"title": title, "description": description, "sql": sql}
+        for name, (title, description, sql) in ANALYST_QUERIES.items()
+    }
+    return {
+        "title": "linfen-crawler 地方新闻数据集 Local news dataset",
+        "description": "临汾新闻网等地方新闻网站的文章。搜索框支持任意长度的中文词（如 临汾）。"
+                       "Articles from Chinese local news portals; the search box finds Chinese words of any "
+                       "length (e.g. 临汾).",
+        "about": "linfen-crawler",
+        "databases": {
+            database: {
+                "description": "文章、抓取批次和被拒页面。Articles, crawl runs and rejected pages.",
+                "tables": {
+                    "articles": {
+                        "description": "每篇文章一行（按网址去重）；转载副本的 duplicate_of 指向最早一篇。"
+                                       "One row per article (by url); syndicated copies point duplicate_of "
+                                       "at the earliest copy.",
+                        "columns": ARTICLE_COLUMN_DOCS,
+                        "facets": ["site", "section", "source", "day", {"array": "authors"}],
+                        "fts_table": "articles_fts",
+                        "fts_pk": "rowid",
+                        "sort_desc": "published_at",
+                        "label_column": "title",
+                    },
+                    "crawl_runs": {"description": "每次抓取一行。One row per crawl run.",
+                                   "columns": RUN_COLUMN_DOCS, "sort_desc": "id", "facets": ["site", "status"]},
+                    "rejects": {"description": "未存为文章的页面及原因。Pages not stored as articles, "
+                                               "with the reason.",
+                                "columns": REJECT_COLUMN_DOCS, "facets": ["reason"]},
+                    "article_versions": {"description": "文章被改动前的旧版本。Earlier versions of articles "
+                                                        "whose text changed."},
+                    "articles_fts": {"hidden": True},
+                    "article_lsh": {"hidden": True},
+                },
+                "queries": queries,
+            }
+        },
+    }

@@ -1,0 +1,188 @@
+"""Syndicated duplicates: shingles and MinHash/LSH (dedupe.py), duplicate_of at store time and by
+`linfen dedupe`, the republished demo story linked after a real crawl, and --dedupe on exports and stats."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sqlite3
+
+import pytest
+from conftest import article_rows, rows, run_linfen
+
+from linfen_crawler import dedupe
+from linfen_crawler.demo.portal import _load_data, article_path
+from linfen_crawler.storage import Dataset
+
+STORY = ("本报讯（记者 李志勇）今年我省夏粮生产克服了干旱少雨等不利因素影响，夏粮总产量达271万吨，比上年增加"
+         "8.6万吨，增长3.3%。全省小麦播种面积稳定在840万亩以上，单产创历史新高。省农业农村厅表示，下一步将抓好"
+         "秋粮田间管理，确保全年粮食丰收。")
+OTHER = ("临汾新闻网讯（记者 郭小东）10月14日至16日，临汾一中第三十届秋季田径运动会在学校操场隆重举行，全校"
+         "两千余名师生参加。运动会设田赛、径赛等二十余个项目，展示了学校体育教育的丰硕成果和学生的青春风采。")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("临汾，新闻 网。ABC-1", "临汾新闻网abc1"),          # punctuation (any width), spaces and case do not count
+    ("（记者　王长波）", "记者王长波"),
+    (None, ""),
+])
+def test_normalise(text, expected):
+    assert dedupe.normalise(text) == expected
+
+
+@pytest.mark.parametrize(("a", "b", "copy"), [
+    (STORY, STORY, True),                                                      # verbatim republication
+    (STORY, STORY.replace("本报讯", "临汾新闻网讯"), True),                    # another lead
+    (STORY, STORY.replace("，", ",").replace("（", "(").replace("）", ")"), True),  # width-folded punctuation
+    (STORY, STORY + "（编辑 张敏）", True),                                    # an editor note appended
+    (STORY, STORY[:int(len(STORY) * 0.85)], True),                            # the last sentence trimmed
+    (STORY, OTHER, False),                                                    # another story
+    (STORY, STORY[: len(STORY) // 2], False),                                 # half of it: not the same story
+    ("短讯。" * 3, "短讯。" * 3, False),                                       # too short to judge
+])
+def test_near_duplicate_bodies(a, b, copy):
+    sim = dedupe.jaccard(dedupe.shingles(a), dedupe.shingles(b))
+    assert (sim >= dedupe.THRESHOLD) is copy, sim
+    if copy:  # LSH finds every copy in this table as a candidate
+        assert set(dedupe.lsh_keys(a)) & set(dedupe.lsh_keys(b))
+
+
+def test_signature_is_stable_and_sized():
+    sig = dedupe.signature(dedupe.shingles(STORY))
+    assert len(sig) == dedupe.BINS and sig == dedupe.signature(dedupe.shingles(STORY))
+    assert len(dedupe.band_keys(sig)) == dedupe.BANDS
+    assert all(0 <= k < 2**63 for k in dedupe.band_keys(sig))  # fits SQLite INTEGER
+    assert dedupe.lsh_keys("太短") == []
+
+
+def test_lsh_candidate_rates_follow_the_banding_curve():
+    """Edited copies at ~0.8 similarity are candidates; unrelated texts almost never are."""
+    rng = random.Random(6)
+    alphabet = "临汾市委政府召开会议推进经济社会发展工作全面落实新闻记者报道山西省农业生产粮食丰收城乡居民收入"
+    found = unrelated = 0
+    for _ in range(60):
+        base = "".join(rng.choice(alphabet) for _ in range(400))
+        edited = list(base)
+        for i in rng.sample(range(400), 8):
+            edited[i] = rng.choice(alphabet)
+        other = "".join(rng.choice(alphabet) for _ in range(400))
+        found += bool(set(dedupe.lsh_keys(base)) & set(dedupe.lsh_keys("".join(edited))))
+        unrelated += bool(set(dedupe.lsh_keys(base)) & set(dedupe.lsh_keys(other)))
+    assert found >= 57 and unrelated <= 3, (found, unrelated)
+
+
+@pytest.mark.parametrize(("rows_", "first"), [
+    ([("b", "2021-07-21T11:45:02+08:00", "x"), ("a", "2021-07-21T08:30:15+08:00", "y")], "a"),
+    ([("a", None, "2024-01-01"), ("b", "2020-01-01", "2025-01-01")], "b"),   # a publish time beats none
+    ([("b", None, "2024-01-02"), ("a", None, "2024-01-03")], "b"),           # then first seen
+    ([("b", "2020-01-01", "s"), ("a", "2020-01-01", "s")], "a"),              # then url: stable
+])
+def test_earliest_copy(rows_, first):
+    assert dedupe.earliest(rows_) == first
+
+
+def art(url, body, published_at, site="lfxww", section="山西"):
+    return {"url": url, "site": site, "section": section, "title": "我省夏粮喜获丰收", "body": body,
+            "published_at": published_at, "source": "山西日报"}
+
+
+@pytest.fixture()
+def ds(tmp_path):
+    with Dataset(tmp_path / "t.db") as d:
+        yield d
+
+
+def dup_map(ds):
+    return dict(ds.conn.execute("SELECT url, duplicate_of FROM articles"))
+
+
+def test_copies_are_linked_at_store_time_to_the_earliest_whatever_the_crawl_order(ds):
+    ds.upsert_articles([art("later", STORY.replace("本报讯", "临汾新闻网讯"), "2021-07-21T11:45:02+08:00"),
+                        art("other", OTHER, "2021-07-20T10:00:00+08:00")], 1)
+    assert dup_map(ds) == {"later": None, "other": None}
+    ds.upsert_articles([art("first", STORY, "2021-07-21T08:30:15+08:00", site="sxrb")], 2)
+    assert dup_map(ds) == {"later": "first", "other": None, "first": None}
+    ds.upsert_articles([art("third", STORY, "2021-07-22T09:00:00+08:00", site="ycnews")], 3)
+    assert dup_map(ds) == {"later": "first", "other": None, "first": None, "third": "first"}
+    # a copy rewritten into another story leaves the group
+    ds.upsert_articles([art("third", OTHER.replace("临汾一中", "尧都区"), "2021-07-22T09:00:00+08:00")], 4)
+    assert dup_map(ds)["third"] == "other"  # ... and may join another
+    assert ds.site_stats()[0]["duplicates"] == 2
+    assert {s["site"]: s["articles"] for s in ds.site_stats(dedupe=True)} == {"lfxww": 1, "sxrb": 1}
+
+
+def test_dedupe_all_rebuilds_links_and_takes_a_threshold(ds):
+    ds.upsert_articles([art("a", STORY, "2021-07-21"), art("b", STORY[: int(len(STORY) * 0.85)], "2021-07-22"),
+                        art("c", OTHER, "2021-07-23")], 1)
+    ds.conn.execute("UPDATE articles SET duplicate_of = NULL")
+    ds.conn.execute("DELETE FROM article_lsh")
+    assert ds.dedupe_all() == {"articles": 3, "compared": 1, "groups": 1, "duplicates": 1}
+    assert dup_map(ds) == {"a": None, "b": "a", "c": None}
+    assert ds.dedupe_all(threshold=0.95)["duplicates"] == 0
+    assert dup_map(ds) == {"a": None, "b": None, "c": None}
+    assert ds.duplicate_groups() == []
+
+
+def republished_pairs():
+    """(copy url, original url) for the demo portal's republished stories (articles.json `body_from`)."""
+    data = _load_data()["articles"]
+    by_id = {a["id"]: a for a in data}
+    pairs = []
+    for a in data:
+        if "body_from" in a:
+            orig = by_id[a["body_from"]]
+            pairs.append(("http://www.lfxww.com" + article_path(a), "http://www.lfxww.com" + article_path(orig)))
+    return pairs
+
+
+def test_republished_demo_articles_are_linked_after_a_crawl(crawled):
+    _, db, proc = crawled
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stored = article_rows(db)
+    pairs = republished_pairs()
+    assert pairs, "the demo portal republishes at least one story"
+    for copy, original in pairs:
+        assert stored[copy]["duplicate_of"] == original
+        assert stored[original]["duplicate_of"] is None
+        assert stored[copy]["section"] != stored[original]["section"]
+    # nothing else is called a copy
+    assert {u for u, r in stored.items() if r["duplicate_of"]} == {c for c, _ in pairs}
+
+
+def test_dedupe_command_and_dedupe_flags(crawled, tmp_path):
+    _, db, _ = crawled
+    proc = run_linfen("dedupe", "--db", str(db), "--show", "5")
+    assert proc.returncode == 0, proc.stderr
+    n = len(republished_pairs())
+    assert f"{n} copies marked duplicate_of" in proc.stdout
+    assert republished_pairs()[0][0] in proc.stdout
+    total = rows(db, "SELECT count(*) AS n FROM articles")[0]["n"]
+    out = tmp_path / "all.jsonl"
+    assert run_linfen("export", "--db", str(db), "--format", "jsonl", "--dedupe", "-o", str(out)).returncode == 0
+    exported = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len(exported) == total - n and not any(r["duplicate_of"] for r in exported)
+    assert json.loads((tmp_path / "all.jsonl.meta.json").read_text("utf-8"))["filters"]["dedupe"] is True
+    stats = run_linfen("stats", "--db", str(db), "--dedupe", "--runs", "0")
+    assert stats.returncode == 0 and re.search(rf"^lfxww +{total - n} ", stats.stdout, re.M), stats.stdout
+
+
+def test_a_dataset_stored_before_schema_3_migrates_and_dedupe_links_its_copies(tmp_path):
+    from linfen_crawler.storage import _MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for sql in _MIGRATIONS[1]:
+        conn.execute(sql)
+    conn.executemany("INSERT INTO articles (url, site, body, published_at) VALUES (?, 'lfxww', ?, ?)",
+                     [("b", STORY, "2021-07-21T11:45:02+08:00"), ("a", STORY, "2021-07-21T08:30:15+08:00")])
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Dataset(path) as ds:
+        assert dup_map(ds) == {"a": None, "b": None}
+        assert ds.conn.execute("SELECT day FROM articles WHERE url = 'a'").fetchone() == ("2021-07-21",)
+    res = run_linfen("dedupe", "--db", str(path))
+    assert res.returncode == 0 and "1 copies marked duplicate_of" in res.stdout, res.stdout + res.stderr
+    assert rows(path, "SELECT url, duplicate_of FROM articles ORDER BY url") == [
+        {"url": "a", "duplicate_of": None}, {"url": "b", "duplicate_of": "a"}]
