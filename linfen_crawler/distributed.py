@@ -1,0 +1,765 @@
+"""Distributed crawling on scrapy-redis: N workers share one frontier in Redis, one writer owns SQLite.
+
+Turned on by the ``LINFEN_REDIS_URL`` setting (``linfen crawl SITE --redis URL``). :class:`DistributedAddon`
+then switches a crawl into a *worker*:
+
+* :class:`RedisScheduler` (scrapy-redis's Scheduler, with its priority queue and ``RFPDupeFilter``) keeps
+  every list and article request of a site, and the fingerprints of the run, in Redis, so any number of
+  worker processes on any number of hosts share one frontier and no URL is fetched twice in a run.
+* :class:`RedisStartMiddleware` replaces the spider's start with a loop that takes the seeds pushed by
+  ``linfen seed`` from Redis, keeps the worker alive while there is work anywhere, and ends it on
+  ``linfen stop`` or after ``LINFEN_REDIS_IDLE_TIMEOUT`` seconds without work.
+* :class:`RedisItemPipeline` pushes the raw items to one Redis list instead of writing SQLite.
+
+``linfen ingest`` (:class:`Ingester`) is the single writer: it moves items to a processing list, runs them
+through the same Normalize → Validate → Store code as a local crawl, commits, and only then removes them,
+and keeps one ``crawl_runs`` row per seeded run.
+
+Why not scrapy-redis's ``RedisSpider`` and ``RedisPipeline``: ``RedisSpider`` feeds itself through
+``start_requests()``, which Scrapy 2.16 removed, so on current Scrapy it only starts on the first
+``spider_idle`` poll; and both call APIs with the ``spider`` argument Scrapy deprecated (stats, pipelines).
+The scheduler queue and the dupefilter are used as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Self
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy.utils.defer import maybe_deferred_to_future
+
+from linfen_crawler.items import Article, Reject
+from linfen_crawler.pipelines import NormalizePipeline, ValidatePipeline, run_status
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+# stats that are not counts of work, so they are not summed across workers
+_UNSUMMED = ("elapsed_time_seconds", "memusage/", "linfen/run_id", "linfen/status", "linfen/coverage",
+             "linfen/new_articles", "start_time", "finish_time", "finish_reason", "log_count/",
+             "items_per_minute", "responses_per_minute", "distributed/stopping")
+
+# Pop the best request and mark this worker busy in one step, so that "frontier empty and nobody busy" is
+# never seen between the pop and the mark (the writer closes a run on that condition).
+_POP_AND_MARK = """
+local r = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #r > 0 then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+end
+return r[1]
+"""
+_POP_SEEDS_AND_MARK = """
+local r = redis.call('LPOP', KEYS[1], ARGV[3])
+if r then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) end
+return r
+"""
+
+
+class DistributedError(RuntimeError):
+    """Distributed mode cannot work as configured; the message says what to do."""
+
+
+try:
+    import scrapy_redis  # noqa: F401
+
+    _REDIS_AVAILABLE = True
+except ImportError:  # the [distributed] extra is not installed: every entry point says so
+    _REDIS_AVAILABLE = False
+
+
+def _require_redis() -> Any:
+    try:
+        import redis
+        import scrapy_redis  # noqa: F401
+    except ImportError:
+        raise DistributedError(
+            "distributed mode needs scrapy-redis and redis: pip install 'linfen-crawler[distributed]'") from None
+    return redis
+
+
+def connect(url: str) -> Any:
+    """A Redis client for ``url`` that answers, or :class:`DistributedError` naming the URL."""
+    redis = _require_redis()
+    client = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30, retry_on_timeout=True)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise DistributedError(f"cannot reach Redis at {url}: {exc}") from None
+    return client
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The Redis keys of one deployment (``LINFEN_REDIS_PREFIX``)."""
+
+    prefix: str = "linfen"
+
+    def start_urls(self, site: str) -> str:
+        return f"{self.prefix}:{site}:start_urls"
+
+    def requests(self, site: str) -> str:
+        return f"{self.prefix}:{site}:requests"
+
+    def dupefilter(self, site: str) -> str:
+        return f"{self.prefix}:{site}:dupefilter"
+
+    def run(self, site: str) -> str:
+        return f"{self.prefix}:{site}:run"
+
+    def busy(self, site: str, worker: str) -> str:
+        return f"{self.prefix}:{site}:busy:{worker}"
+
+    def run_info(self, site: str, run: int) -> str:
+        return f"{self.prefix}:{site}:run:{run}"
+
+    @property
+    def items(self) -> str:
+        return f"{self.prefix}:items"
+
+    @property
+    def processing(self) -> str:
+        return f"{self.prefix}:items:processing"
+
+    @property
+    def open_runs(self) -> str:
+        return f"{self.prefix}:open_runs"
+
+    @property
+    def stop(self) -> str:
+        return f"{self.prefix}:stop"
+
+    @property
+    def writer_lock(self) -> str:
+        return f"{self.prefix}:writer"
+
+
+def _int(value: Any, default: int = 0) -> int:
+    return int(value) if value is not None else default
+
+
+# -- control: seed, stop, status ------------------------------------------------------------------------
+@dataclass
+class Frontier:
+    seeds: int
+    requests: int
+    busy_workers: int
+    run: int
+
+    @property
+    def active(self) -> bool:
+        return bool(self.seeds or self.requests or self.busy_workers)
+
+
+def frontier(client: Any, keys: Keys, site: str) -> Frontier:
+    busy = sum(1 for _ in client.scan_iter(match=keys.busy(site, "*"), count=100))
+    return Frontier(seeds=client.llen(keys.start_urls(site)), requests=client.zcard(keys.requests(site)),
+                    busy_workers=busy, run=_int(client.get(keys.run(site))))
+
+
+def seed(client: Any, keys: Keys, site: str, start_urls: Iterable[str], *, restart: bool = False) -> int:
+    """Start a new run of ``site``: fresh fingerprints, the start URLs queued. Returns the run number.
+
+    Refuses (``DistributedError``) while the site's previous run still has work, unless ``restart``: then
+    the old run's queue is dropped and the workers' in-flight pages count toward the new run.
+    """
+    state = frontier(client, keys, site)
+    if state.active and not restart:
+        raise DistributedError(
+            f"{site} run {state.run} is in progress ({state.seeds + state.requests} requests queued, "
+            f"{state.busy_workers} workers busy); wait for it, or seed with --restart to start over")
+    urls = list(start_urls)
+    pipe = client.pipeline()
+    pipe.delete(keys.dupefilter(site), keys.requests(site), keys.start_urls(site))
+    pipe.incr(keys.run(site))
+    pipe.rpush(keys.start_urls(site), *[json.dumps({"url": u}) for u in urls])
+    result = pipe.execute()
+    return int(result[1])
+
+
+def request_stop(client: Any, keys: Keys) -> int:
+    """Tell every running worker and writer to stop (they finish what they hold); returns the stop number."""
+    return int(client.incr(keys.stop))
+
+
+# -- worker side ---------------------------------------------------------------------------------------
+class DistributedAddon:
+    """Switch a crawl into a distributed worker when ``LINFEN_REDIS_URL`` is set (a Scrapy add-on)."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        url = settings.get("LINFEN_REDIS_URL")
+        if not url:
+            return
+        _require_redis()
+        # "spider" priority: above the project's settings.py (which names the local scheduler and
+        # pipelines), below -s on the command line
+        prio = "spider"
+        settings.set("REDIS_URL", url, priority=prio)
+        settings.set("SCHEDULER", f"{__name__}.RedisScheduler", priority=prio)
+        settings.set("SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue", priority=prio)
+        settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority=prio)
+        # the writer runs Normalize/Validate/Store; a worker only hands its items over, and keeps no pages
+        pipelines = {path: order for path, order in settings.getdict("ITEM_PIPELINES").items()
+                     if not str(path).startswith("linfen_crawler.pipelines.")}
+        pipelines[f"{__name__}.RedisItemPipeline"] = 900
+        settings.set("ITEM_PIPELINES", pipelines, priority=prio)
+        settings.set("LINFEN_RAW_PAGES", False, priority=prio)
+        spidermw = settings.getdict("SPIDER_MIDDLEWARES")
+        spidermw[f"{__name__}.RedisStartMiddleware"] = 10  # outermost: its start() is what the engine reads
+        settings.set("SPIDER_MIDDLEWARES", spidermw, priority=prio)
+        # pop only what can be fetched now: fairer sharing, and fewer requests lost if this worker dies
+        if (settings.getpriority("CONCURRENT_REQUESTS") or 0) < SETTINGS_PRIORITIES["cmdline"]:
+            settings.set("CONCURRENT_REQUESTS", settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"), priority=prio)
+        scale_politeness(settings, settings.getint("LINFEN_REDIS_WORKERS", 1))
+
+
+def scale_politeness(settings: BaseSettings, workers: int) -> None:
+    """Divide the per-site rate among ``workers`` so the site sees the single-process rate in total.
+
+    Delays apply per worker (scrapy-redis has no shared throttle): N workers fetch N times as fast. Settings
+    given on the command line (``-s``) are taken as meant per worker and left alone.
+    """
+    if workers <= 1:
+        return
+    cmdline = SETTINGS_PRIORITIES["cmdline"]
+    if (settings.getpriority("DOWNLOAD_DELAY") or 0) < cmdline:
+        settings.set("DOWNLOAD_DELAY", settings.getfloat("DOWNLOAD_DELAY") * workers, priority="spider")
+    if (settings.getpriority("AUTOTHROTTLE_TARGET_CONCURRENCY") or 0) < cmdline:
+        settings.set("AUTOTHROTTLE_TARGET_CONCURRENCY",
+                     settings.getfloat("AUTOTHROTTLE_TARGET_CONCURRENCY", 1.0) / workers, priority="spider")
+
+
+def _site(spider: Any) -> str:
+    return str(getattr(spider, "site_key", None) or spider.name)
+
+
+def _settings_keys(settings: BaseSettings) -> Keys:
+    return Keys(settings.get("LINFEN_REDIS_PREFIX") or "linfen")
+
+
+def _scheduler_base() -> type:
+    from scrapy_redis.scheduler import Scheduler
+
+    return Scheduler
+
+
+class RedisScheduler(_scheduler_base() if _REDIS_AVAILABLE else object):  # type: ignore[misc]
+    """scrapy-redis's Scheduler with per-site keys, without deprecated stats calls, with busy marking.
+
+    The queue (``scrapy_redis.queue.PriorityQueue``) and the fingerprints (``scrapy_redis.dupefilter.
+    RFPDupeFilter``) live under ``<prefix>:<site>:requests`` and ``…:dupefilter``; they persist when a
+    worker closes (other workers still use them) and are reset by ``linfen seed``. Popping a request and
+    marking this worker busy is one atomic step (a Lua script over the same sorted set).
+    """
+
+    def __init__(self, crawler: Crawler, server: Any, keys: Keys, busy_ttl: int) -> None:
+        s = crawler.settings
+        super().__init__(server, persist=True, queue_cls=s.get("SCHEDULER_QUEUE_CLASS"))
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.keys = keys
+        self.busy_ttl = busy_ttl
+        self.worker = worker_id()
+        self.site = ""
+        self._pop = server.register_script(_POP_AND_MARK)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        from scrapy_redis.connection import get_redis_from_settings
+
+        server = get_redis_from_settings(crawler.settings)
+        server.ping()
+        return cls(crawler, server, _settings_keys(crawler.settings),
+                   max(1, crawler.settings.getint("LINFEN_REDIS_BUSY_TTL", 30)))
+
+    def open(self, spider: Any) -> None:
+        from scrapy_redis.dupefilter import RFPDupeFilter
+
+        self.site = _site(spider)
+        self.queue_key = self.keys.requests(self.site)
+        self.df = RFPDupeFilter(self.server, key=self.keys.dupefilter(self.site),
+                                debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
+        super().open(spider)
+
+    def close(self, reason: str) -> None:
+        """Keep queue and fingerprints: other workers still use them (``linfen seed`` resets them)."""
+
+    def has_pending_requests(self) -> bool:
+        if self.stats.get_value("distributed/stopping"):
+            return False  # told to stop: finish what this worker holds, take nothing new
+        return len(self.queue) > 0
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            self.stats.inc_value("scheduler/filtered/redis")
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self) -> Request | None:
+        if self.stats.get_value("distributed/stopping"):
+            return None
+        data = self._pop(keys=[self.queue.key, self.keys.busy(self.site, self.worker)],
+                         args=[str(time.time()), self.busy_ttl])
+        if not data:
+            return None
+        self.stats.inc_value("scheduler/dequeued/redis")
+        request: Request = self.queue._decode_request(data)
+        return request
+
+
+class RedisStartMiddleware:
+    """The worker's start: seeds from Redis, stay up while there is work, stop on request or idle timeout.
+
+    The spider's own start requests (the profile's section pages) are only used as templates: a seed URL
+    pushed by ``linfen seed`` becomes the spider's request for that URL, so callbacks and meta are the same
+    as in a local crawl. While the worker is busy it keeps a heartbeat key in Redis (TTL
+    ``LINFEN_REDIS_BUSY_TTL``); when it falls idle it reports the stats of the work done since its last
+    report to the writer.
+    """
+
+    def __init__(self, crawler: Crawler, server: Any, keys: Keys, idle_timeout: float, busy_ttl: int) -> None:
+        self.crawler = crawler
+        self.server = server
+        self.keys = keys
+        self.idle_timeout = idle_timeout
+        self.busy_ttl = busy_ttl
+        self.worker = worker_id()
+        self.reported: dict[str, float] = {}
+        self.stop_mark: int | None = None
+        self._pop_seeds = server.register_script(_POP_SEEDS_AND_MARK)
+        self.busy = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        s = crawler.settings
+        if not s.get("LINFEN_REDIS_URL"):
+            raise NotConfigured("LINFEN_REDIS_URL is empty")
+        mw = cls(crawler, connect(s.get("LINFEN_REDIS_URL")), _settings_keys(s),
+                 s.getfloat("LINFEN_REDIS_IDLE_TIMEOUT", 60.0), max(1, s.getint("LINFEN_REDIS_BUSY_TTL", 30)))
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    @property
+    def site(self) -> str:
+        return _site(self.crawler.spider)
+
+    def run(self) -> int:
+        return _int(self.server.get(self.keys.run(self.site)))
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        templates = {}
+        async for request in start:
+            if isinstance(request, Request):
+                templates[request.url] = request
+        site = self.site
+        self.stop_mark = _int(self.server.get(self.keys.stop))
+        logger.info("worker %s waiting for work on %s (redis prefix %r)", self.worker, site, self.keys.prefix)
+        last_work = time.monotonic()
+        while True:
+            if _int(self.server.get(self.keys.stop)) != self.stop_mark:
+                logger.info("worker %s told to stop: finishing the requests it holds", self.worker)
+                self.crawler.stats.set_value("distributed/stopping", 1)
+                return
+            busy_key = self.keys.busy(site, self.worker)
+            seeds = self._pop_seeds(keys=[self.keys.start_urls(site), busy_key],
+                                    args=[str(time.time()), self.busy_ttl, 16]) or []
+            for raw in seeds:
+                url = json.loads(raw)["url"]
+                template = templates.get(url)
+                if template is None:
+                    logger.warning("seed %s is not a start URL of %s: ignored", url, site)
+                    continue
+                self.crawler.stats.inc_value("distributed/seeds")
+                yield template.copy()
+            local = self._locally_busy()
+            queued = self.server.zcard(self.keys.requests(site))
+            if seeds or local or queued:
+                last_work = time.monotonic()
+                self._set_busy(True, busy_key)
+                if queued and not local:
+                    self._wake_engine()
+            else:
+                self._set_busy(False, busy_key)
+                if self.idle_timeout > 0 and time.monotonic() - last_work >= self.idle_timeout:
+                    logger.info("worker %s: no work for %s s, closing", self.worker, self.idle_timeout)
+                    return
+            await _sleep(POLL_SECONDS)
+
+    def _locally_busy(self) -> bool:
+        engine = self.crawler.engine
+        if engine is None:
+            return False
+        slot = engine.scraper.slot
+        return bool(engine.downloader.active) or (slot is not None and not slot.is_idle())
+
+    def _wake_engine(self) -> None:
+        # The engine polls the scheduler after each response and on a 5 s heartbeat; an idle worker would
+        # otherwise notice requests another worker queued only at the next heartbeat.
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+
+    def _set_busy(self, busy: bool, key: str) -> None:
+        if busy:
+            self.server.set(key, str(time.time()), ex=self.busy_ttl)
+        elif self.busy:
+            self.report(final=False)
+            self.server.delete(key)
+        self.busy = busy
+
+    def report(self, *, final: bool) -> None:
+        """Push the stats of the work since the last report to the writer (before dropping the busy key)."""
+        stats = self.crawler.stats.get_stats()
+        delta = {}
+        for key, value in stats.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or key.startswith(_UNSUMMED):
+                continue
+            change = value - self.reported.get(key, 0)
+            if change:
+                delta[key] = change
+        self.reported = {k: v for k, v in stats.items() if isinstance(v, int | float)}
+        if not delta:
+            return
+        envelope = {"type": "stats", "site": self.site, "run": self.run(), "worker": self.worker,
+                    "final": final, "stats": delta}
+        self.server.rpush(self.keys.items, json.dumps(envelope))
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        self.report(final=True)
+        self.server.delete(self.keys.busy(self.site, self.worker))
+        stopping = self.crawler.stats.get_value("distributed/stopping")
+        status = "interrupted" if stopping or reason in ("shutdown", "cancelled") else (
+            "finished" if reason == "finished" else "failed")
+        self.crawler.stats.set_value("linfen/status", status)
+
+
+async def _sleep(seconds: float) -> None:
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds))
+
+
+class RedisItemPipeline:
+    """Hand every Article and Reject to the writer through one Redis list (``<prefix>:items``).
+
+    Items go raw, as the spider made them: the writer normalises and validates them, exactly as the
+    pipelines of a local crawl do. Each carries its site, the site's run number and the worker's id.
+    """
+
+    def __init__(self, crawler: Crawler, server: Any, keys: Keys) -> None:
+        self.crawler = crawler
+        self.server = server
+        self.keys = keys
+        self.worker = worker_id()
+        self._run: tuple[float, int] = (0.0, 0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        s = crawler.settings
+        if not s.get("LINFEN_REDIS_URL"):
+            raise NotConfigured("LINFEN_REDIS_URL is empty")
+        return cls(crawler, connect(s.get("LINFEN_REDIS_URL")), _settings_keys(s))
+
+    def _current_run(self, site: str) -> int:
+        checked, run = self._run
+        if time.monotonic() - checked > 1.0:
+            run = _int(self.server.get(self.keys.run(site)))
+            self._run = (time.monotonic(), run)
+        return run
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Article):
+            kind = "article"
+        elif isinstance(item, Reject):
+            kind = "reject"
+        else:
+            return item
+        site = _site(self.crawler.spider)
+        envelope = {"type": kind, "site": site, "run": self._current_run(site), "worker": self.worker,
+                    "item": asdict(item)}
+        self.server.rpush(self.keys.items, json.dumps(envelope, ensure_ascii=False))
+        self.crawler.stats.inc_value(f"distributed/items_pushed/{kind}")
+        return item
+
+
+# -- writer side ---------------------------------------------------------------------------------------
+def article_from_dict(data: dict[str, Any]) -> Article:
+    names = {f.name for f in fields(Article)}
+    return Article(**{k: v for k, v in data.items() if k in names})
+
+
+def reject_from_dict(data: dict[str, Any]) -> Reject:
+    return Reject(data["url"], data["reason"], data.get("detail"))
+
+
+@dataclass
+class Batch:
+    """One batch of envelopes decoded and validated, grouped by run: what one commit writes."""
+
+    articles: dict[tuple[str, int], list[dict[str, Any]]]
+    rejects: dict[tuple[str, int], list[tuple[str, str, str | None]]]
+    stats: dict[tuple[str, int], dict[str, float]]
+    workers: dict[tuple[str, int], dict[str, str]]
+
+
+def prepare(envelopes: Iterable[dict[str, Any]], min_body_chars: int) -> Batch:
+    """Normalize and validate a batch of worker envelopes (pure: the local crawl's pipeline code)."""
+    normalize, validate = NormalizePipeline(), ValidatePipeline(min_body_chars)
+    batch = Batch({}, {}, {}, {})
+    for env in envelopes:
+        run = (str(env["site"]), int(env["run"]))
+        stats = batch.stats.setdefault(run, {})
+        workers = batch.workers.setdefault(run, {})
+        if env["type"] == "stats":
+            for key, value in env["stats"].items():
+                stats[key] = stats.get(key, 0) + value
+            pages = f"distributed/pages/{env['worker']}"
+            stats[pages] = stats.get(pages, 0) + env["stats"].get("downloader/response_count", 0)
+            workers[env["worker"]] = "reported"
+            continue
+        workers[env["worker"]] = "active"
+        if env["type"] == "reject":
+            rej = reject_from_dict(env["item"])
+            batch.rejects.setdefault(run, []).append((rej.url, rej.reason, rej.detail))
+            continue
+        art = normalize.process_item(article_from_dict(env["item"]))
+        try:
+            validate.process_item(art)
+        except DropItem as exc:
+            reason = str(exc) or "DropItem"
+            batch.rejects.setdefault(run, []).append((art.url, reason, art.title))
+            stats[f"linfen/rejects/{reason}"] = stats.get(f"linfen/rejects/{reason}", 0) + 1
+            continue
+        batch.articles.setdefault(run, []).append({k: v for k, v in art.__dict__.items() if k != "not_article"})
+    return batch
+
+
+class WriterBusy(DistributedError):
+    """Another writer holds the lock."""
+
+
+class Ingester:
+    """The single writer: drains ``<prefix>:items`` into the dataset and keeps the runs' records.
+
+    Reliable queue: a batch is moved (``LMOVE``) to ``<prefix>:items:processing``, written in SQLite
+    transactions, and removed from there only after they commit; a writer that starts finds what a dead
+    writer left in processing and puts it back first. Delivery is therefore at least once: an item whose
+    commit succeeded just before a crash is written again (an unchanged upsert, a second reject row).
+    """
+
+    def __init__(self, client: Any, keys: Keys, db_path: str, *, batch_size: int = 200,
+                 idle_timeout: float = 60.0, min_body_chars: int = 20, lock_ttl: int = 60) -> None:
+        from linfen_crawler.storage import Dataset
+
+        self.client = client
+        self.keys = keys
+        self.dataset = Dataset(db_path)
+        self.batch_size = max(1, batch_size)
+        self.idle_timeout = idle_timeout
+        self.min_body_chars = min_body_chars
+        self.lock_ttl = lock_ttl
+        self.me = worker_id()
+        self.consumed = 0
+        self.closing: dict[tuple[str, int], int] = {}
+        self.closed: list[dict[str, Any]] = []
+
+    # lock -------------------------------------------------------------------------------------------
+    def acquire(self) -> None:
+        if not self.client.set(self.keys.writer_lock, self.me, nx=True, ex=self.lock_ttl):
+            holder = self.client.get(self.keys.writer_lock)
+            raise WriterBusy(f"another writer ({holder.decode() if holder else '?'}) is ingesting from this "
+                             f"Redis; run one writer per deployment")
+
+    def refresh(self) -> None:
+        holder = self.client.get(self.keys.writer_lock)
+        if holder is not None and holder.decode() != self.me:
+            raise WriterBusy(f"lost the writer lock to {holder.decode()}")
+        self.client.set(self.keys.writer_lock, self.me, ex=self.lock_ttl)
+
+    def release(self) -> None:
+        holder = self.client.get(self.keys.writer_lock)
+        if holder is not None and holder.decode() == self.me:
+            self.client.delete(self.keys.writer_lock)
+
+    # main loop ------------------------------------------------------------------------------------------
+    def run(self) -> list[dict[str, Any]]:
+        """Ingest until told to stop, or until idle for ``idle_timeout`` s; returns the runs it closed.
+
+        Idle: no item came and no open run has a busy worker. Runs still open at the end (their frontier
+        waits in Redis) are recorded ``interrupted`` and stay open: a later writer resumes them.
+        """
+        self.acquire()
+        try:
+            requeued = self.requeue()
+            if requeued:
+                logger.info("put back %d items a previous writer had not committed", requeued)
+            stop_mark = _int(self.client.get(self.keys.stop))
+            last_work = time.monotonic()
+            last_check = 0.0
+            while True:
+                stopping = _int(self.client.get(self.keys.stop)) != stop_mark
+                n = self.ingest_once(block=not stopping)
+                now = time.monotonic()
+                if n:
+                    last_work = now
+                if now - last_check >= POLL_SECONDS or stopping:
+                    last_check = now
+                    self.refresh()
+                    self.check_runs()
+                    if any(frontier(self.client, self.keys, site).busy_workers for site, _ in self.open_runs()):
+                        last_work = now
+                if (stopping and not n) or (
+                        self.idle_timeout > 0 and not n and now - last_work >= self.idle_timeout):
+                    self.close_open_runs()
+                    return self.closed
+        finally:
+            self.release()
+            self.dataset.close()
+
+    def requeue(self) -> int:
+        n = 0
+        while self.client.lmove(self.keys.processing, self.keys.items, "RIGHT", "LEFT") is not None:
+            n += 1
+        return n
+
+    def take(self, block: bool) -> list[bytes]:
+        first = (self.client.blmove(self.keys.items, self.keys.processing, POLL_SECONDS, "LEFT", "RIGHT")
+                 if block else self.client.lmove(self.keys.items, self.keys.processing, "LEFT", "RIGHT"))
+        if first is None:
+            return []
+        raws = [first]
+        while len(raws) < self.batch_size:
+            raw = self.client.lmove(self.keys.items, self.keys.processing, "LEFT", "RIGHT")
+            if raw is None:
+                break
+            raws.append(raw)
+        return raws
+
+    def ingest_once(self, block: bool = True) -> int:
+        raws = self.take(block)
+        if not raws:
+            return 0
+        batch = prepare((json.loads(raw) for raw in raws), self.min_body_chars)
+        counts: dict[tuple[str, int], dict[str, int]] = {}
+        for run in {*batch.articles, *batch.rejects, *batch.stats}:
+            db_run = self.db_run_id(*run)
+            c = counts.setdefault(run, {})
+            if batch.articles.get(run):
+                result = self.dataset.upsert_articles(batch.articles[run], db_run)
+                c.update(articles_new=result.new, articles_updated=result.updated,
+                         articles_unchanged=result.unchanged)
+            if batch.rejects.get(run):
+                c["rejects"] = self.dataset.add_rejects(batch.rejects[run], db_run)
+        # committed: account for it and acknowledge
+        pipe = self.client.pipeline()
+        for run, c in counts.items():
+            info = self.keys.run_info(*run)
+            for key, value in c.items():
+                if value:
+                    pipe.hincrby(info, f"count:{key}", value)
+            for key, amount in batch.stats.get(run, {}).items():
+                pipe.hincrbyfloat(info, f"stat:{key}", amount)
+            for worker, state in batch.workers.get(run, {}).items():
+                pipe.hset(info, f"worker:{worker}", state)
+        for raw in raws:
+            pipe.lrem(self.keys.processing, 1, raw)
+        pipe.execute()
+        self.consumed += len(raws)
+        for run in counts:  # late items of a closed run (a worker's last report): update its record
+            closed = self.client.hget(self.keys.run_info(*run), "closed")
+            if closed is not None:
+                self.close_run(*run, complete=closed == b"complete")
+        return len(raws)
+
+    # runs -------------------------------------------------------------------------------------------
+    def db_run_id(self, site: str, run: int) -> int:
+        info = self.keys.run_info(site, run)
+        found = self.client.hget(info, "db_run_id")
+        if found is not None:
+            return int(found)
+        db_run = self.dataset.start_run(site)
+        self.client.hset(info, mapping={"db_run_id": db_run, "started": time.time()})
+        self.client.sadd(self.keys.open_runs, f"{site}\t{run}")
+        logger.info("run %d of %s is crawl_runs row %d", run, site, db_run)
+        return db_run
+
+    def open_runs(self) -> list[tuple[str, int]]:
+        out = []
+        for member in self.client.smembers(self.keys.open_runs):
+            site, run = member.decode().split("\t")
+            out.append((site, int(run)))
+        return sorted(out)
+
+    def check_runs(self) -> None:
+        """Close each run whose work is done, once the items queued before that was seen are ingested."""
+        pending = self.client.llen(self.keys.items)
+        for site, run in self.open_runs():
+            state = frontier(self.client, self.keys, site)
+            done = state.run != run or not state.active
+            if not done:
+                self.closing.pop((site, run), None)
+                continue
+            mark = self.closing.setdefault((site, run), self.consumed + pending)
+            if self.consumed >= mark:
+                self.close_run(site, run, complete=state.run == run)
+
+    def close_open_runs(self) -> None:
+        for site, run in self.open_runs():
+            state = frontier(self.client, self.keys, site)
+            if state.run == run and not state.active:
+                self.close_run(site, run, complete=True)
+            else:  # its frontier waits in Redis: a later writer resumes and closes it
+                self.close_run(site, run, complete=False, keep_open=True)
+
+    def close_run(self, site: str, run: int, *, complete: bool, keep_open: bool = False) -> dict[str, Any]:
+        info = self.keys.run_info(site, run)
+        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(info).items()}
+        counts = {k[6:]: int(v) for k, v in raw.items() if k.startswith("count:")}
+        stats: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key.startswith("stat:"):
+                number = float(value)
+                stats[key[5:]] = int(number) if number.is_integer() else number
+        workers = {k[7:]: v for k, v in raw.items() if k.startswith("worker:")}
+        lost = sorted(w for w, state in workers.items() if state != "reported")
+        stats.update({"distributed/run": run, "distributed/workers": len(workers),
+                      "distributed/workers_lost": len(lost)})
+        if lost:
+            stats["distributed/workers_lost_ids"] = ",".join(lost)
+        if "started" in raw:
+            stats["duration_s"] = round(time.time() - float(raw["started"]), 3)
+        db_run = int(raw["db_run_id"])
+        counts["pages"] = int(stats.get("downloader/response_count", 0))
+        counts["errors"] = int(sum(v for k, v in stats.items() if k.startswith("linfen/errors/")))
+        # a worker that died holding requests, or a writer stopping mid-run: the run was cut short
+        reason = "finished" if complete and not lost else "shutdown"
+        status = run_status(reason, stats, counts)
+        self.dataset.finish_run(db_run, status, counts, stats)
+        record = {"site": site, "run": run, "db_run_id": db_run, "status": status, **counts}
+        if not keep_open:  # the record stays a week for late items, then Redis forgets it
+            self.client.srem(self.keys.open_runs, f"{site}\t{run}")
+            self.client.hset(info, "closed", "complete" if complete else "incomplete")
+            self.client.expire(info, 7 * 24 * 3600)
+            self.closing.pop((site, run), None)
+        logger.info("run %d of %s closed: %s", run, site, status)
+        self.closed = [r for r in self.closed if (r["site"], r["run"]) != (site, run)] + [record]
+        return record

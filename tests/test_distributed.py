@@ -1,0 +1,305 @@
+"""Distributed mode end to end: a real redis-server, worker processes and one writer, on 127.0.0.1 only.
+
+Workers are `linfen crawl lfxww --redis URL` subprocesses crawling the sample portal through its proxy
+route; `linfen ingest` is the writer. The portal answers each page after a short delay so that a crawl
+lasts long enough for two workers to share it and for one to be killed midway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, article_rows, rows, run_linfen
+
+from linfen_crawler.demo.portal import Page, Portal
+from linfen_crawler.demo.server import DemoServer
+
+redis = pytest.importorskip("redis", reason="pip install 'linfen-crawler[distributed]'")
+pytest.importorskip("scrapy_redis", reason="pip install 'linfen-crawler[distributed]'")
+
+if shutil.which("redis-server") is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("redis-server is not installed: .ci/run installs the Debian package")
+    pytest.skip("redis-server is not installed (apt-get install redis-server)", allow_module_level=True)
+
+WORKER = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+          "-s", "LOG_LEVEL=INFO", "-s", "LINFEN_REDIS_IDLE_TIMEOUT=4", "-s", "LINFEN_REDIS_BUSY_TTL=2",
+          "-s", "LINFEN_PROGRESS=off"]
+
+
+class SlowPortal(Portal):
+    """The sample portal, answering every page after ``delay`` seconds (server threads sleep, not the test)."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def get(self, path: str, *args: Any, **kwargs: Any) -> Page | None:
+        time.sleep(self.delay)
+        return super().get(path, *args, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A private redis-server on a free 127.0.0.1 port, no persistence; stopped after the test."""
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    try:
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def spawn(args: list[str], log: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    fh = open(log, "w", encoding="utf-8")  # noqa: SIM115 - closed with the process by the OS
+    return subprocess.Popen([sys.executable, "-m", "linfen_crawler.cli", *args], cwd=REPO, stdout=fh,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def start_worker(url: str, server: DemoServer, log: Path) -> subprocess.Popen[str]:
+    return spawn(["crawl", "lfxww", "--redis", url, "-s", f"LINFEN_PROXY={server.url}", *WORKER], log)
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def waiting(log: Path) -> bool:
+    return "waiting for work on lfxww" in log.read_text("utf-8")
+
+
+def finish(proc: subprocess.Popen[str], log: Path, timeout: float = 90) -> str:
+    proc.wait(timeout)
+    return log.read_text("utf-8")
+
+
+def fetched(server: DemoServer) -> Counter[str]:
+    """How often each portal URL was fetched (robots.txt aside: each worker reads it once per host)."""
+    return Counter(f"{r.host}{r.path}" for r in server.requests
+                   if r.method == "GET" and r.path != "/robots.txt" and not r.path.startswith("/__"))
+
+
+def test_two_workers_and_one_writer_store_every_article_once(redis_url, tmp_path):
+    db = tmp_path / "news.db"
+    with DemoServer(portal=SlowPortal(0.05)) as server:
+        logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+        workers = [start_worker(redis_url, server, log) for log in logs]
+        wait_for(lambda: all(waiting(log) for log in logs), 60, "both workers to wait for work")
+        assert not [r for r in server.requests if r.path != "/robots.txt"], "a worker crawled before the seed"
+        seeded = run_linfen("seed", "lfxww", "--redis", redis_url)
+        assert seeded.returncode == 0, seeded.stderr
+        assert "lfxww: run 1 seeded with 9 start URLs" in seeded.stdout
+        writer_log = tmp_path / "writer.log"
+        writer = spawn(["ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "5"], writer_log)
+        outs = [finish(w, log) for w, log in zip(workers, logs, strict=True)]
+        writer_out = finish(writer, writer_log)
+        expected = {e["url"] for e in server.portal.expected_articles(site="lfxww")}
+        counts = fetched(server)
+
+    assert writer.returncode == 0, writer_out[-3000:]
+    for proc, out in zip(workers, outs, strict=True):
+        assert proc.returncode == 0, out[-3000:]
+        assert "lfxww: worker finished" in out
+        assert "ScrapyDeprecationWarning" not in out
+    # every article stored exactly once (url is the primary key: count rows and compare the sets)
+    stored = article_rows(db)
+    assert set(stored) == expected
+    assert rows(db, "SELECT count(*) AS n FROM articles")[0]["n"] == len(expected)
+    # no URL fetched twice across the two workers
+    assert counts and max(counts.values()) == 1, [u for u, n in counts.items() if n > 1]
+    assert {u for u in expected if u.removeprefix("http://") not in counts} == set()
+    # one run record, finished, with both workers' work in it
+    (run,) = rows(db, "SELECT * FROM crawl_runs")
+    assert run["status"] == "finished", run
+    assert run["articles_new"] == len(expected)
+    stats = json.loads(run["stats"])
+    assert stats["distributed/workers"] == 2 and stats["distributed/workers_lost"] == 0
+    per_worker = {k: v for k, v in stats.items() if k.startswith("distributed/pages/")}
+    assert len(per_worker) == 2 and all(v >= 5 for v in per_worker.values()), per_worker
+    assert run["pages"] == sum(per_worker.values()) >= sum(counts.values())
+    # the rejects of a local crawl are recorded by the writer too
+    assert {r["url"] for r in rows(db, "SELECT url FROM rejects")} >= set(server.portal.non_article_urls(site="lfxww"))
+    # and nothing is left in Redis for the writer
+    client = redis.Redis.from_url(redis_url)
+    assert client.llen("linfen:items") == 0 and client.llen("linfen:items:processing") == 0
+
+
+def test_killed_worker_loses_its_requests_to_the_run_and_the_next_run_completes_the_dataset(redis_url, tmp_path):
+    db = tmp_path / "news.db"
+    client = redis.Redis.from_url(redis_url)
+    with DemoServer(portal=SlowPortal(0.15)) as server:
+        expected = {e["url"] for e in server.portal.expected_articles(site="lfxww")}
+        # -- run 1: two workers, one killed midway -----------------------------------------------------
+        logs = [tmp_path / "victim.log", tmp_path / "survivor.log"]
+        victim, survivor = (start_worker(redis_url, server, log) for log in logs)
+        wait_for(lambda: all(waiting(log) for log in logs), 60, "both workers to wait for work")
+        assert run_linfen("seed", "lfxww", "--redis", redis_url).returncode == 0
+        writer_log = tmp_path / "writer-1.log"
+        writer = spawn(["ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "5"], writer_log)
+        victim_id = f"{socket.gethostname()}:{victim.pid}"
+        wait_for(lambda: client.exists(f"linfen:lfxww:busy:{victim_id}") and sum(fetched(server).values()) >= 25,
+                 60, "the victim to be busy midway through the crawl")
+        assert client.zcard("linfen:lfxww:requests") > 0, "killed too late: the frontier is already empty"
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        survivor_out = finish(survivor, logs[1])
+        writer_out = finish(writer, writer_log)
+        first = article_rows(db)
+        first_fetches = fetched(server)
+
+        assert survivor.returncode == 0, survivor_out[-3000:]
+        assert writer.returncode == 0, writer_out[-3000:]
+        (run1,) = rows(db, "SELECT * FROM crawl_runs")
+        stats1 = json.loads(run1["stats"])
+        # the survivor finished the crawl: nothing is left queued, yet articles are missing, because the
+        # requests the victim had popped went down with it (scrapy-redis pops without acknowledgement)
+        assert client.zcard("linfen:lfxww:requests") == 0 and client.llen("linfen:lfxww:start_urls") == 0
+        missing = expected - set(first)
+        assert missing, "the killed worker held no request"
+        assert set(first) < expected
+        assert run1["status"] == "interrupted" and stats1["distributed/workers_lost"] == 1
+        assert victim_id in stats1["distributed/workers_lost_ids"]
+        # within the run nobody fetched anything twice: the lost requests were not retried
+        assert max(first_fetches.values()) == 1
+
+        # -- run 2: a new seed resets the fingerprints, so the lost articles are found again -----------
+        log2 = tmp_path / "worker-2.log"
+        worker2 = start_worker(redis_url, server, log2)
+        wait_for(lambda: waiting(log2), 60, "the worker of run 2")
+        seeded = run_linfen("seed", "lfxww", "--redis", redis_url)
+        assert seeded.returncode == 0, seeded.stderr
+        assert "run 2 seeded" in seeded.stdout
+        writer2_log = tmp_path / "writer-2.log"
+        writer2 = spawn(["ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "5"], writer2_log)
+        finish(worker2, log2)
+        writer2_out = finish(writer2, writer2_log)
+        second_fetches = fetched(server) - first_fetches
+
+    assert writer2.returncode == 0, writer2_out[-3000:]
+    assert set(article_rows(db)) == expected
+    assert rows(db, "SELECT count(*) AS n FROM articles")[0]["n"] == len(expected)
+    runs = rows(db, "SELECT * FROM crawl_runs ORDER BY id")
+    assert [r["status"] for r in runs] == ["interrupted", "finished"]
+    assert runs[1]["articles_new"] == len(missing)
+    assert {u.removeprefix("http://") for u in missing} <= set(second_fetches)
+
+
+def test_seed_refuses_a_site_whose_run_is_in_progress_and_stop_ends_idle_workers(redis_url, tmp_path):
+    client = redis.Redis.from_url(redis_url)
+    client.zadd("linfen:lfxww:requests", {b"pending": 0})
+    refused = run_linfen("seed", "lfxww", "--redis", redis_url)
+    assert refused.returncode == 3 and "in progress" in refused.stderr
+    restarted = run_linfen("seed", "lfxww", "--redis", redis_url, "--restart")
+    assert restarted.returncode == 0 and "run 1 seeded" in restarted.stdout
+    assert client.zcard("linfen:lfxww:requests") == 0 and client.llen("linfen:lfxww:start_urls") == 9
+    client.delete("linfen:lfxww:start_urls")
+    # a worker with no idle timeout waits until told to stop
+    with DemoServer() as server:
+        log = tmp_path / "worker.log"
+        worker = spawn(["crawl", "lfxww", "--redis", redis_url, "-s", f"LINFEN_PROXY={server.url}", *WORKER,
+                        "-s", "LINFEN_REDIS_IDLE_TIMEOUT=0"], log)
+        wait_for(lambda: waiting(log), 60, "the worker to wait for work")
+        stopped = run_linfen("stop", "--redis", redis_url)
+        assert stopped.returncode == 0 and "stop requested" in stopped.stdout
+        out = finish(worker, log, timeout=30)
+    assert worker.returncode == 0, out[-2000:]
+    assert "told to stop" in out
+
+
+def test_unreachable_redis_is_a_usage_error():
+    port = free_port()
+    proc = run_linfen("seed", "lfxww", "--redis", f"redis://127.0.0.1:{port}/0")
+    assert proc.returncode == 2 and "cannot reach Redis" in proc.stderr
+
+
+def envelope(url: str, run: int = 1, **extra: Any) -> bytes:
+    item = {"url": url, "site": "lfxww", "site_name": "临汾新闻网", "title": "临汾召开会议",
+            "body": "临汾新闻网讯 会议要求，全市上下要认真学习贯彻会议精神，推动各项工作落实。", **extra}
+    return json.dumps({"type": "article", "site": "lfxww", "run": run, "worker": "w1", "item": item},
+                      ensure_ascii=False).encode()
+
+
+def test_writer_removes_items_only_after_commit_and_a_new_writer_takes_back_what_a_dead_one_held(
+        redis_url, tmp_path, monkeypatch):
+    from linfen_crawler.distributed import Ingester, Keys
+    from linfen_crawler.storage import Dataset
+
+    client = redis.Redis.from_url(redis_url)
+    keys = Keys()
+    urls = [f"http://www.lfxww.com/linfen/shizheng/{n}.html" for n in range(1, 6)]
+    client.rpush(keys.items, *[envelope(u) for u in urls[:3]])
+    # a writer died mid-batch: two items sit in processing, never committed
+    client.rpush(keys.processing, *[envelope(u) for u in urls[3:]])
+    db = tmp_path / "news.db"
+
+    # a commit that fails leaves the batch in processing: nothing is acknowledged, nothing lost
+    def broken(self: Any, rows: Any, run_id: Any) -> Any:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Dataset, "upsert_articles", broken)
+    first = Ingester(client, keys, str(db), idle_timeout=1)
+    with pytest.raises(OSError):
+        first.run()
+    assert client.llen(keys.processing) + client.llen(keys.items) == 5
+    assert client.get(keys.writer_lock) is None  # released on the way out
+    monkeypatch.undo()
+
+    second = Ingester(client, keys, str(db), idle_timeout=1)
+    second.run()
+    assert set(article_rows(db)) == set(urls)
+    assert client.llen(keys.items) == 0 and client.llen(keys.processing) == 0
+    # the same article delivered again is an unchanged upsert, not a second row
+    client.rpush(keys.items, envelope(urls[0]))
+    Ingester(client, keys, str(db), idle_timeout=1).run()
+    assert rows(db, "SELECT count(*) AS n FROM articles")[0]["n"] == 5
+
+
+def test_one_writer_per_deployment(redis_url, tmp_path):
+    from linfen_crawler.distributed import Ingester, Keys, WriterBusy
+
+    client = redis.Redis.from_url(redis_url)
+    holder = Ingester(client, Keys(), str(tmp_path / "a.db"))
+    holder.acquire()
+    with pytest.raises(WriterBusy):
+        Ingester(client, Keys(), str(tmp_path / "b.db")).acquire()
+    proc = run_linfen("ingest", "--redis", redis_url, "--db", str(tmp_path / "c.db"), "--idle-timeout", "1")
+    assert proc.returncode == 3 and "another writer" in proc.stderr
+    holder.release()
+    holder.dataset.close()
