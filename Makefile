@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs clean
+.PHONY: demo test lint docs clean bench-crawl
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,analyst,distributed,scheduled]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,6 +24,10 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_cli_docs.py > docs/cli.md
+
+# crawl throughput and memory against bare Scrapy (docs/performance.md); PAGES=2000 for a quick look
+bench-crawl: $(STAMP)
+	$(BIN)/python benchmarks/crawl.py --pages $(or $(PAGES),20000)
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-wal data/*.db-shm

@@ -5,14 +5,13 @@ Exit codes: 0 ok, 1 a crawl ended degraded or failed, 2 bad usage or input, 3 an
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
@@ -74,18 +73,54 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
             raise fail(f"-s {pair!r}: expected NAME=VALUE")
         name, value = pair.split("=", 1)
         out[name.strip()] = value
+    check_override_types(out)
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def check_override_types(overrides: dict[str, str]) -> None:
+    """Fail in one line on ``-s NAME=VALUE`` whose value cannot be what the setting's default is (issue 5)."""
+    from scrapy.settings import Settings
+
+    known = Settings()
+    known.setmodule("linfen_crawler.settings", priority="project")
+    for name, value in overrides.items():
+        default = known.get(name)
+        probe = Settings({name: value})
+        # int defaults accept decimals too: Scrapy reads several of them (DOWNLOAD_TIMEOUT) as floats
+        for kind, getter, wanted in ((bool, probe.getbool, "true or false"), (int | float, probe.getfloat, "a number")):
+            if isinstance(default, kind):
+                try:
+                    getter(name)
+                except ValueError:
+                    raise fail(f"-s {name}={value!r}: expected {wanted}") from None
+                break
+
+
+class OneLineErrorGroup(click.Group):
+    """Usage errors in one line like every other error (``Error: … (see `linfen export -h`)``), exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if exc.ctx is None:
+                raise
+            raise UsageError(f"{exc.format_message()} (see `{exc.ctx.command_path} -h`)") from None
+
+
+@click.group(cls=OneLineErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="linfen-crawler")
 def main() -> None:
     """Crawl Chinese local news portals (临汾新闻网 and its kin) into a clean SQLite dataset."""
 
 
 # -- crawling -------------------------------------------------------------------------------------------
-def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any]) -> dict[str, str]:
-    """Crawl the given sites in one Scrapy process; returns each site's run status."""
+def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any],
+               per_site: dict[str, dict[str, Any]] | None = None) -> dict[str, str]:
+    """Crawl the given sites in one Scrapy process; returns each site's run status.
+
+    ``per_site`` adds settings for one site's crawler only (its JOBDIR).
+    """
     from scrapy.crawler import CrawlerProcess
     from scrapy.settings import Settings
 
@@ -100,6 +135,8 @@ def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any]) -> dic
     crawlers = {}
     for key in sites:
         crawler = process.create_crawler(PortalSpider)
+        for name, value in (per_site or {}).get(key, {}).items():
+            crawler.settings.set(name, value, priority="cmdline")
         crawlers[key] = crawler
         process.crawl(crawler, site=key)
     process.start()
@@ -107,6 +144,8 @@ def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any]) -> dic
     for key, crawler in crawlers.items():
         stats = crawler.stats.get_stats() if crawler.stats else {}
         statuses[key] = str(stats.get("linfen/status", "failed"))
+        if stats.get("linfen/degraded"):  # issue 5: why a guard stopped the run (e.g. the site blocks us)
+            click.echo(str(stats["linfen/degraded"]), err=True)
     return statuses
 
 
@@ -116,9 +155,24 @@ def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any]) -> dic
 @db_option()
 @click.option("--generic", is_flag=True, help="ignore profile selectors (measure the generic extractor)")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="override a Scrapy setting")
+@click.option("--refresh", is_flag=True, help="fetch known articles again too (no incremental skipping)")
+@click.option("--since", help="skip articles published before this day, YYYY-MM-DD (for a first crawl)")
+@click.option("--recheck", "recheck_days", type=click.IntRange(1), metavar="DAYS",
+              help="also re-fetch stored articles published in the last DAYS days (edits, takedowns)")
+@click.option("--resume", is_flag=True, help="continue a gracefully stopped run from its job directory")
+@click.option("--no-raw", is_flag=True, help="do not keep the fetched article pages (raw_pages)")
+@click.option("--httpcache", is_flag=True, help="use Scrapy's HTTP cache (development only)")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="run as a distributed worker on this Redis (see docs/distributed.md); `linfen ingest` writes")
+@click.option("--jobs", "workers", type=click.IntRange(1), metavar="N",
+              help="worker processes for several sites, one site each at a time (default: number of cores)")
 def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic: bool,
-          settings: tuple[str, ...]) -> None:
-    """Crawl SITE… (profile keys) into the dataset.
+          settings: tuple[str, ...], refresh: bool, since: str | None, recheck_days: int | None, resume: bool,
+          no_raw: bool, httpcache: bool, redis_url: str | None, workers: int | None) -> None:
+    """Crawl SITE… (profile keys) into the dataset; only articles not yet stored are fetched.
+
+    A site another run is crawling into the same dataset is refused (exit 3). After Ctrl-C or SIGTERM,
+    `--resume` continues the run; after a hard kill, the next run finds what is missing by itself.
 
     Example: linfen crawl lfxww --db data/news.db
     """
@@ -127,19 +181,48 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
         raise fail("name at least one site (see `linfen sites`) or use --all")
     for key in keys:
         profile_or_fail(key)
+    if redis_url:  # issue 7: a distributed worker writes no dataset (linfen_crawler/commands/distributed.py)
+        from linfen_crawler.commands.distributed import run_worker
+
+        sys.exit(run_worker(keys, redis_url, parse_overrides(settings), generic=generic))
     path = resolve_db(db_path)
+    overrides: dict[str, Any] = parse_overrides(settings)  # before the dataset: bad input writes nothing
     try:
         Dataset(path).close()  # create/migrate now, so a bad --db fails before the crawl starts
     except StorageError as exc:
         raise fail(str(exc)) from None
-    overrides: dict[str, Any] = parse_overrides(settings)
     if generic:
         overrides["LINFEN_GENERIC_ONLY"] = True
-    statuses = run_crawls(keys, path, overrides)
+    # -- issue 4: scheduled-job options, site locks and job directories (linfen_crawler/jobs.py) --
+    from linfen_crawler import jobs
+
+    overrides.update(jobs.crawl_overrides(refresh=refresh, since=iso_day(since, "--since"),
+                                          recheck_days=recheck_days, no_raw=no_raw, httpcache=httpcache))
+    locks, refused = jobs.take_locks(path, keys)
+    for key, message in refused.items():
+        click.echo(f"{key}: refused: {message}", err=True)
+    keys = [k for k in keys if k not in refused]
+    root = jobs.jobs_root(path, str(overrides.get("LINFEN_JOBS_DIR", "")))
+    per_site = {}
+    for key in keys:
+        jobdir = root / key
+        if jobs.prepare_jobdir(jobdir, resume) == "not_resumable":
+            click.echo(f"{key}: nothing to resume in {jobdir} (the last run was not stopped gracefully); "
+                       "starting a fresh run that re-walks every list page", err=True)
+        per_site[key] = {"JOBDIR": str(jobdir)}
+    from linfen_crawler.parallel import run_sites  # issue 8: --jobs, sites in worker processes
+
+    statuses = run_sites(keys, path, overrides, per_site, jobs=workers) if keys else {}
     for key, status in statuses.items():
-        click.echo(f"{key}: {status}")
+        jobs.finish_jobdir(root / key, status)
+        hint = f" (continue with `linfen crawl {key} --resume`)" if status == "interrupted" else ""
+        click.echo(f"{key}: {status}{hint}")
+    for lock in locks:
+        lock.release()
     if any(s in ("degraded", "failed") for s in statuses.values()):
         sys.exit(1)
+    if refused:
+        sys.exit(3)
 
 
 @main.command()
@@ -163,7 +246,7 @@ def demo(db_path: str, settings: tuple[str, ...]) -> None:
             "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING",
         }
         overrides.update(parse_overrides(settings))
-        statuses = run_crawls(["lfxww"], db_path, overrides)
+        statuses = run_crawls(server.portal.sites(), db_path, overrides)  # every site the portal serves
     with Dataset(db_path) as ds:
         click.echo(f"dataset: {db_path}")
         for run in reversed(ds.last_runs(len(statuses))):
@@ -201,7 +284,7 @@ def _check_inputs(targets: Iterable[str]) -> Iterator[tuple[str, bytes, dict[str
             import urllib.request
 
             try:
-                with urllib.request.urlopen(target, timeout=30) as resp:  # noqa: S310 - user-given URL
+                with urllib.request.urlopen(target, timeout=30) as resp:  # a URL the user gave
                     yield target, resp.read(), dict(resp.headers.items()), resp.geturl()
             except OSError as exc:
                 raise fail(f"cannot fetch {target}: {exc}") from None
@@ -257,118 +340,30 @@ _NO_PROFILE = Profile(key="generic", name="", domains=(), start_urls=(), section
 
 
 # -- reading the dataset --------------------------------------------------------------------------------
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, list):
-        return LIST_SEPARATOR.join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-def write_export(rows: Iterable[dict[str, Any]], fh: TextIO, fmt: str, columns: list[str]) -> int:
-    n = 0
-    if fmt == "csv":
-        writer = csv.writer(fh)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_csv_value(row[c]) for c in columns])
-            n += 1
-    else:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
-    return n
-
-
-@main.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
-@click.option("--site")
-@click.option("--since", help="first publish day, YYYY-MM-DD")
-@click.option("--until", help="last publish day, YYYY-MM-DD")
-@click.option("--query", help="full-text query (Chinese words of any length)")
-@click.option("--columns", help="comma-separated columns (default: all)")
-@click.option("--excel", is_flag=True, help="CSV with a UTF-8 BOM so Excel shows Chinese correctly")
-@click.option("-o", "--output", required=True, help="file to write, or - for standard output")
-@click.option("--force", is_flag=True, help="overwrite an existing file")
-@db_option()
-def export(fmt: str, site: str | None, since: str | None, until: str | None, query: str | None,
-           columns: str | None, excel: bool, output: str, force: bool, db_path: str | None) -> None:
-    """Export articles as CSV or JSON lines.
-
-    Example: linfen export --format csv --excel --site lfxww --since 2024-01-01 -o lfxww.csv
-    """
-    since, until = iso_day(since, "--since"), iso_day(until, "--until")
-    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else list(ARTICLE_COLUMNS)
-    bad = [c for c in cols if c not in ARTICLE_COLUMNS]
-    if bad:
-        raise fail(f"unknown column {bad[0]!r} (columns: {', '.join(ARTICLE_COLUMNS)})")
-    if excel and fmt != "csv":
-        raise fail("--excel applies to --format csv only")
-    if output != "-" and Path(output).exists() and not force:
-        raise fail(f"{output} exists; use --force to overwrite it")
-    with open_existing(db_path) as ds:
-        try:
-            rows = ds.iter_articles(site=site, since=since, until=until, query=query, columns=cols)
-            if output == "-":
-                n = write_export(rows, sys.stdout, fmt, cols)
-            else:
-                tmp = Path(output + ".part")
-                try:
-                    with open(tmp, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
-                        n = write_export(rows, fh, fmt, cols)
-                    tmp.replace(output)
-                except OSError as exc:
-                    tmp.unlink(missing_ok=True)
-                    raise fail(f"cannot write {output}: {exc.strerror}") from None
-        except StorageError as exc:
-            raise fail(str(exc)) from None
-    click.echo(f"{n} articles written to {output}", err=True)
-
-
-@main.command()
-@click.argument("query")
-@click.option("--site")
-@click.option("--since")
-@click.option("--until")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@db_option()
-def search(query: str, site: str | None, since: str | None, until: str | None, limit: int, fmt: str,
-           db_path: str | None) -> None:
-    """Full-text search (finds Chinese words of any length, e.g. 临汾), ranked, with snippets.
-
-    Example: linfen search 临汾 --limit 5
-    """
-    since, until = iso_day(since, "--since"), iso_day(until, "--until")
-    with open_existing(db_path) as ds:
-        try:
-            hits = ds.search(query, site=site, since=since, until=until, limit=limit)
-        except StorageError as exc:
-            raise fail(str(exc)) from None
-    for hit in hits:
-        if fmt == "json":
-            click.echo(json.dumps(hit, ensure_ascii=False))
-        else:
-            click.echo(f"{hit['published_at'] or '':25} {hit['title']}\n    {hit['url']}\n    {hit['snippet']}")
-    if fmt == "table":
-        click.echo(f"{len(hits)} results", err=True)
-
-
 @main.command()
 @db_option()
-@click.option("--runs", default=10, show_default=True, type=click.IntRange(0, 1000), help="last runs to show")
-def stats(db_path: str | None, runs: int) -> None:
-    """Articles per site, field coverage and the last crawl runs."""
+@click.option("--runs", default=10, show_default=True, type=click.IntRange(0, 1000),
+              help="last runs to show per site")
+@click.option("--dedupe", is_flag=True, help="leave out syndicated copies (see `linfen dedupe`)")
+def stats(db_path: str | None, runs: int, dedupe: bool) -> None:
+    """Articles per site, field coverage, syndicated copies and the last crawl runs."""
     with open_existing(db_path) as ds:
-        click.echo("site        articles  first       last        date   source authors editors")
-        for s in ds.site_stats():
+        click.echo("site        articles  first       last        date   source authors editors  copies")
+        for s in ds.site_stats(dedupe=dedupe):
             click.echo(f"{s['site']:10} {s['articles']:9}  {s['first'] or '-':10}  {s['last'] or '-':10}  "
-                       f"{s['published_at']:5.0%}  {s['source']:5.0%}  {s['authors']:5.0%}  {s['editors']:5.0%}")
+                       f"{s['published_at']:5.0%}  {s['source']:5.0%}  {s['authors']:5.0%}  {s['editors']:5.0%}  "
+                       f"{s['duplicates'] or 0:6}")
         if runs:
             click.echo("\nrun   site       status       started                    pages  new  upd  rej  err")
-            for r in ds.last_runs(runs):
-                click.echo(f"{r['id']:<5} {r['site']:10} {r['status']:12} {r['started_at']:26} {r['pages']:5} "
-                           f"{r['articles_new']:4} {r['articles_updated']:4} {r['rejects']:4} {r['errors']:4}")
+            for site_key in sorted({r["site"] for r in ds.last_runs(100_000)}):  # issue 4: per site
+                for r in ds.last_runs(runs, site=site_key):
+                    click.echo(f"{r['id']:<5} {r['site']:10} {r['status']:12} {r['started_at']:26} "
+                               f"{r['pages']:5} {r['articles_new']:4} {r['articles_updated']:4} {r['rejects']:4} "
+                               f"{r['errors']:4}")
+        # issue 4: raw article pages kept for `linfen reextract`
+        for raw in ds.raw_stats():
+            click.echo(f"\nraw pages {raw['site']}: {raw['pages']} pages, {raw['stored_bytes'] / 1e6:.1f} MB "
+                       f"stored ({raw['original_bytes'] / 1e6:.1f} MB before compression)")
 
 
 def _register_command_modules() -> None:

@@ -36,3 +36,11 @@ class Reject:
     url: str
     reason: str
     detail: str | None = None
+
+
+@dataclass
+class Removed:
+    """A known article that a recheck found gone (404/410); Store sets its ``removed_at`` (issue 4)."""
+
+    url: str
+    reason: str

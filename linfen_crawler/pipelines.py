@@ -19,8 +19,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
+from linfen_crawler import jobs
 from linfen_crawler.extract.byline import finalize_people
-from linfen_crawler.items import Article, Reject
+from linfen_crawler.items import Article, Reject, Removed
 from linfen_crawler.normalize import clean_lines, clean_text
 from linfen_crawler.storage import Dataset, content_hash, utcnow
 
@@ -102,6 +103,11 @@ class StorePipeline:
         self.rejects: list[tuple[str, str, str | None]] = []
         self.counts = {"articles_new": 0, "articles_updated": 0, "articles_unchanged": 0, "rejects": 0}
         self.started = datetime.now(UTC)
+        # issue 4: takedowns found by --recheck, field coverage of new articles, coverage alert rule
+        self.removed: list[str] = []
+        self.coverage = jobs.CoverageCounter()
+        self.coverage_runs = 5
+        self.coverage_min_articles = 5
         self._loop: task.LoopingCall | None = None
 
     @classmethod
@@ -110,6 +116,8 @@ class StorePipeline:
         pipe = cls(crawler, s.get("LINFEN_DB", "data/news.db"), s.getint("LINFEN_STORE_BATCH_SIZE", 200),
                    s.getfloat("LINFEN_STORE_FLUSH_SECONDS", 2.0))
         crawler.signals.connect(pipe.item_dropped, signal=signals.item_dropped)
+        pipe.coverage_runs = s.getint("LINFEN_COVERAGE_RUNS", 5)
+        pipe.coverage_min_articles = s.getint("LINFEN_COVERAGE_MIN_ARTICLES", 5)
         return pipe
 
     @property
@@ -131,12 +139,14 @@ class StorePipeline:
         elif isinstance(item, Article):
             row = {k: v for k, v in item.__dict__.items() if k != "not_article"}
             self.articles.append(row)
+        elif isinstance(item, Removed):
+            self.removed.append(item.url)
         if len(self.articles) >= self.batch_size or len(self.rejects) >= self.batch_size:
             self.flush()
         return item
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any = None) -> None:
-        url = getattr(item, "url", None) or getattr(response, "url", "")
+        url = str(getattr(item, "url", None) or getattr(response, "url", ""))
         detail = getattr(item, "title", None)
         self.rejects.append((url, str(exception) or type(exception).__name__, detail))
         self.crawler.stats.inc_value(f"linfen/rejects/{exception}")
@@ -150,6 +160,15 @@ class StorePipeline:
             self.counts["articles_new"] += result.new
             self.counts["articles_updated"] += result.updated
             self.counts["articles_unchanged"] += result.unchanged
+            self.crawler.stats.set_value("linfen/articles_new", self.counts["articles_new"])
+            new = set(result.new_urls)
+            for row in batch:
+                if row["url"] in new:
+                    self.coverage.add(row)
+        if self.removed:
+            batch_gone, self.removed = self.removed, []
+            self.counts["articles_removed"] = self.counts.get("articles_removed", 0) + self.dataset.mark_removed(
+                batch_gone, self.run_id)
         if self.rejects:
             batch_r, self.rejects = self.rejects, []
             self.counts["rejects"] += self.dataset.add_rejects(batch_r, self.run_id)
@@ -161,13 +180,31 @@ class StorePipeline:
             return
         self.flush()
         stats = self.crawler.stats.get_stats()
-        reason = str(stats.get("finish_reason", "finished"))
+        # finish_reason is set only after pipelines close; a stopped crawler (SIGINT/SIGTERM) is no longer crawling
+        reason = str(stats.get("finish_reason") or ("finished" if self.crawler.crawling else "shutdown"))
         pages = int(stats.get("downloader/response_count", 0))
         errors = sum(int(v) for k, v in stats.items() if k.startswith("linfen/errors/"))
         status = run_status(reason, stats, self.counts)
+        # issue 4: field coverage of new articles against the site's recent runs
+        coverage = self.coverage.coverage()
+        for name, share in coverage.items():
+            self.crawler.stats.set_value(f"linfen/coverage/{name}", share)
+        self.crawler.stats.set_value("linfen/new_articles", self.coverage.articles)
+        history = [jobs.coverage_from_stats(r["stats"]) for r in self.dataset.run_history(
+            self.site, limit=self.coverage_runs, before_id=self.run_id)]
+        alerts = jobs.coverage_alerts(coverage, [h for h in history if h], articles=self.coverage.articles,
+                                      min_articles=self.coverage_min_articles)
+        for alert in alerts:
+            logger.warning(alert.message(self.site))
+            self.crawler.stats.set_value(f"linfen/coverage_alert/{alert.field}", alert.coverage)
+        if alerts and status == "finished":
+            status = "degraded"
+        stats = self.crawler.stats.get_stats()
         counts = {"pages": pages, "errors": errors, **self.counts}
-        record = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
+        record: dict[str, Any] = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
         record["duration_s"] = round((datetime.now(UTC) - self.started).total_seconds(), 3)
+        record["http_errors"] = jobs.http_errors(stats)
+        record["articles_removed"] = self.counts.get("articles_removed", 0)
         self.dataset.finish_run(self.run_id, status, counts, record)
         self.crawler.stats.set_value("linfen/status", status)
         if status != "finished":
@@ -180,11 +217,16 @@ def run_status(finish_reason: str, stats: dict[str, Any], counts: dict[str, int]
     """finished / degraded / interrupted / failed for a run that is closing."""
     if finish_reason in ("shutdown", "cancelled"):
         return "interrupted"
+    # issue 5: a guard that stopped or capped the run (site blocking the crawler, request cap) says why
+    if stats.get("linfen/degraded"):
+        return "degraded"
+    if not int(stats.get("linfen/list_pages", 0)) and any(k.startswith("linfen/errors/list/") for k in stats):
+        return "degraded"  # every list page failed: nothing of the site was seen
     if finish_reason != "finished" and not finish_reason.startswith("closespider_"):
         return "failed"
     article_pages = int(stats.get("linfen/article_pages", 0))
     stored = counts.get("articles_new", 0) + counts.get("articles_updated", 0) + counts.get(
-        "articles_unchanged", 0)
+        "articles_unchanged", 0) + int(stats.get("linfen/skipped/article_before_since", 0))
     if article_pages and not stored:
         return "degraded"
     if int(stats.get("linfen/list_pages", 0)) and not int(stats.get("linfen/article_links", 0)):

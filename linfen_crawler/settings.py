@@ -20,6 +20,34 @@ LINFEN_MAX_ARTICLE_PAGES = 30  # pages followed for one multi-page article
 LINFEN_MIN_BODY_CHARS = 20  # an article page with less body text (and no image) is rejected
 LINFEN_GENERIC_ONLY = False  # ignore profile selectors, use the generic extractor for every field
 
+# --- scheduled jobs (issue 4; docs/settings.md, docs/scheduling.md) ---------------------------------
+LINFEN_REFRESH = False  # fetch known articles again too (`linfen crawl --refresh`)
+LINFEN_SINCE = ""  # YYYY-MM-DD: skip articles published before this day (`--since`)
+LINFEN_RECHECK_DAYS = 0  # also re-fetch stored articles published in the last N days (`--recheck N`)
+LINFEN_RAW_PAGES = True  # keep fetched article pages in raw_pages (`--no-raw` turns it off)
+LINFEN_JOBS_DIR = ""  # root of the per-site Scrapy JOBDIRs; empty: jobs/ beside the dataset
+LINFEN_COVERAGE_RUNS = 5  # a field's coverage is compared with its median over this many earlier runs
+LINFEN_COVERAGE_MIN_ARTICLES = 5  # ... in runs with at least this many new articles
+LINFEN_PROGRESS = "auto"  # live progress line: auto (on a terminal), on, off (plain log lines)
+
+# --- distributed crawling (issue 7; docs/distributed.md) ---------------------------------------------
+LINFEN_REDIS_URL = ""  # redis://host:6379/0: run as a distributed worker (`linfen crawl --redis URL`)
+LINFEN_REDIS_PREFIX = "linfen"  # prefix of every Redis key, so deployments can share one Redis
+LINFEN_REDIS_IDLE_TIMEOUT = 60.0  # a worker stops after this many seconds without work (0: never)
+LINFEN_REDIS_BUSY_TTL = 30  # a worker's heartbeat lifetime: how long a dead worker's run waits for it
+LINFEN_REDIS_WORKERS = 1  # workers per site: each one's delay is scaled so the site sees one process's rate
+
+# --- reliability and safety (issue 5; docs/settings.md, docs/reliability.md) -------------------------
+LINFEN_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubling for each further one (±25 % jitter)
+LINFEN_RETRY_BACKOFF_MAX = 60.0  # ... at most this long
+LINFEN_RETRY_AFTER_MAX = 120.0  # a Retry-After longer than this is not waited for: the page fails
+LINFEN_ANTIBOT_DELAY = 5.0  # after an anti-bot answer the site's delay is at least this (doubling up to MAX)
+LINFEN_ANTIBOT_MAX_DELAY = 60.0  # ... and at most this
+LINFEN_ANTIBOT_LIMIT = 5  # this many anti-bot answers in a row stop the run as degraded (0: never)
+LINFEN_MAX_DEPTH = 100  # list pages more than this many links from a start URL are not fetched
+LINFEN_MAX_REQUESTS = 50_000  # list and article requests per run; beyond, the run ends degraded
+LINFEN_MAX_TEXT_CHARS = 500_000  # an article with more text than this is rejected (text_too_long)
+
 # --- politeness ------------------------------------------------------------------------------------
 USER_AGENT = f"linfen-crawler/{__version__} (+{LINFEN_CONTACT_URL})"
 ROBOTSTXT_OBEY = True
@@ -43,6 +71,31 @@ LOG_LEVEL = "INFO"
 DOWNLOADER_MIDDLEWARES = {
     # before HttpProxyMiddleware (750), which reads meta["proxy"]
     "linfen_crawler.middlewares.ProxyRouteMiddleware": 740,
+    # issue 5: guards (linfen_crawler/middlewares.py, docs/reliability.md); four replace Scrapy's own
+    "linfen_crawler.middlewares.SiteGuardMiddleware": 50,
+    "linfen_crawler.middlewares.ResponseGuardMiddleware": 585,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "linfen_crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "linfen_crawler.middlewares.GuardedMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "linfen_crawler.middlewares.DecompressionGuardMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "linfen_crawler.middlewares.GuardedRedirectMiddleware": 600,
+    # issue 4: robots.txt checked for requests that wait for it too (linfen_crawler/politeness.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "linfen_crawler.politeness.RobotsTxtMiddleware": 100,
+}
+SPIDER_MIDDLEWARES = {
+    "linfen_crawler.middlewares.CrawlGuardSpiderMiddleware": 800,  # issue 5: caps, text cap, parse errors
+}
+EXTENSIONS = {
+    "linfen_crawler.raw.RawPagesExtension": 500,
+    "linfen_crawler.progress.ProgressExtension": 510,
+    "linfen_crawler.middlewares.RunAccounting": 520,  # issue 5: linfen/urls/* outcome counts
+}
+ADDONS = {
+    "linfen_crawler.distributed.DistributedAddon": 0,  # inactive unless LINFEN_REDIS_URL is set
 }
 ITEM_PIPELINES = {
     "linfen_crawler.pipelines.NormalizePipeline": 100,
@@ -53,3 +106,4 @@ ITEM_PIPELINES = {
 LOG_FORMATTER = "linfen_crawler.logformatter.LogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+REQUEST_FINGERPRINTER_CLASS = "linfen_crawler.middlewares.CanonicalRequestFingerprinter"  # issue 5

@@ -13,7 +13,8 @@ def render() -> str:
            "this page and the code disagree.", "",
            "Exit codes: 0 ok, 1 a crawl ended `degraded` or `failed`, 2 bad usage or input, 3 another run of the",
            "same site holds its lock.", ""]
-    ctx = click.Context(main, info_name="linfen", terminal_width=100, max_content_width=100)
+    # the group's context_settings (help_option_names = -h, --help) apply as when the CLI runs
+    ctx = click.Context(main, info_name="linfen", terminal_width=100, max_content_width=100, **main.context_settings)
     assert isinstance(main, click.Group)
     for name in main.list_commands(ctx):
         cmd = main.get_command(ctx, name)

@@ -43,10 +43,8 @@ def test_minimal_profile_loads_with_defaults(tmp_path):
 ])
 def test_bad_values_name_file_and_key(tmp_path, extra, message):
     text = GOOD.replace('timezone = "Asia/Shanghai"\n', "")
-    if extra.startswith(("timezone", "encoding", "colour")):
-        text = extra + "\n" + text
-    else:
-        text = text + "\n" + extra
+    top_level = extra.startswith(("timezone", "encoding", "colour"))  # keys before the first [table]
+    text = f"{extra}\n{text}" if top_level else f"{text}\n{extra}"
     path = write(tmp_path, text)
     if message is None:
         load_file(path)

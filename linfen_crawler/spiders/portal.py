@@ -22,15 +22,24 @@ from twisted.python.failure import Failure
 from linfen_crawler.extract.article import extract_article, node_text, parse_html
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links
-from linfen_crawler.items import Article, Reject
+from linfen_crawler.items import Article, Reject, Removed
+from linfen_crawler.jobs import CrawlPlan, SiteLock, link_dates, plan_from_crawler
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import Profile, load_profile
+
+
+def content_type(response: Response) -> str:
+    """The response's Content-Type header as text ('' when absent)."""
+    return (response.headers.get("Content-Type") or b"").decode("latin-1")
 
 
 def failure_reason(failure: Failure) -> str:
     """A short reason code for a failed request: ``http_404``, ``TimeoutError``, ``ConnectionLost`` …"""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
+    named = getattr(failure.value, "linfen_reason", None)  # issue 5: middlewares.PageFailure (too_large …)
+    if isinstance(named, str):
+        return named
     return type(failure.value).__name__
 
 
@@ -74,6 +83,8 @@ class PortalSpider(scrapy.Spider):
         self.allowed_domains = list(self.profile.domains)
         self.max_article_pages = 30
         self.generic_only = False
+        self.plan = CrawlPlan()  # issue 4: incremental crawling; loaded from the dataset in from_crawler
+        self.site_lock: SiteLock | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -84,8 +95,11 @@ class PortalSpider(scrapy.Spider):
         # The profile's politeness applies above project defaults, below command-line -s overrides.
         for setting, value in (("DOWNLOAD_DELAY", spider.profile.download_delay),
                                ("CONCURRENT_REQUESTS_PER_DOMAIN", spider.profile.concurrency)):
-            if value is not None and not s.frozen and s.getpriority(setting) < SETTINGS_PRIORITIES["cmdline"]:
+            priority = s.getpriority(setting) or 0
+            if value is not None and not s.frozen and priority < SETTINGS_PRIORITIES["cmdline"]:
                 s.set(setting, value, priority="spider")
+        if not s.get("LINFEN_REDIS_URL"):  # a distributed worker (issue 7) has no dataset: full crawl, no lock
+            spider.plan, spider.site_lock = plan_from_crawler(crawler, spider.site_key, spider.profile.timezone)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -93,12 +107,15 @@ class PortalSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
                                  meta={"kind": "list", "page": 1, "section_url": url,
                                        "section": self.profile.sections.get(url)})
+        for url, section in self.plan.recheck:  # --recheck DAYS: known recent articles, fetched again
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_recheck_error,
+                                 dont_filter=True, meta={"kind": "recheck", "section": section})
 
     # -- list pages --------------------------------------------------------------------------------
     def parse_list(self, response: Response) -> Iterator[Any]:
         stats = self.crawler.stats
         stats.inc_value("linfen/list_pages")
-        text, _ = decode_html(response.body, response.headers.get("Content-Type", b"").decode("latin-1"),
+        text, _ = decode_html(response.body, content_type(response),
                               self.profile.encoding or None)
         doc = parse_html(text)
         if doc is None:
@@ -106,13 +123,19 @@ class PortalSpider(scrapy.Spider):
             return
         links = self.article_links(doc, response.url)
         stats.inc_value("linfen/article_links", len(links))
-        for url in links:
+        verdict = self.plan.select(links, link_dates(doc, response.url) if self.plan.since else None)
+        stats.inc_value("linfen/skipped/known", verdict.known)
+        stats.inc_value("linfen/skipped/before_since", verdict.too_old)
+        for url in verdict.fetch:
             yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
                                  meta={"kind": "article", "section": response.meta.get("section")})
         page = int(response.meta.get("page", 1))
         nxt = self.next_list_page(doc, response, page)
-        if nxt and links and page < self.profile.list.max_pages:
+        if nxt and links and not verdict.go_on:
+            stats.inc_value("linfen/early_stops")
+        if nxt and verdict.go_on and page < self.profile.list.max_pages:
             meta = {k: response.meta[k] for k in ("kind", "section_url", "section")}
+            assert response.request is not None  # a downloaded response always has its request
             yield response.request.replace(url=nxt, meta={**meta, "page": page + 1})
 
     def article_links(self, doc: Any, base_url: str) -> list[str]:
@@ -146,16 +169,19 @@ class PortalSpider(scrapy.Spider):
 
     # -- article pages -----------------------------------------------------------------------------
     def extract(self, response: Response) -> dict[str, Any]:
-        headers = {"Content-Type": response.headers.get("Content-Type", b"").decode("latin-1")}
+        headers = {"Content-Type": content_type(response)}
         return extract_article(response.body, response.url, profile=self.profile, headers=headers,
                                now=datetime.now(UTC), generic_only=self.generic_only)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         self.crawler.stats.inc_value("linfen/article_pages")
         if not isinstance(response, scrapy.http.TextResponse) and response.body[:4] == b"%PDF":
-            yield Reject(response.url, "not_html", response.headers.get("Content-Type", b"").decode("latin-1"))
+            yield Reject(response.url, "not_html", content_type(response))
             return
         record = self.extract(response)
+        if response.meta.get("kind") == "article" and self.plan.too_old(record.get("published_at")):
+            self.crawler.stats.inc_value("linfen/skipped/article_before_since")
+            return
         yield from self.continue_article(response, record, canonicalize_url(response.url), 1)
 
     def parse_article_page(self, response: Response) -> Iterator[Any]:
@@ -182,8 +208,20 @@ class PortalSpider(scrapy.Spider):
         kind = request.meta.get("kind", "other")
         self.crawler.stats.inc_value(f"linfen/errors/{kind}/{reason}")
         self.logger.warning("%s page failed (%s): %s", kind, reason, request.url)
-        if kind == "article":
-            yield Reject(canonicalize_url(request.url), reason, None)
+        if kind == "article":  # issue 5: the URL asked for (before redirects), and what went wrong
+            first = (request.meta.get("redirect_urls") or [request.url])[0]
+            yield Reject(canonicalize_url(first), reason, getattr(failure.value, "detail", None) or None)
+
+    def on_recheck_error(self, failure: Failure) -> Iterator[Any]:
+        """A rechecked article that answers 404/410 was taken down: mark it removed, never delete it."""
+        request = failure.request  # type: ignore[attr-defined]
+        reason = failure_reason(failure)
+        self.crawler.stats.inc_value(f"linfen/errors/recheck/{reason}")
+        if reason in ("http_404", "http_410"):
+            self.crawler.stats.inc_value("linfen/removed")
+            yield Removed(canonicalize_url(request.url), reason)
+        else:
+            self.logger.warning("recheck of %s failed (%s)", request.url, reason)
 
     def on_page_error(self, failure: Failure) -> Iterator[Any]:
         """A later page of a multi-page article failed: store what the earlier pages gave, and say so."""
