@@ -50,6 +50,12 @@ class SiteLocked(RuntimeError):
 
 
 # -- incremental crawling -------------------------------------------------------------------------------
+def crawled_site(crawler: Any) -> str:
+    """The profile key of the site a crawler crawls (its spider's ``site_key``, else the spider name)."""
+    spider = crawler.spider
+    return str(getattr(spider, "site_key", None) or getattr(spider, "name", "unknown"))
+
+
 def is_transient(reason: str | None) -> bool:
     """True for a reject reason worth retrying on the next run (server errors, throttling, network errors).
 

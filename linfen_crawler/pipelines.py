@@ -122,8 +122,7 @@ class StorePipeline:
 
     @property
     def site(self) -> str:
-        spider = self.crawler.spider
-        return str(getattr(spider, "site_key", None) or getattr(spider, "name", "unknown"))
+        return jobs.crawled_site(self.crawler)
 
     def open_spider(self) -> None:
         self.dataset = Dataset(self.db_path)

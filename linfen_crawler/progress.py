@@ -17,6 +17,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from linfen_crawler import jobs
+
 logger = logging.getLogger(__name__)
 
 LOG_INTERVAL = 30.0  # seconds between plain progress log lines
@@ -64,8 +66,7 @@ class ProgressExtension:
 
     @property
     def site(self) -> str:
-        spider = self.crawler.spider
-        return str(getattr(spider, "site_key", None) or getattr(spider, "name", "unknown"))
+        return jobs.crawled_site(self.crawler)
 
     def spider_opened(self) -> None:
         self._loop = task.LoopingCall(self.report)

@@ -25,6 +25,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.internet import task
 
+from linfen_crawler import jobs
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.jobs import RAW_KINDS
 from linfen_crawler.normalize import canonicalize_url
@@ -93,8 +94,7 @@ class RawPagesExtension:
 
     @property
     def site(self) -> str:
-        spider = self.crawler.spider
-        return str(getattr(spider, "site_key", None) or getattr(spider, "name", "unknown"))
+        return jobs.crawled_site(self.crawler)
 
     def spider_opened(self) -> None:
         self.dataset = Dataset(self.db_path)
