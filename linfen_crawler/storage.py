@@ -36,11 +36,9 @@ JSON_COLUMNS = ("authors", "editors", "images", "extractor")
 READ_COLUMNS = (*ARTICLE_COLUMNS, "duplicate_of", "day")
 RUN_STATUSES = ("running", "finished", "degraded", "interrupted", "failed")
 
-_CJK_CHAR = re.compile(r"([\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
-# whitespace next to a CJK character, CJK punctuation or a snippet marker (【】), removed by unspace_cjk
-_CJK_GAP = re.compile(r"\s+(?=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef])"
-                      r"|(?<=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef])\s+")
 _CJK_RANGES = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"([{_CJK_RANGES}])")
+_SPACE_RUN = re.compile(r"(\s+)")
 _QUERY_TOKEN = re.compile(f"[{_CJK_RANGES}]+|[^\\W{_CJK_RANGES}]+")
 
 
@@ -139,8 +137,25 @@ def fts_query(query: str) -> str:
 
 
 def unspace_cjk(text: str) -> str:
-    """Undo :func:`fts_text` in a snippet."""
-    return re.sub(r"\s{2,}", " ", _CJK_GAP.sub("", text)).strip().replace("】【", "")  # adjacent hits: one mark
+    """Undo :func:`fts_text` in a snippet, keeping the spaces the original text had.
+
+    :func:`fts_text` puts one space on each side of a CJK character, so in a gap between two visible
+    characters exactly ``cjk(left) + cjk(right)`` spaces were added; any beyond that were in the original
+    and come back as one space. Snippet marks (【】) sit at token edges and are looked through; adjacent
+    hits are joined under one mark.
+    """
+    parts = _SPACE_RUN.split(text)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(part)
+            continue
+        left = parts[i - 1].rstrip("【】")[-1:]
+        right = parts[i + 1].lstrip("【】")[:1] if i + 1 < len(parts) else ""
+        added = bool(left and _CJK_CHAR.match(left)) + bool(right and _CJK_CHAR.match(right))
+        if len(part) > added:
+            out.append(" ")
+    return "".join(out).strip().replace("】【", "")
 
 
 _MIGRATIONS: dict[int, Sequence[str]] = {

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from linfen_crawler.storage import SCHEMA_VERSION, Dataset, StorageError, fts_query, unspace_cjk
+from linfen_crawler.storage import SCHEMA_VERSION, Dataset, StorageError, fts_query, fts_text, unspace_cjk
 
 
 def art(url, title="临汾市召开转型发展推进会", body="会议在临汾举行。参会人员100人, OK。", **kw):
@@ -63,7 +63,9 @@ def test_search_index_follows_updates_and_ranks_title_hits_first(ds):
 def test_fts_query_and_unspace():
     assert fts_query('临汾 "x" abc') == '"临 汾" AND "x" AND "abc"'
     assert fts_query("！？") == ""
-    assert unspace_cjk(" 临  【汾】 市 abc 2024") == "临【汾】市abc 2024"
+    assert unspace_cjk(" 临  【汾】  市  abc 2024") == "临【汾】市 abc 2024"
+    for text in ("临汾新闻网讯 (记者 郭小东)10月14日", "abc def 临汾 xyz", "参会人员100人, OK。"):
+        assert unspace_cjk(fts_text(text)) == text  # the original spaces come back, the added ones go
 
 
 def test_filters_and_streaming(ds):
