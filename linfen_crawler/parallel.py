@@ -1,0 +1,120 @@
+"""Crawl several sites in worker processes: ``linfen crawl --all --jobs N``.
+
+One Scrapy process keeps one core busy (parsing, extraction and storage all run on its reactor thread), so a
+crawl of many sites on a machine with several cores runs them in ``N`` worker processes, one site per process
+at a time: when a site's crawl ends, its process exits and the next site starts in a fresh one (a Twisted
+reactor cannot be restarted, and a fresh process returns the memory of the finished crawl). Every worker
+writes to the same dataset; storage uses WAL, ``BEGIN IMMEDIATE`` and a 60 s busy timeout, so writers wait
+for each other instead of failing.
+
+Workers are forked from the CLI after it has taken the site locks (:mod:`linfen_crawler.jobs`): a child
+inherits the lock's open file, so the spider's re-entrant :class:`~linfen_crawler.jobs.SiteLock` finds the
+lock held by its own process.
+
+Signals: Ctrl-C in a terminal reaches every worker (one process group); each stops gracefully as Scrapy
+does, and sites not started yet are reported ``interrupted``. SIGTERM sent to the CLI alone is passed on to
+the running workers.
+
+``N = 1`` (or a single site) keeps the crawl in this process: every site in one reactor, concurrently, as
+``run_crawls`` always did — the better choice when politeness delays, not the CPU, bound the crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from types import FrameType
+from typing import Any
+
+__all__ = ["default_jobs", "run_sites"]
+
+logger = logging.getLogger(__name__)
+
+Runner = Callable[[list[str], str, dict[str, Any], dict[str, dict[str, Any]] | None], dict[str, str]]
+
+
+def default_jobs() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _default_runner() -> Runner:
+    from linfen_crawler.cli import run_crawls
+
+    return run_crawls
+
+
+def _worker(runner: Runner, key: str, db_path: str, overrides: dict[str, Any],
+            site_settings: dict[str, Any] | None, conn: Connection) -> None:
+    """Crawl one site in this (forked) process and send its status back."""
+    # the parent's handlers (which signal the other workers) must not run here; Scrapy installs its own
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    status = "failed"
+    try:
+        status = runner([key], db_path, overrides, {key: site_settings} if site_settings else None).get(key, "failed")
+    except BaseException:  # whatever went wrong, the parent must hear a status
+        logger.exception("crawl of %s failed in worker process %s", key, os.getpid())
+    finally:
+        conn.send(status)
+        conn.close()
+
+
+def run_sites(sites: list[str], db_path: str, overrides: dict[str, Any],
+              per_site: dict[str, dict[str, Any]] | None = None, *, jobs: int | None = None,
+              runner: Runner | None = None) -> dict[str, str]:
+    """Crawl ``sites`` in up to ``jobs`` worker processes (default: :func:`default_jobs`); each site's status.
+
+    ``runner`` is ``cli.run_crawls`` (replaceable in tests); it is called with one site per worker, or with
+    every site in this process when ``jobs`` is 1 or there is only one site.
+    """
+    run = runner or _default_runner()
+    jobs = jobs or default_jobs()
+    if jobs <= 1 or len(sites) <= 1:
+        return run(sites, db_path, overrides, per_site)
+    ctx = multiprocessing.get_context("fork")
+    pending = list(sites)
+    running: dict[Any, tuple[str, Any, Connection]] = {}  # sentinel -> (site, process, status pipe)
+    statuses: dict[str, str] = {}
+    stopping = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        if signum == signal.SIGTERM:
+            for _, proc, _ in running.values():
+                if proc.pid is not None:
+                    os.kill(proc.pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while running or (pending and not stopping):
+            while pending and not stopping and len(running) < jobs:
+                key = pending.pop(0)
+                recv, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_worker, name=f"linfen-crawl-{key}",
+                                   args=(run, key, db_path, overrides, (per_site or {}).get(key), send))
+                proc.start()
+                send.close()
+                logger.info("crawling %s in worker process %s", key, proc.pid)
+                running[proc.sentinel] = (key, proc, recv)
+            for sentinel in wait(list(running)):
+                key, proc, recv = running.pop(sentinel)
+                proc.join()
+                statuses[key] = str(recv.recv()) if recv.poll() else "failed"
+                recv.close()
+                if proc.exitcode:
+                    logger.warning("worker process for %s exited with code %s", key, proc.exitcode)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for key in pending:  # never started: stopped before their turn
+        statuses[key] = "interrupted"
+    return {key: statuses[key] for key in sites}

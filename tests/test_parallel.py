@@ -1,0 +1,131 @@
+"""`linfen crawl --jobs N`: sites crawled in worker processes, one site per process, into one dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FAST, rows, run_linfen
+
+from linfen_crawler.demo.portal import Page, Portal
+from linfen_crawler.demo.server import DemoServer, _Handler
+from linfen_crawler.parallel import run_sites
+
+# -- run_sites with a stand-in runner: scheduling only, no Scrapy -------------------------------------
+
+
+def _runner(log: Path, fail: str = "") -> Any:
+    def run(sites: list[str], db: str, overrides: dict[str, Any], per_site: Any) -> dict[str, str]:
+        start = time.monotonic()
+        if fail in sites:
+            raise RuntimeError("boom")
+        time.sleep(0.3)
+        with open(log, "a") as fh:
+            fh.write(json.dumps({"sites": sites, "pid": os.getpid(), "start": start, "end": time.monotonic(),
+                                 "per_site": per_site}) + "\n")
+        return dict.fromkeys(sites, "finished")
+
+    return run
+
+
+def _log(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_each_site_runs_in_its_own_worker_at_most_jobs_at_a_time(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    sites = ["a", "b", "c"]
+    statuses = run_sites(sites, "x.db", {}, {"b": {"JOBDIR": "jb"}}, jobs=2, runner=_runner(log))
+    assert statuses == dict.fromkeys(sites, "finished")
+    runs = _log(log)
+    assert sorted(r["sites"][0] for r in runs) == sites and all(len(r["sites"]) == 1 for r in runs)
+    assert len({r["pid"] for r in runs}) == 3 and os.getpid() not in {r["pid"] for r in runs}
+    for r in runs:  # when a crawl starts, at most one other is running
+        assert sum(o["start"] <= r["start"] < o["end"] for o in runs) <= 2
+    assert next(r for r in runs if r["sites"] == ["b"])["per_site"] == {"b": {"JOBDIR": "jb"}}
+
+
+def test_a_worker_that_crashes_reports_failed_and_the_others_go_on(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    statuses = run_sites(["a", "b"], "x.db", {}, jobs=2, runner=_runner(log, fail="a"))
+    assert statuses == {"a": "failed", "b": "finished"}
+
+
+def test_one_job_keeps_every_site_in_this_process(tmp_path: Path) -> None:
+    log = tmp_path / "log.jsonl"
+    assert run_sites(["a", "b"], "x.db", {}, jobs=1, runner=_runner(log)) == {"a": "finished", "b": "finished"}
+    assert [(r["sites"], r["pid"]) for r in _log(log)] == [(["a", "b"], os.getpid())]
+
+
+# -- the real CLI: the sample portal and a tiny second site, through one local proxy-style server -----
+TINY_HOST = "www.tiny.test"
+TINY_PROFILE = f"""key = "tiny"
+name = "小站"
+domains = ["{TINY_HOST}"]
+verified_live = false
+start_urls = ["http://{TINY_HOST}/news/"]
+
+[list]
+article_links = "//ul/li/a/@href"
+article_url = '^http://{TINY_HOST.replace(".", "[.]")}/news/\\d+[.]html$'
+
+[article]
+title = "//h1"
+body = "//div[@id='text']"
+"""
+
+
+def _tiny_pages() -> dict[str, bytes]:
+    links = "".join(f'<li><a href="/news/{i}.html">小站新闻{i}</a></li>' for i in range(1, 4))
+    pages = {"/news/": f'<html><head><meta charset="utf-8"><title>新闻</title></head><body><ul>{links}</ul>'
+                       "</body></html>".encode()}
+    for i in range(1, 4):
+        text = "".join(f"<p>这是小站第{i}篇新闻的第{k}段，内容足够长，用来通过正文长度的检查。</p>" for k in range(6))
+        pages[f"/news/{i}.html"] = (f'<html><head><meta charset="utf-8"><title>小站新闻{i}</title></head><body>'
+                                    f'<h1>小站新闻{i}</h1><p class="meta">2024-03-0{i} 10:00 来源：小站</p>'
+                                    f'<div id="text">{text}</div></body></html>').encode()
+    return pages
+
+
+class _TwoSites(_Handler):
+    """The sample portal's request handler, answering for the tiny site's host too."""
+
+    tiny = _tiny_pages()
+
+    def _resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
+        if host == TINY_HOST:
+            body = self.tiny.get(path)
+            return Page(200 if body else 404, "text/html; charset=utf-8", body or b"404 Not Found"), []
+        return super()._resolve(host, path)
+
+
+@pytest.fixture()
+def two_sites() -> Iterator[str]:
+    """The sample portal (www.lfxww.com) and the tiny site, through one proxy-style server on 127.0.0.1."""
+    with DemoServer() as server:
+        server._httpd.RequestHandlerClass = _TwoSites
+        yield server.url
+
+
+def test_jobs_crawl_two_sites_in_two_processes_into_one_dataset(tmp_path: Path, two_sites: str) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "tiny.toml").write_text(TINY_PROFILE, encoding="utf-8")
+    db = tmp_path / "news.db"
+    proc = run_linfen("crawl", "lfxww", "tiny", "--jobs", "2", "--db", str(db), "-s", f"LINFEN_PROXY={two_sites}",
+                      *FAST, env={"LINFEN_PROFILE_DIRS": str(profiles)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "locked" not in proc.stderr.lower()
+    runs = {r["site"]: r for r in rows(db, "SELECT site, status, pid, articles_new FROM crawl_runs")}
+    assert set(runs) == {"lfxww", "tiny"}
+    assert all(r["status"] == "finished" for r in runs.values()), runs
+    assert runs["lfxww"]["pid"] != runs["tiny"]["pid"]  # one worker process per site
+    stored = {r["site"]: r["n"] for r in rows(db, "SELECT site, count(*) AS n FROM articles GROUP BY site")}
+    assert stored["tiny"] == 3 == runs["tiny"]["articles_new"]
+    assert stored["lfxww"] == runs["lfxww"]["articles_new"] == len(Portal().expected_articles(site="lfxww"))
+    assert "lfxww: finished" in proc.stdout and "tiny: finished" in proc.stdout
