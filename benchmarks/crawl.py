@@ -4,7 +4,7 @@
 Usage::
 
     python benchmarks/crawl.py [--pages N] [--jobs-pages M] [--concurrency C] [--workdir DIR]
-                               [--skip bare,full,small,rerun,jobs,extract,store]
+                               [--skip bare,bareitems,config,full,inline,small,rerun,jobs,extract,store]
 
 It generates a synthetic portal shaped like 临汾新闻网 (N article pages of 35–70 KB with navigation,
 sidebars and scripts, half GBK and half UTF-8; section list pages of 20–40 links, paged ``index_{n}.html``;
@@ -15,8 +15,11 @@ so every site keeps its own host name. Then, each crawl in its own process with 
 (concurrency C, no delay, no AutoThrottle, no robots.txt):
 
 (a) a bare Scrapy spider that follows the same links and parses nothing: the ceiling;
+(a*) the same with our ``CONCURRENT_ITEMS`` (Scrapy's default starts 100 tasks per response);
+(a') the same spider under our settings (middlewares, extensions, fingerprinter), without pipelines;
 (b) ``linfen crawl`` of the same portal into a fresh dataset (profile extraction, generic fallback,
     normalise, validate, store with FTS, raw pages, job directory — everything a real run does);
+(b-) (b) with ``LINFEN_STORE_THREAD=False``: the writer thread's share;
 (b') the same for a portal of N/10 articles (peak RSS must not grow with the crawl);
 (b'') (b) again on the unchanged portal: the incremental re-run;
 (c) two portals of M articles under two host names, ``linfen crawl --jobs 1`` and ``--jobs 2``;
@@ -629,19 +632,31 @@ def article_rows(root: Path, site: Site, count: int) -> list[dict[str, Any]]:
 def measure_storage(rows: list[dict[str, Any]], workdir: Path) -> dict[str, float]:
     """µs per article for Dataset.upsert_articles in batches of 200 (new rows, then the same rows again
     unchanged) and one commit per article, with the FTS index, into a fresh dataset file. The rows must
-    be distinct articles: copies of one body would all go through near-duplicate linking."""
+    be distinct articles: copies of one body would all go through near-duplicate linking.
+
+    The same batched upserts again, each without a part, to show its share: ``no_dedupe`` without
+    near-duplicate linking (MinHash/LSH, issue 6); ``fts_words`` also without the space around every CJK
+    character (FTS5 then indexes a run of Chinese as one token: the index cannot find words inside it);
+    ``upsert_only`` with empty FTS text (the upsert machinery alone: lookup, insert, JSON, content hash).
+    """
+    from linfen_crawler import storage
     from linfen_crawler.storage import Dataset
 
     batch_rows = rows
     out = {}
-    link = Dataset._link_duplicates
+    link, spaced = Dataset._link_duplicates, storage.fts_text
+    variants = {"batched": (link, spaced), "per_item": (link, spaced),
+                "no_dedupe": (None, spaced), "fts_words": (None, lambda t: t or ""),
+                "upsert_only": (None, lambda t: "")}
     for label, size, data in (("batched", 200, batch_rows), ("per_item", 1, batch_rows[:1000]),
-                              ("no_dedupe", 200, batch_rows)):
+                              ("no_dedupe", 200, batch_rows), ("fts_words", 200, batch_rows),
+                              ("upsert_only", 200, batch_rows)):
         path = workdir / f"store-{label}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-        # no_dedupe: the same upserts without near-duplicate linking (MinHash/LSH, issue 6), to show its share
-        Dataset._link_duplicates = link if label != "no_dedupe" else lambda *a, **k: None  # type: ignore[assignment]
+        linker, fts = variants[label]
+        Dataset._link_duplicates = linker or (lambda *a, **k: 0)  # type: ignore[method-assign]
+        storage.fts_text = fts  # type: ignore[assignment]
         with Dataset(path) as ds:
             run_id = ds.start_run("bench")
             t0 = time.perf_counter()
@@ -654,6 +669,7 @@ def measure_storage(rows: list[dict[str, Any]], workdir: Path) -> dict[str, floa
                     ds.upsert_articles(data[i:i + size], run_id)
                 out["batched_unchanged"] = (time.perf_counter() - t0) / len(data) * 1e6
     Dataset._link_duplicates = link  # type: ignore[method-assign]
+    storage.fts_text = spaced
     return out
 
 
@@ -671,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "linfen-crawl-bench",
                         help="where generated portals are kept and reused")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: "
-                        "bare,config,full,small,rerun,jobs,extract,store")
+                        "bare,bareitems,config,full,inline,small,rerun,jobs,extract,store")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     n = args.pages
@@ -716,6 +732,15 @@ def main(argv: list[str] | None = None) -> int:
                   f"peak RSS {a.maxrss_mb:5.0f} MB", flush=True)
             share = (server.cpu_seconds() - cpu0) / a.seconds
             print(f"    server ({server.kind}) CPU during (a): {share:.0%} of one core", flush=True)
+        if "bareitems" not in skip:  # (a) with our CONCURRENT_ITEMS: how much of (a') - (a) is that one setting
+            from linfen_crawler import settings as project
+
+            ai = run_child(["_bare", json.dumps(sites["main"].start_urls()),
+                            json.dumps([*common, f"CONCURRENT_ITEMS={project.CONCURRENT_ITEMS}"])],
+                           run_dir / "timer.jsonl", env, run_dir / "bare-items.log")
+            results["a_items"] = ai
+            print(f"(a*) bare Scrapy with our CONCURRENT_ITEMS={project.CONCURRENT_ITEMS}: {ai.pages} pages in "
+                  f"{ai.seconds:.1f} s = {ai.rate:.0f} pages/s", flush=True)
         if "config" not in skip:  # attribution: the bare spider under our settings (middlewares, extensions)
             ac = run_child(["_bare", json.dumps(sites["main"].start_urls()), json.dumps(common), "project"],
                            run_dir / "timer.jsonl", env, run_dir / "bare-config.log")
@@ -730,6 +755,14 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
             if "a" in results:
                 print(f"    ratio b/a = {b.rate / results['a'].rate:.2f}  (target >= 0.50)", flush=True)
+            if "a_items" in results:
+                print(f"    ratio b/a* = {b.rate / results['a_items'].rate:.2f}  (against the ceiling with our "
+                      "CONCURRENT_ITEMS)", flush=True)
+            if "inline" not in skip:  # the writer thread's share: the same crawl writing on the reactor thread
+                bi = full("inline", ["bencha"], run_dir / "inline.db", "-s", "LINFEN_STORE_THREAD=False")
+                results["b_inline"] = bi
+                print(f"(b-) linfen crawl, LINFEN_STORE_THREAD=False: {bi.pages} pages in {bi.seconds:.1f} s = "
+                      f"{bi.rate:.0f} pages/s (writer thread: {b.rate / bi.rate:.2f}x)", flush=True)
             if "rerun" not in skip:
                 r = full("rerun", ["bencha"], run_dir / "full.db")
                 results["rerun"] = r
@@ -767,6 +800,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{st['batched_unchanged']:.0f} µs unchanged re-upsert, {st['per_item']:.0f} µs one commit each "
               f"(target <= 50 batched); {st['no_dedupe']:.0f} µs batched without near-duplicate linking",
               flush=True)
+        print(f"    parts (batched): {st['upsert_only']:.0f} µs upsert machinery alone (empty FTS text), "
+              f"{st['fts_words']:.0f} µs with FTS of unspaced text (one token per run of Chinese), "
+              f"{st['no_dedupe']:.0f} µs with the per-character FTS, {st['batched']:.0f} µs with near-duplicate "
+              f"linking too", flush=True)
     print(load(), flush=True)
     ratio = results["b"].rate / results["a"].rate if "a" in results and "b" in results else float("nan")
     growth = results["b"].maxrss_mb / results["small"].maxrss_mb if "b" in results and "small" in results \

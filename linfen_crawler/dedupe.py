@@ -12,6 +12,12 @@ minimum; empty bins are filled from their right neighbour, "rotation densificati
 are candidates (probability ``1 - (1 - s**4)**16`` for similarity ``s``: 0.99 at 0.7, 0.9998 at 0.8), and every
 candidate is then confirmed with the exact Jaccard similarity, so sketches never decide alone.
 
+The shingle hash is a polynomial hash of the shingle's code points (mod 2**64) put through the splitmix64
+finaliser, so a whole body is hashed at once with numpy (a rolling hash over its UTF-32 code points) in
+about 50 µs instead of one blake2b call per shingle in a Python loop (1.4 ms for 2,000 characters).
+:func:`signature` (a set of shingles) and :func:`text_signature` (a body) give the same values; the keys
+of the earlier blake2b hash are rebuilt by schema migration 4 (``storage.py``).
+
 Pure functions, no SQL: ``storage.Dataset`` keeps the keys in ``article_lsh`` and sets ``duplicate_of``.
 """
 
@@ -20,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+
+import numpy as np
 
 SHINGLE = 5  # characters per shingle
 BINS = 64  # MinHash values per signature
@@ -58,19 +66,25 @@ def _h64(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 
-def signature(shingle_set: Iterable[str]) -> list[int]:
-    """One-permutation MinHash signature of :data:`BINS` values (empty list for an empty set)."""
-    sig = [_EMPTY] * BINS
-    seen = False
-    for sh in shingle_set:
-        h = _h64(sh.encode())
-        b, v = h & (BINS - 1), h >> 6
-        if v < sig[b]:
-            sig[b] = v
-        seen = True
-    if not seen:
-        return []
-    # rotation densification: an empty bin borrows the next filled bin to its right, offset by the distance
+_M64 = (1 << 64) - 1
+_BASE = 0x100000001B3  # multiplier of the polynomial code-point hash (the 64-bit FNV prime)
+_MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB  # splitmix64 finaliser
+
+
+def shingle_hash(shingle: str) -> int:
+    """The 64-bit hash of one shingle: polynomial over its code points, then the splitmix64 finaliser."""
+    h = 0
+    for ch in shingle:
+        h = (h * _BASE + ord(ch)) & _M64
+    h ^= h >> 30
+    h = (h * _MIX1) & _M64
+    h ^= h >> 27
+    h = (h * _MIX2) & _M64
+    return h ^ (h >> 31)
+
+
+def _densify(sig: list[int]) -> list[int]:
+    """Rotation densification: an empty bin borrows the next filled bin to its right, offset by the distance."""
     out = list(sig)
     for i in range(BINS):
         if sig[i] == _EMPTY:
@@ -79,6 +93,41 @@ def signature(shingle_set: Iterable[str]) -> list[int]:
                 j, dist = (j + 1) % BINS, dist + 1
             out[i] = (sig[j] + dist * 0x9E3779B97F4A7C15) & ((1 << 58) - 1)
     return out
+
+
+def signature(shingle_set: Iterable[str]) -> list[int]:
+    """One-permutation MinHash signature of :data:`BINS` values (empty list for an empty set)."""
+    sig = [_EMPTY] * BINS
+    seen = False
+    for sh in shingle_set:
+        h = shingle_hash(sh)
+        b, v = h & (BINS - 1), h >> 6
+        if v < sig[b]:
+            sig[b] = v
+        seen = True
+    return _densify(sig) if seen else []
+
+
+def text_signature(text: str | None, size: int = SHINGLE) -> list[int]:
+    """``signature(shingles(text, size))``, computed at once with numpy (empty when the text is too short)."""
+    norm = normalise(text)
+    if len(norm) < MIN_CHARS:
+        return []
+    cps = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(cps) - size + 1
+    h = cps[:n].copy()
+    base = np.uint64(_BASE)
+    for k in range(1, size):  # uint64 array arithmetic wraps: the hash is taken mod 2**64, as in shingle_hash
+        h *= base
+        h += cps[k:k + n]
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(_MIX1)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(_MIX2)
+    h ^= h >> np.uint64(31)
+    sig = np.full(BINS, _EMPTY, dtype=np.uint64)
+    np.minimum.at(sig, (h & np.uint64(BINS - 1)).astype(np.intp), h >> np.uint64(6))
+    return _densify(sig.tolist())
 
 
 def band_keys(sig: list[int]) -> list[int]:
@@ -93,7 +142,7 @@ def band_keys(sig: list[int]) -> list[int]:
 
 def lsh_keys(text: str | None) -> list[int]:
     """LSH band keys of a body (empty when it is too short to compare)."""
-    return band_keys(signature(shingles(text)))
+    return band_keys(text_signature(text))
 
 
 def earliest(rows: Iterable[tuple[str, str | None, str | None]]) -> str:

@@ -3,7 +3,8 @@
 Nothing is dropped silently: Validate raises ``DropItem`` with a reason code, and Store, which listens to
 ``item_dropped``, records every dropped item in ``rejects``. Store batches writes (``LINFEN_STORE_BATCH_SIZE``
 articles or ``LINFEN_STORE_FLUSH_SECONDS``, whichever comes first) in one transaction each, and keeps the
-run's ``crawl_runs`` row.
+run's ``crawl_runs`` row. The transactions run on the crawl's writer thread (``writer.py``,
+``LINFEN_STORE_THREAD``); the run record is written after all of them.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
-from linfen_crawler import jobs
+from linfen_crawler import jobs, writer
 from linfen_crawler.extract.byline import finalize_people
 from linfen_crawler.items import Article, Reject, Removed
 from linfen_crawler.normalize import clean_lines, clean_text
-from linfen_crawler.storage import Dataset, content_hash, utcnow
+from linfen_crawler.storage import Dataset, UpsertResult, content_hash, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class StorePipeline:
         self.db_path = db_path
         self.batch_size = max(1, batch_size)
         self.flush_seconds = flush_seconds
-        self.dataset: Dataset | None = None
+        self.writer: writer.DatasetWriter | None = None
         self.run_id: int | None = None
         self.articles: list[dict[str, Any]] = []
         self.rejects: list[tuple[str, str, str | None]] = []
@@ -125,8 +126,9 @@ class StorePipeline:
         return jobs.crawled_site(self.crawler)
 
     def open_spider(self) -> None:
-        self.dataset = Dataset(self.db_path)
-        self.run_id = self.dataset.start_run(self.site)
+        self.writer = writer.acquire(self.crawler)
+        site = self.site
+        self.run_id = self.writer.call(lambda ds: ds.start_run(site))
         self.crawler.stats.set_value("linfen/run_id", self.run_id)
         if self.flush_seconds > 0:
             self._loop = task.LoopingCall(self.flush)
@@ -151,33 +153,54 @@ class StorePipeline:
         self.crawler.stats.inc_value(f"linfen/rejects/{exception}")
 
     def flush(self) -> None:
-        if self.dataset is None:
+        """Hand the buffered articles, takedowns and rejects to the writer (each list one transaction)."""
+        if self.writer is None:
             return
-        if self.articles:
-            batch, self.articles = self.articles, []
-            result = self.dataset.upsert_articles(batch, self.run_id)
-            self.counts["articles_new"] += result.new
-            self.counts["articles_updated"] += result.updated
-            self.counts["articles_unchanged"] += result.unchanged
-            self.crawler.stats.set_value("linfen/articles_new", self.counts["articles_new"])
-            new = set(result.new_urls)
-            for row in batch:
-                if row["url"] in new:
-                    self.coverage.add(row)
-        if self.removed:
-            batch_gone, self.removed = self.removed, []
-            self.counts["articles_removed"] = self.counts.get("articles_removed", 0) + self.dataset.mark_removed(
-                batch_gone, self.run_id)
-        if self.rejects:
-            batch_r, self.rejects = self.rejects, []
-            self.counts["rejects"] += self.dataset.add_rejects(batch_r, self.run_id)
+        self.writer.collect()
+        if not (self.articles or self.removed or self.rejects):
+            return
+        articles, self.articles = self.articles, []
+        removed, self.removed = self.removed, []
+        rejects, self.rejects = self.rejects, []
+        run_id = self.run_id
+
+        def write(ds: Dataset) -> tuple[UpsertResult | None, int, int]:
+            result = ds.upsert_articles(articles, run_id) if articles else None
+            gone = ds.mark_removed(removed, run_id) if removed else 0
+            return result, gone, ds.add_rejects(rejects, run_id) if rejects else 0
+
+        def written(outcome: tuple[UpsertResult | None, int, int]) -> None:
+            result, gone, rejected = outcome
+            if result is not None:
+                self.counts["articles_new"] += result.new
+                self.counts["articles_updated"] += result.updated
+                self.counts["articles_unchanged"] += result.unchanged
+                self.crawler.stats.set_value("linfen/articles_new", self.counts["articles_new"])
+                new = set(result.new_urls)
+                for row in articles:
+                    if row["url"] in new:
+                        self.coverage.add(row)
+            if removed:
+                self.counts["articles_removed"] = self.counts.get("articles_removed", 0) + gone
+            self.counts["rejects"] += rejected
+
+        self.writer.submit(write, written)
 
     def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        if self.dataset is None or self.run_id is None:
+        if self.writer is None or self.run_id is None:
             return
-        self.flush()
+        try:
+            self.flush()
+            self.writer.drain()  # every batch committed and counted before the run record
+            self._finish_run()
+        finally:
+            self.writer = None
+            writer.release(self.crawler)
+
+    def _finish_run(self) -> None:
+        assert self.writer is not None and self.run_id is not None
         stats = self.crawler.stats.get_stats()
         # finish_reason is set only after pipelines close; a stopped crawler (SIGINT/SIGTERM) is no longer crawling
         reason = str(stats.get("finish_reason") or ("finished" if self.crawler.crawling else "shutdown"))
@@ -189,8 +212,9 @@ class StorePipeline:
         for name, share in coverage.items():
             self.crawler.stats.set_value(f"linfen/coverage/{name}", share)
         self.crawler.stats.set_value("linfen/new_articles", self.coverage.articles)
-        history = [jobs.coverage_from_stats(r["stats"]) for r in self.dataset.run_history(
-            self.site, limit=self.coverage_runs, before_id=self.run_id)]
+        site, limit, run_id = self.site, self.coverage_runs, self.run_id
+        history = [jobs.coverage_from_stats(r["stats"]) for r in self.writer.call(
+            lambda ds: ds.run_history(site, limit=limit, before_id=run_id))]
         alerts = jobs.coverage_alerts(coverage, [h for h in history if h], articles=self.coverage.articles,
                                       min_articles=self.coverage_min_articles)
         for alert in alerts:
@@ -204,12 +228,10 @@ class StorePipeline:
         record["duration_s"] = round((datetime.now(UTC) - self.started).total_seconds(), 3)
         record["http_errors"] = jobs.http_errors(stats)
         record["articles_removed"] = self.counts.get("articles_removed", 0)
-        self.dataset.finish_run(self.run_id, status, counts, record)
+        self.writer.call(lambda ds: ds.finish_run(run_id, status, counts, record))
         self.crawler.stats.set_value("linfen/status", status)
         if status != "finished":
             logger.warning("crawl of %s ended %s (finish reason %s)", self.site, status, reason)
-        self.dataset.close()
-        self.dataset = None
 
 
 def run_status(finish_reason: str, stats: dict[str, Any], counts: dict[str, int]) -> str:

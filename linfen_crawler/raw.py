@@ -3,7 +3,8 @@
 :class:`RawPagesExtension` keeps every fetched article page (first pages, later pages of multi-page
 articles, rechecks) in the dataset's ``raw_pages`` table: zlib-compressed bytes, HTTP status, final URL,
 headers and the detected charset, the latest fetch per page URL. ``LINFEN_RAW_PAGES = False``
-(``linfen crawl --no-raw``) turns it off.
+(``linfen crawl --no-raw``) turns it off. Compression (zlib level 1) and the inserts run on the crawl's
+writer thread (``writer.py``): zlib releases the GIL, so they use the second core.
 
 :func:`reextract` rebuilds ``articles`` rows from those pages with the current extractor
 (``linfen reextract``): a changed record is updated (the old one kept in ``article_versions``).
@@ -25,8 +26,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.internet import task
 
-from linfen_crawler import jobs
-from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler import jobs, writer
+from linfen_crawler.extract.encoding import detect_charset
 from linfen_crawler.jobs import RAW_KINDS
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.storage import Dataset, utcnow
@@ -34,11 +35,20 @@ from linfen_crawler.storage import Dataset, utcnow
 logger = logging.getLogger(__name__)
 
 KEPT_HEADERS = ("Content-Type", "Content-Encoding", "Last-Modified", "ETag", "Date", "Server", "Location")
+ZLIB_LEVEL = 1  # level 6 took about 2.4x as long on the synthetic portal's pages for a 2 % smaller blob
+PENDING_BYTES = 4 << 20  # uncompressed page bytes buffered before a batch is handed to the writer
 
 
 def raw_row(request: Request, response: Response, site: str, run_id: int | None,
             fetched_at: str | None = None) -> dict[str, Any] | None:
     """The ``raw_pages`` row for an article page's response, or None for other requests (pure)."""
+    row = pending_row(request, response, site, run_id, fetched_at)
+    return finish_row(row) if row is not None else None
+
+
+def pending_row(request: Request, response: Response, site: str, run_id: int | None,
+                fetched_at: str | None = None) -> dict[str, Any] | None:
+    """:func:`raw_row` without its costly parts (charset and compression: :func:`finish_row`)."""
     kind = request.meta.get("kind")
     if kind not in RAW_KINDS:
         return None
@@ -52,13 +62,19 @@ def raw_row(request: Request, response: Response, site: str, run_id: int | None,
         value = response.headers.get(name)
         if value is not None:
             headers[name] = value.decode("latin-1")
-    charset = None
-    if response.body and response.status == 200:
-        charset = decode_html(response.body, headers.get("Content-Type"))[1]
     return {"url": url, "article_url": article_url, "page": page, "site": site, "run_id": run_id,
             "fetched_at": fetched_at or utcnow(), "status": response.status, "final_url": response.url,
-            "headers": json.dumps(headers, ensure_ascii=False), "charset": charset, "compression": "zlib",
-            "size": len(response.body), "body": zlib.compress(response.body, 6)}
+            "headers": json.dumps(headers, ensure_ascii=False), "charset": None, "compression": "zlib",
+            "size": len(response.body), "body": response.body}
+
+
+def finish_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Fill in a pending row's charset (the one ``decode_html`` picks) and compress its body (in place)."""
+    body = row["body"]
+    if body and row["status"] == 200:
+        row["charset"] = detect_charset(body, json.loads(row["headers"]).get("Content-Type"))
+    row["body"] = zlib.compress(body, ZLIB_LEVEL)
+    return row
 
 
 def raw_body(row: dict[str, Any]) -> bytes:
@@ -77,7 +93,8 @@ class RawPagesExtension:
         self.batch_size = max(1, batch_size)
         self.flush_seconds = flush_seconds
         self.pending: list[dict[str, Any]] = []
-        self.dataset: Dataset | None = None
+        self.pending_bytes = 0
+        self.writer: writer.DatasetWriter | None = None
         self._loop: task.LoopingCall | None = None
 
     @classmethod
@@ -97,33 +114,42 @@ class RawPagesExtension:
         return jobs.crawled_site(self.crawler)
 
     def spider_opened(self) -> None:
-        self.dataset = Dataset(self.db_path)
+        self.writer = writer.acquire(self.crawler)
         if self.flush_seconds > 0:
             self._loop = task.LoopingCall(self.flush)
             self._loop.start(self.flush_seconds, now=False)
 
     def response_received(self, response: Response, request: Request) -> None:
         run_id = self.crawler.stats.get_value("linfen/run_id") if self.crawler.stats else None
-        row = raw_row(request, response, self.site, run_id)
+        row = pending_row(request, response, self.site, run_id)
         if row is None:
             return
         self.pending.append(row)
+        self.pending_bytes += row["size"]
         self.crawler.stats.inc_value("linfen/raw_pages")
-        if len(self.pending) >= self.batch_size:
+        if len(self.pending) >= self.batch_size or self.pending_bytes >= PENDING_BYTES:
             self.flush()
 
     def flush(self) -> None:
-        if self.dataset is not None and self.pending:
-            batch, self.pending = self.pending, []
-            self.dataset.add_raw_pages(batch)
+        """Hand the buffered pages to the writer thread: it compresses and inserts them (one transaction)."""
+        if self.writer is not None and self.pending:
+            batch, self.pending, self.pending_bytes = self.pending, [], 0
+
+            def write(ds: Dataset) -> int:
+                return ds.add_raw_pages([finish_row(row) for row in batch])
+
+            self.writer.submit(write)
 
     def spider_closed(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        self.flush()
-        if self.dataset is not None:
-            self.dataset.close()
-            self.dataset = None
+        if self.writer is None:
+            return
+        try:
+            self.flush()
+        finally:
+            self.writer = None
+            writer.release(self.crawler)
 
 
 # -- re-extraction --------------------------------------------------------------------------------------

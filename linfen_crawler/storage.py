@@ -17,7 +17,7 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ RUN_STATUSES = ("running", "finished", "degraded", "interrupted", "failed")
 
 _CJK_RANGES = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(f"([{_CJK_RANGES}])")
+_CJK_RUN = re.compile(f"([{_CJK_RANGES}]+)")
 _SPACE_RUN = re.compile(r"(\s+)")
 _QUERY_TOKEN = re.compile(f"[{_CJK_RANGES}]+|[^\\W{_CJK_RANGES}]+")
 
@@ -118,9 +119,13 @@ def content_hash(title: str | None, body: str | None) -> str:
 
 def fts_text(text: str | None) -> str:
     """Text as stored in ``articles_fts``: a space around every CJK character."""
-    # split() keeps each CJK character as its own item, with "" between neighbours; joining with spaces gives
-    # exactly what _CJK_CHAR.sub(r" \1 ", …) gives, 6x faster (no template expansion per character)
-    return " ".join(_CJK_CHAR.split(text or ""))
+    # the same text as _CJK_CHAR.sub(r" \1 ", …) (one space before and after each CJK character, so two between
+    # neighbours), built one run of CJK characters at a time (issue 8: 1.4x faster than splitting per character,
+    # which was 6x faster than the substitution; what is left is making one str per CJK character)
+    parts = _CJK_RUN.split(text or "")
+    for i in range(1, len(parts), 2):
+        parts[i] = " " + "  ".join(parts[i]) + " "
+    return "".join(parts)
 
 
 def fts_query(query: str) -> str:
@@ -158,7 +163,21 @@ def unspace_cjk(text: str) -> str:
     return "".join(out).strip().replace("】【", "")
 
 
-_MIGRATIONS: dict[int, Sequence[str]] = {
+def _rekey_lsh(conn: sqlite3.Connection) -> None:
+    """Migration 4: the LSH keys of the indexed bodies under dedupe.py's current shingle hash.
+
+    Schema 3 hashed shingles with blake2b; keys of the old hash never meet keys of the new one, so every
+    body in ``article_lsh`` is keyed again (``duplicate_of`` links stay as they are).
+    """
+    urls = [u for (u,) in conn.execute("SELECT DISTINCT url FROM article_lsh")]
+    conn.execute("DELETE FROM article_lsh")
+    for url in urls:
+        found = conn.execute("SELECT body FROM articles WHERE url = ?", (url,)).fetchone()
+        keys = dedupe.lsh_keys(found[0]) if found else []
+        conn.executemany("INSERT OR IGNORE INTO article_lsh (key, url) VALUES (?, ?)", [(k, url) for k in keys])
+
+
+_MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     1: (
         """CREATE TABLE articles (
             url TEXT PRIMARY KEY, site TEXT NOT NULL, site_name TEXT, section TEXT, title TEXT,
@@ -202,6 +221,8 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
         "CREATE TABLE article_lsh (key INTEGER NOT NULL, url TEXT NOT NULL, PRIMARY KEY (key, url)) WITHOUT ROWID",
         "CREATE INDEX article_lsh_url ON article_lsh(url)",
     ),
+    # issue 8: shingles hashed with numpy (dedupe.text_signature) instead of blake2b: new LSH keys
+    4: (_rekey_lsh,),
 }
 
 
@@ -275,8 +296,11 @@ class Dataset:
                 if current == 0 and self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                     raise StorageError(
                         f"{self.path} is an SQLite file but not a linfen dataset (it has other tables)")
-                for sql in _MIGRATIONS[target]:
-                    self.conn.execute(sql)
+                for step in _MIGRATIONS[target]:
+                    if callable(step):
+                        step(self.conn)
+                    else:
+                        self.conn.execute(step)
                 self.conn.execute(f"PRAGMA user_version = {target}")
                 self.conn.execute("COMMIT")
             except BaseException:
@@ -349,7 +373,7 @@ class Dataset:
                     result.updated += 1
                 cur.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
                             (rowid, fts_text(rec["title"]), fts_text(rec["body"])))
-                self._link_duplicates(cur, str(rec["url"]), rec["body"])
+                self._link_duplicates(cur, str(rec["url"]), rec["body"], fresh=old is None)
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
@@ -358,17 +382,17 @@ class Dataset:
 
     # -- syndicated duplicates (dedupe.py) ----------------------------------------------------------
     def _link_duplicates(self, cur: sqlite3.Cursor, url: str, body: str | None,
-                         threshold: float = dedupe.THRESHOLD) -> int:
+                         threshold: float = dedupe.THRESHOLD, *, fresh: bool = False) -> int:
         """Link ``url`` with its near-duplicates (inside a transaction); returns how many bodies it compared.
 
         Every copy of a story points ``duplicate_of`` at the earliest copy, which has NULL. Only earliest
         copies (and former ones) are indexed in ``article_lsh``, so a new article is compared with at most a
         few members of each candidate group, however many copies a story has.
         """
-        cur.execute("DELETE FROM article_lsh WHERE url = ?", (url,))
-        cur.execute("UPDATE articles SET duplicate_of = NULL WHERE url = ?", (url,))
-        mine = dedupe.shingles(body)
-        keys = dedupe.band_keys(dedupe.signature(mine))
+        if not fresh:  # a row inserted just now has no keys and no duplicate_of yet (articles are never deleted)
+            cur.execute("DELETE FROM article_lsh WHERE url = ?", (url,))
+            cur.execute("UPDATE articles SET duplicate_of = NULL WHERE url = ?", (url,))
+        keys = dedupe.lsh_keys(body)
         if not keys:
             return 0
         marks = ", ".join("?" for _ in keys)
@@ -377,6 +401,7 @@ class Dataset:
             f"JOIN articles a ON a.url = l.url WHERE l.key IN ({marks}) AND l.url != ?", [*keys, url]).fetchall()
         roots: set[str] = set()
         tried: dict[str, int] = {}
+        mine = dedupe.shingles(body) if candidates else frozenset()  # exact sets only for candidates
         for cand, root in candidates:
             if root in roots or tried.get(root, 0) >= 3:
                 continue
@@ -392,7 +417,9 @@ class Dataset:
             if dedupe.earliest(both) == root:  # the common case: a later copy of a known story
                 cur.execute("UPDATE articles SET duplicate_of = ? WHERE url = ?", (root, url))
                 return compared
-        cur.executemany("INSERT OR IGNORE INTO article_lsh (key, url) VALUES (?, ?)", [(k, url) for k in keys])
+        # one statement for the 16 keys: each statement is a round trip for the GIL on the writer thread
+        cur.execute("INSERT OR IGNORE INTO article_lsh (key, url) VALUES " + ", ".join("(?, ?)" for _ in keys),
+                    [v for k in keys for v in (k, url)])
         if roots:  # an earlier copy than the known ones, or a story that joins groups
             self._set_group(cur, {url, *roots})
         return compared

@@ -124,3 +124,21 @@ def test_shared_seed_page_is_served_unchanged(server):
     if page.exists():
         assert packaged.read_bytes() == page.read_bytes()
     assert Path(packaged).stat().st_size > 1000
+
+
+def test_no_spider_callback_is_a_generator_returning_a_value():
+    """WARN_ON_GENERATOR_RETURN_VALUE is off in settings.py (Scrapy re-parses the source for every response);
+    this is the check it made, once, for every callback of our spiders."""
+    import inspect
+
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    import linfen_crawler.settings as settings
+    from linfen_crawler.spiders.portal import PortalSpider
+
+    assert settings.WARN_ON_GENERATOR_RETURN_VALUE is False
+    callbacks = [f for name, f in inspect.getmembers(PortalSpider, inspect.isfunction)
+                 if name.startswith(("parse", "on_", "continue_"))]
+    assert len(callbacks) >= 4
+    for func in callbacks:
+        assert not is_generator_with_return_value(func), func.__name__

@@ -186,3 +186,30 @@ def test_a_dataset_stored_before_schema_3_migrates_and_dedupe_links_its_copies(t
     assert res.returncode == 0 and "1 copies marked duplicate_of" in res.stdout, res.stdout + res.stderr
     assert rows(path, "SELECT url, duplicate_of FROM articles ORDER BY url") == [
         {"url": "a", "duplicate_of": None}, {"url": "b", "duplicate_of": "a"}]
+
+
+@pytest.mark.parametrize("text", [STORY, OTHER, STORY * 30, "临汾" * 40, "ab1" * 30, "太短"])
+def test_the_vectorised_signature_is_the_per_shingle_one(text):
+    assert dedupe.text_signature(text) == dedupe.signature(dedupe.shingles(text))
+
+
+def test_migration_4_rekeys_lsh_of_a_schema_3_dataset(tmp_path):
+    """Keys stored under the blake2b hash of schema 3 are replaced, so a later copy still finds its original."""
+    from linfen_crawler.storage import _MIGRATIONS
+
+    path = tmp_path / "v3.db"
+    conn = sqlite3.connect(path)
+    for version in (1, 2, 3):
+        for sql in _MIGRATIONS[version]:
+            conn.execute(sql)
+    conn.execute("INSERT INTO articles (url, site, body, published_at) VALUES ('a', 'lfxww', ?, '2021-07-21')",
+                 (STORY,))
+    conn.executemany("INSERT INTO article_lsh (key, url) VALUES (?, 'a')", [(k,) for k in range(16)])  # old keys
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with Dataset(path) as ds:
+        keys = {k for (k,) in ds.conn.execute("SELECT key FROM article_lsh WHERE url = 'a'")}
+        assert keys == set(dedupe.lsh_keys(STORY))
+        ds.upsert_articles([art("b", STORY.replace("本报讯", "临汾新闻网讯"), "2021-07-22")], 1)
+        assert dup_map(ds) == {"a": None, "b": "a"}

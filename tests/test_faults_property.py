@@ -1,18 +1,19 @@
 """Property tests for what a hostile server controls (issue 5): page bytes, headers and host names never
-make the decoder, the extractor or the guards raise. (tests/test_parsers_property.py covers the text, date
-and byline parsers.)"""
+make the decoder, the extractor or the guards raise, and their fast paths (issue 8) agree with the plain
+rules. (tests/test_parsers_property.py covers the text, date and byline parsers.)"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linfen_crawler.extract.article import extract_article
-from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler.extract.encoding import decode_html, detect_charset
 from linfen_crawler.middlewares import antibot_reason, is_private_host, not_html_reason, retry_after_seconds
-from linfen_crawler.normalize import canonicalize_url
+from linfen_crawler.normalize import _CLEAN_TABLE, _LINE_BREAK_RE, canonicalize_url, clean_lines, clean_text
 
 TAGS = st.sampled_from(["<html>", "<body>", "<div>", "</div>", "<p>", "</p>", "<h1>", "</h1>", "<table><tr><td>",
                         "</td>", "<script>", "</script>", "<!--", "-->", "<meta charset=gbk>", "<title>", "</title>",
@@ -59,3 +60,33 @@ def test_every_private_ipv4_is_refused(ip: object) -> None:
     addr = ipaddress.ip_address(str(ip))
     if addr.is_private or addr.is_loopback or addr.is_link_local:
         assert is_private_host(str(ip))
+
+
+# issue 8: the guards' fast paths give the verdicts of the plain regexes they replace
+_OLD_SCRIPT_STYLE = re.compile(rb"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+_OLD_SPACE = re.compile(rb"\s+")
+SCRIPTY = st.lists(st.sampled_from([
+    "<script>", "<SCRIPT type=x>", "<scripts>", "</script>", "</SCRIPT >", "</script\n>", "</script x>", "</script",
+    "<style>", "</style>", "</StYlE\t>", "<", ">", "x", " ", "\n", "</", "<scr", "ipt>", "验证码", "<b>", "</sty",
+    "le>"]), max_size=30).map("".join)
+
+
+@given(st.one_of(SCRIPTY.map(str.encode), SCRIPTY.map(lambda s: s.encode("gb18030")), st.binary(max_size=300)))
+def test_visible_text_is_that_of_the_plain_regexes(body: bytes) -> None:
+    from linfen_crawler.middlewares import _TAG, _visible
+
+    assert _visible(body) == _OLD_SPACE.sub(b"", _TAG.sub(b"", _OLD_SCRIPT_STYLE.sub(b"", body)))
+
+
+@given(st.one_of(st.binary(max_size=2000), MARKUP.map(str.encode), MARKUP.map(lambda s: s.encode("gb18030"))),
+       CHARSETS, st.sampled_from([None, "gbk", "utf-8", "big5"]))
+def test_detect_charset_is_what_decode_html_picks(body: bytes, ctype: str | None, override: str | None) -> None:
+    assert detect_charset(body, ctype, override) == decode_html(body, ctype, override)[1]
+
+
+@given(st.text(alphabet=st.sampled_from(list("临汾 ab1\t\n\r\x0b\x0c\x1c\x1f\x85\u2028\u3000\u00a0\u200b\u200d"
+                                             "\ufeff\uff01\uff0c\uff5e\u2003，。")), max_size=30))
+def test_clean_text_fast_path_matches_the_full_rule(text: str) -> None:
+    full = re.sub(r"\s+", " ", text.translate(_CLEAN_TABLE)).strip()
+    assert clean_text(text) == full
+    assert clean_lines(text) == [x for x in (clean_text(p) for p in _LINE_BREAK_RE.split(text)) if x]

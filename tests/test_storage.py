@@ -118,3 +118,14 @@ def test_bad_files_are_refused_clearly(tmp_path):
     with pytest.raises(StorageError, match="no dataset at"):
         Dataset(tmp_path / "missing.db", create=False)
     assert not (tmp_path / "missing.db").exists()
+
+
+@pytest.mark.parametrize("text", ["", "临汾", "a临汾b", "临汾市 2024年10月", "Ａ１々〇ぁァㄅ豈\u3400x", "  临\n汾  ",
+                                  "abc"])
+def test_fts_text_is_the_per_character_substitution(text):
+    """fts_text builds a run of CJK characters at a time; the text is what the plain substitution gives."""
+    import re
+
+    from linfen_crawler.storage import _CJK_RANGES
+
+    assert fts_text(text) == re.sub(f"([{_CJK_RANGES}])", r" \1 ", text)
