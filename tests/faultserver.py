@@ -165,7 +165,8 @@ _NEWS = [p for p in CATALOG if p.startswith("/news/")]
 DUPLICATE_LINKS = ["/news/g1.html?utm_source=wechat&utm_medium=social", "/news/g1.html#comments",
                    f"{ORIGIN}/news/g2.html?spm=a2c4g.11186623&from=timeline", "/news/g3.html?share=1#top"]
 FOREIGN_LINKS = [f"http://{OTHER_HOST}/news/o1.html", f"//{OTHER_HOST}/news/o2.html",
-                 "http://127.0.0.2:{private_port}/news/p1.html", "http://2130706434/news/p2.html",  # 127.0.0.2 written as one number
+                 # 2130706434 is 127.0.0.2 written as one number
+                 "http://127.0.0.2:{private_port}/news/p1.html", "http://2130706434/news/p2.html",
                  "http://[::1]/news/p3.html", "http://localhost/news/p4.html", "http://[broken/news/p5.html",
                  "javascript:void(0)", "mailto:news@linfen-faults.test", "http://www.linfen-faults.test:99999/x.html"]
 
