@@ -34,7 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+
+from linfen_crawler.demo.server import request_target
 
 HOST = "www.linfen-faults.test"
 ORIGIN = f"http://{HOST}"
@@ -207,14 +208,6 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     # -- plumbing --------------------------------------------------------------------------------------
-    def _target(self) -> tuple[str, str]:
-        raw = self.path
-        if raw.startswith(("http://", "https://")):
-            parts = urlsplit(raw)
-            return (parts.hostname or "").lower(), (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        host = urlsplit("//" + (self.headers.get("Host") or "")).hostname or ""
-        return host.lower(), raw
-
     def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8",
               headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -241,7 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.stopping.wait(seconds)
 
     def do_GET(self) -> None:
-        host, path = self._target()
+        host, path = request_target(self.path, self.headers.get("Host"))
         at = self.server.record(RequestRecord("GET", host, path, 0, time.monotonic()))  # logged on arrival
         status = self._answer(host, path)
         self.server.set_status(at, status)

@@ -19,7 +19,7 @@ import pytest
 from lxml import html as lxml_html
 
 from linfen_crawler.demo import portal
-from linfen_crawler.demo.server import DemoServer, RequestRecord
+from linfen_crawler.demo.server import DemoServer, RequestRecord, request_target
 
 SEED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "seed-page.html"
 SEED_EXPECTED = Path(__file__).resolve().parents[2] / "shared" / "seed-article.expected.json"
@@ -638,3 +638,13 @@ def test_scrapy_reaches_the_portal_as_an_http_proxy(tmp_path: Path) -> None:
     assert [ORIGIN + "/shanxi/", 200, ""] in got  # followed the 301 from the bare domain
     assert RequestRecord("GET", "www.lfxww.com", "/robots.txt", 200) in log
     assert not any(r.path.startswith("/plus/search.php") for r in log)  # disallowed by robots.txt
+
+
+@pytest.mark.parametrize(("raw", "host_header", "expected"), [
+    ("http://www.lfxww.com/linfen/1.html?a=1", None, ("www.lfxww.com", "/linfen/1.html?a=1")),  # proxy form
+    ("http://WWW.LFXWW.COM", "ignored.example", ("www.lfxww.com", "/")),
+    ("/linfen/1.html", "www.lfxww.com:8080", ("www.lfxww.com", "/linfen/1.html")),  # origin form + Host
+    ("/x", None, ("", "/x")),
+])
+def test_request_target(raw, host_header, expected):
+    assert request_target(raw, host_header) == expected

@@ -43,6 +43,20 @@ class RequestRecord(NamedTuple):
     status: int
 
 
+def request_target(raw: str, host_header: str | None) -> tuple[str, str]:
+    """(host, path-with-query) of a request line's target.
+
+    A proxy client (Scrapy with ``meta["proxy"]``) sends the absolute form ``http://host/path?q``; a plain
+    client sends ``/path?q`` with a ``Host`` header.
+    """
+    if raw.startswith(("http://", "https://")):
+        parts = urlsplit(raw)
+        path = parts.path or "/"
+        return (parts.hostname or "").lower(), path + (f"?{parts.query}" if parts.query else "")
+    host = urlsplit("//" + (host_header or "").strip()).hostname or ""
+    return host.lower(), raw
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
@@ -52,19 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: the request log is in server.requests
 
-    def _target(self) -> tuple[str, str]:
-        """(host, path-with-query) for origin-form and absolute-form (proxy) request targets."""
-        raw = self.path
-        if raw.startswith(("http://", "https://")):
-            parts = urlsplit(raw)
-            host = (parts.hostname or "").lower()
-            path = parts.path or "/"
-            return host, path + (f"?{parts.query}" if parts.query else "")
-        host = urlsplit("//" + (self.headers.get("Host") or "").strip()).hostname or ""
-        return host.lower(), raw
-
     def _answer(self, method: str) -> None:
-        host, path = self._target()
+        host, path = request_target(self.path, self.headers.get("Host"))
         page, extra = self._resolve(host, path)
         self.server.record(RequestRecord(method, host, path, page.status))
         self.send_response(page.status)
