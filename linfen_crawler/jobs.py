@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 COVERAGE_FIELDS = ("published_at", "source", "authors", "editors")
 UNFINISHED = ("interrupted", "failed", "running")
-TRANSIENT_PREFIXES = ("antibot_", "site_blocked", "parse_error", "too_large", "bad_encoding")
+TRANSIENT_PREFIXES = ("antibot_", "site_blocked", "parse_error", "store_error", "too_large", "bad_encoding")
 RAW_KINDS = ("article", "article_page", "recheck")  # request kinds whose pages are kept in raw_pages
 
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -131,8 +132,17 @@ class StorePipeline:
         self.run_id = self.writer.call(lambda ds: ds.start_run(site))
         self.crawler.stats.set_value("linfen/run_id", self.run_id)
         if self.flush_seconds > 0:
-            self._loop = task.LoopingCall(self.flush)
+            self._loop = task.LoopingCall(self._timed_flush)
             self._loop.start(self.flush_seconds, now=False)
+
+    def _timed_flush(self) -> None:
+        """The timer's flush: an error is logged and counted, and the timer keeps running (a LoopingCall
+        whose function raises stops for good)."""
+        try:
+            self.flush()
+        except Exception:
+            logger.exception("writing a batch of %s failed", self.site)
+            self.crawler.stats.inc_value("linfen/errors/store/batch_failed")
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Reject):
@@ -164,13 +174,22 @@ class StorePipeline:
         rejects, self.rejects = self.rejects, []
         run_id = self.run_id
 
-        def write(ds: Dataset) -> tuple[UpsertResult | None, int, int]:
-            result = ds.upsert_articles(articles, run_id) if articles else None
+        def write(ds: Dataset) -> tuple[UpsertResult | None, int, int, int]:
+            # rejects first, so a failing article batch cannot take them down with it
+            rejected = ds.add_rejects(rejects, run_id) if rejects else 0
             gone = ds.mark_removed(removed, run_id) if removed else 0
-            return result, gone, ds.add_rejects(rejects, run_id) if rejects else 0
+            try:
+                result = ds.upsert_articles(articles, run_id) if articles else None
+            except sqlite3.Error as exc:  # the batch rolled back: every article in it becomes a reject
+                logger.error("storing %d articles failed: %s", len(articles), exc)
+                failed = [(str(row["url"]), "store_error", f"{type(exc).__name__}: {exc}") for row in articles]
+                return None, gone, rejected + ds.add_rejects(failed, run_id), len(failed)
+            return result, gone, rejected, 0
 
-        def written(outcome: tuple[UpsertResult | None, int, int]) -> None:
-            result, gone, rejected = outcome
+        def written(outcome: tuple[UpsertResult | None, int, int, int]) -> None:
+            result, gone, rejected, store_errors = outcome
+            if store_errors:
+                self.crawler.stats.inc_value("linfen/errors/store/store_error", store_errors)
             if result is not None:
                 self.counts["articles_new"] += result.new
                 self.counts["articles_updated"] += result.updated
@@ -195,6 +214,15 @@ class StorePipeline:
             self.flush()
             self.writer.drain()  # every batch committed and counted before the run record
             self._finish_run()
+        except Exception:
+            # never leave the run 'running' in a process that lives on (several sites in one reactor)
+            run_id, counts = self.run_id, dict(self.counts)
+            self.crawler.stats.set_value("linfen/status", "failed")
+            try:
+                self.writer.call(lambda ds: ds.finish_run(run_id, "failed", counts, {"error": "store"}))
+            except Exception:
+                logger.exception("could not record the failed run %s", run_id)
+            raise
         finally:
             self.writer = None
             writer.release(self.crawler)
@@ -245,6 +273,8 @@ def run_status(finish_reason: str, stats: dict[str, Any], counts: dict[str, int]
         return "degraded"  # every list page failed: nothing of the site was seen
     if finish_reason != "finished" and not finish_reason.startswith("closespider_"):
         return "failed"
+    if any(k.startswith("linfen/errors/store/") for k in stats):
+        return "failed"  # a batch could not be written (its articles are recorded as store_error rejects)
     article_pages = int(stats.get("linfen/article_pages", 0))
     stored = counts.get("articles_new", 0) + counts.get("articles_updated", 0) + counts.get(
         "articles_unchanged", 0) + int(stats.get("linfen/skipped/article_before_since", 0))

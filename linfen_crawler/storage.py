@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -284,28 +285,35 @@ class Dataset:
             raise StorageError(f"cannot write to {self.path}: {exc}") from None
 
     # -- lifecycle ---------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction (``BEGIN IMMEDIATE``): committed when the block ends, rolled back when it
+        raises, so a failed write never leaves the connection inside an open transaction."""
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
     def _migrate(self, version: int) -> None:
         for target in sorted(v for v in _MIGRATIONS if v > version):
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self.transaction() as cur:
                 # read again under the write lock: a concurrent first run may have migrated meanwhile
-                current = self.conn.execute("PRAGMA user_version").fetchone()[0]
+                current = cur.execute("PRAGMA user_version").fetchone()[0]
                 if current >= target:
-                    self.conn.execute("COMMIT")
                     continue
-                if current == 0 and self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                if current == 0 and cur.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
                     raise StorageError(
                         f"{self.path} is an SQLite file but not a linfen dataset (it has other tables)")
                 for step in _MIGRATIONS[target]:
                     if callable(step):
                         step(self.conn)
                     else:
-                        self.conn.execute(step)
-                self.conn.execute(f"PRAGMA user_version = {target}")
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+                        cur.execute(step)
+                cur.execute(f"PRAGMA user_version = {target}")
 
     def close(self) -> None:
         self.conn.close()
@@ -477,10 +485,9 @@ class Dataset:
         now = utcnow()
         data = [(run_id, url, reason, detail, now) for url, reason, detail in rows]
         if data:
-            self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.executemany(
-                "INSERT INTO rejects (run_id, url, reason, detail, seen_at) VALUES (?, ?, ?, ?, ?)", data)
-            self.conn.execute("COMMIT")
+            with self.transaction() as cur:
+                cur.executemany(
+                    "INSERT INTO rejects (run_id, url, reason, detail, seen_at) VALUES (?, ?, ?, ?, ?)", data)
         return len(data)
 
     def start_run(self, site: str) -> int:
@@ -698,17 +705,12 @@ class Dataset:
         data = [(now, run_id, url) for url in urls]
         if not data:
             return 0
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            n = 0
+        n = 0
+        with self.transaction() as cur:
             for row in data:
-                n += self.conn.execute(
+                n += cur.execute(
                     "UPDATE articles SET removed_at = ?, run_id = ? WHERE url = ? AND removed_at IS NULL",
                     row).rowcount
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         return n
 
     def add_raw_pages(self, rows: Sequence[dict[str, Any]]) -> int:
@@ -717,15 +719,10 @@ class Dataset:
                 "charset", "compression", "size", "body")
         if not rows:
             return 0
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            self.conn.executemany(
+        with self.transaction() as cur:
+            cur.executemany(
                 f"INSERT OR REPLACE INTO raw_pages ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
                 [[r.get(c) for c in cols] for r in rows])
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         return len(rows)
 
     def raw_articles(self, site: str | None = None) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:

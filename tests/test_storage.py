@@ -129,3 +129,13 @@ def test_fts_text_is_the_per_character_substitution(text):
     from linfen_crawler.storage import _CJK_RANGES
 
     assert fts_text(text) == re.sub(f"([{_CJK_RANGES}])", r" \1 ", text)
+
+
+def test_a_failed_write_rolls_back_and_the_connection_stays_usable(ds):
+    ds.upsert_articles([art("u1")], run_id=1)
+    with pytest.raises(sqlite3.IntegrityError):
+        ds.add_rejects([("u2", None, None)], run_id=1)  # reason is NOT NULL
+    assert not ds.conn.in_transaction
+    assert ds.count("rejects") == 0
+    assert ds.upsert_articles([art("u3")], run_id=1).new == 1  # the next batch still writes
+    assert ds.add_rejects([("u4", "no_body", None)], run_id=1) == 1

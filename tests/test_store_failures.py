@@ -1,0 +1,65 @@
+"""The Store pipeline when a batch cannot be written: nothing is lost, the run says it failed."""
+
+from __future__ import annotations
+
+import sqlite3
+from types import SimpleNamespace
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from linfen_crawler.items import Article, Reject
+from linfen_crawler.pipelines import StorePipeline
+from linfen_crawler.storage import Dataset
+
+
+def store(db, **settings):
+    crawler = get_crawler(settings_dict={"LINFEN_DB": str(db), "LINFEN_STORE_FLUSH_SECONDS": 0, **settings})
+    crawler.spider = SimpleNamespace(site_key="lfxww", name="lfxww")
+    pipe = StorePipeline.from_crawler(crawler)
+    pipe.open_spider()
+    return crawler, pipe
+
+
+def article(n):
+    return Article(url=f"http://www.lfxww.com/linfen/shizheng/{n}.html", site="lfxww", title=f"标题{n}",
+                   body="正文第一段。")
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_a_failing_article_batch_becomes_rejects_and_a_failed_run(tmp_path, monkeypatch, threaded):
+    db = tmp_path / "news.db"
+
+    def broken(self, rows, run_id, **kw):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Dataset, "upsert_articles", broken)
+    crawler, pipe = store(db, LINFEN_STORE_THREAD=threaded)
+    pipe.process_item(article(1))
+    pipe.process_item(article(2))
+    pipe.process_item(Reject("http://www.lfxww.com/linfen/shizheng/3.html", "http_404"))
+    crawler.stats.set_value("finish_reason", "finished")
+    pipe.close_spider()
+
+    conn = sqlite3.connect(db)
+    rejects = dict(conn.execute("SELECT url, reason FROM rejects").fetchall())
+    assert rejects == {"http://www.lfxww.com/linfen/shizheng/1.html": "store_error",
+                       "http://www.lfxww.com/linfen/shizheng/2.html": "store_error",
+                       "http://www.lfxww.com/linfen/shizheng/3.html": "http_404"}
+    assert conn.execute("SELECT status, rejects FROM crawl_runs").fetchall() == [("failed", 3)]
+    assert crawler.stats.get_value("linfen/status") == "failed"
+
+
+def test_an_error_while_closing_still_ends_the_run(tmp_path, monkeypatch):
+    db = tmp_path / "news.db"
+    _crawler, pipe = store(db, LINFEN_STORE_THREAD=False)
+
+    def broken(self, rows, run_id):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(Dataset, "add_rejects", broken)
+    pipe.process_item(Reject("http://www.lfxww.com/x.html", "http_404"))
+    with pytest.raises(sqlite3.OperationalError):
+        pipe.close_spider()
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("failed",)]  # not left 'running'
