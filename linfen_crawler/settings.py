@@ -50,7 +50,7 @@ LINFEN_MAX_REQUESTS = 50_000  # list and article requests per run; beyond, the r
 LINFEN_MAX_TEXT_CHARS = 500_000  # an article with more text than this is rejected (text_too_long)
 
 # --- politeness ------------------------------------------------------------------------------------
-USER_AGENT = f"linfen-crawler/{__version__} (+{LINFEN_CONTACT_URL})"
+USER_AGENT = f"linfen-crawler/{__version__} (+{LINFEN_CONTACT_URL})"  # rebuilt per crawl from -s LINFEN_CONTACT_URL
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

@@ -342,11 +342,28 @@ def test_concurrent_runs_of_two_sites_share_one_dataset(server, tmp_path):
 
 
 # -- 5. politeness --------------------------------------------------------------------------------------
+def user_agent_for(**settings: str) -> str:
+    """The User-Agent a crawl of lfxww sends with these command-line settings."""
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+
+    from linfen_crawler.spiders.portal import PortalSpider
+
+    base = Settings()
+    base.setmodule("linfen_crawler.settings", priority="project")
+    base.setdict(settings, priority="cmdline")
+    crawler = Crawler(PortalSpider, base)
+    PortalSpider.from_crawler(crawler, site="lfxww")
+    return str(crawler.settings["USER_AGENT"])
+
+
 def test_robots_txt_is_read_first_and_user_agent_names_a_contact(server, tmp_path):
     import linfen_crawler.settings as settings
 
     assert settings.ROBOTSTXT_OBEY and settings.AUTOTHROTTLE_ENABLED
     assert settings.LINFEN_CONTACT_URL in settings.USER_AGENT
+    assert "https://example.org/crawler-contact" in user_agent_for(LINFEN_CONTACT_URL="https://example.org/crawler-contact")
+    assert user_agent_for(LINFEN_CONTACT_URL="https://x.test", USER_AGENT="my-agent") == "my-agent"  # explicit wins
     db = tmp_path / "news.db"
     server.portal._built.pages["/robots.txt"] = Page(
         200, "text/plain", b"User-agent: *\nDisallow: /linfen/fzsh/\n", ())

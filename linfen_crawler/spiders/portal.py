@@ -19,6 +19,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from linfen_crawler import __version__
 from linfen_crawler.extract.article import extract_article, node_text, parse_html
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links
@@ -92,6 +93,10 @@ class PortalSpider(scrapy.Spider):
         s = crawler.settings
         spider.max_article_pages = s.getint("LINFEN_MAX_ARTICLE_PAGES", 30)
         spider.generic_only = s.getbool("LINFEN_GENERIC_ONLY", False)
+        # The User-Agent names the contact URL given for this crawl (-s LINFEN_CONTACT_URL=…) unless the
+        # User-Agent itself was set explicitly.
+        if not s.frozen and (s.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["project"]:
+            s.set("USER_AGENT", f"linfen-crawler/{__version__} (+{s.get('LINFEN_CONTACT_URL')})", priority="spider")
         # The profile's politeness applies above project defaults, below command-line -s overrides.
         for setting, value in (("DOWNLOAD_DELAY", spider.profile.download_delay),
                                ("CONCURRENT_REQUESTS_PER_DOMAIN", spider.profile.concurrency)):
