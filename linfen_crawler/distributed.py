@@ -251,6 +251,22 @@ def _settings_keys(settings: BaseSettings) -> Keys:
     return Keys(settings.get("LINFEN_REDIS_PREFIX") or "linfen")
 
 
+def shared_dupefilter(server: Any, key: str, fingerprinter: Any, *, debug: bool = False) -> Any:
+    """scrapy-redis's ``RFPDupeFilter`` on ``key``, fingerprinting with the crawl's own fingerprinter.
+
+    Its built-in fingerprint canonicalises URLs with w3lib only, so links that differ by tracking
+    parameters (``?utm_source=…``, ``spm=…``) would count as new in Redis mode; ours
+    (``REQUEST_FINGERPRINTER_CLASS``) drops them, and workers must agree with a local crawl.
+    """
+    from scrapy_redis.dupefilter import RFPDupeFilter
+
+    class CrawlFingerprintDupeFilter(RFPDupeFilter):
+        def request_fingerprint(self, request: Request) -> str:
+            return str(fingerprinter.fingerprint(request).hex())
+
+    return CrawlFingerprintDupeFilter(server, key=key, debug=debug)
+
+
 def _scheduler_base() -> type:
     from scrapy_redis.scheduler import Scheduler
 
@@ -287,12 +303,10 @@ class RedisScheduler(_scheduler_base() if _REDIS_AVAILABLE else object):  # type
                    max(1, crawler.settings.getint("LINFEN_REDIS_BUSY_TTL", 30)))
 
     def open(self, spider: Any) -> None:
-        from scrapy_redis.dupefilter import RFPDupeFilter
-
         self.site = _site(spider)
         self.queue_key = self.keys.requests(self.site)
-        self.df = RFPDupeFilter(self.server, key=self.keys.dupefilter(self.site),
-                                debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
+        self.df = shared_dupefilter(self.server, self.keys.dupefilter(self.site), self.crawler.request_fingerprinter,
+                                    debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         super().open(spider)
 
     def close(self, reason: str) -> None:

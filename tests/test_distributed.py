@@ -35,7 +35,7 @@ if shutil.which("redis-server") is None:
     pytest.skip("redis-server is not installed (apt-get install redis-server)", allow_module_level=True)
 
 WORKER = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
-          "-s", "LOG_LEVEL=INFO", "-s", "LINFEN_REDIS_IDLE_TIMEOUT=4", "-s", "LINFEN_REDIS_BUSY_TTL=2",
+          "-s", "LOG_LEVEL=INFO", "-s", "LINFEN_REDIS_IDLE_TIMEOUT=8", "-s", "LINFEN_REDIS_BUSY_TTL=4",
           "-s", "LINFEN_PROGRESS=off"]
 
 
@@ -303,3 +303,17 @@ def test_one_writer_per_deployment(redis_url, tmp_path):
     assert proc.returncode == 3 and "another writer" in proc.stderr
     holder.release()
     holder.dataset.close()
+
+
+def test_the_shared_dupefilter_uses_the_crawls_canonical_fingerprints(redis_url):
+    from scrapy import Request
+
+    from linfen_crawler.distributed import shared_dupefilter
+    from linfen_crawler.middlewares import CanonicalRequestFingerprinter
+
+    df = shared_dupefilter(redis.Redis.from_url(redis_url), "t:dupefilter", CanonicalRequestFingerprinter())
+    url = "http://www.lfxww.com/linfen/shizheng/1.html"
+    assert not df.request_seen(Request(url))
+    for same in (url + "?utm_source=wechat&spm=a.b", url + "#comments", "HTTP://WWW.LFXWW.COM/linfen/shizheng/1.html"):
+        assert df.request_seen(Request(same)), same
+    assert not df.request_seen(Request(url.replace("1.html", "2.html")))
