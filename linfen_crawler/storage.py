@@ -613,11 +613,12 @@ class Dataset:
     def site_stats(self, dedupe: bool = False) -> list[dict[str, Any]]:
         """Per site: articles, first/last publish date, the share of articles having each field, and how
         many are copies of a story stored earlier (``duplicates``; with ``dedupe`` those are left out)."""
-        sql = f"""SELECT site, count(*), min(substr(published_at,1,10)), max(substr(published_at,1,10)),
-                   avg(published_at IS NOT NULL), avg(source IS NOT NULL),
-                   avg(authors IS NOT NULL AND authors != '[]'), avg(editors IS NOT NULL AND editors != '[]'),
-                   sum(duplicate_of IS NOT NULL)
-                 FROM articles {"WHERE duplicate_of IS NULL" if dedupe else ""} GROUP BY site ORDER BY site"""
+        fields = ("published_at", "source", "authors", "editors")
+        shares = ", ".join(f"avg({COVERAGE_FIELDS[f]})" for f in fields)
+        # copies are counted over the whole site, also when --dedupe leaves them out of the other columns
+        sql = f"""SELECT site, count(*), min(day), max(day), {shares},
+                   (SELECT count(*) FROM articles AS d WHERE d.site = a.site AND d.duplicate_of IS NOT NULL)
+                 FROM articles AS a {"WHERE duplicate_of IS NULL" if dedupe else ""} GROUP BY site ORDER BY site"""
         keys = ("site", "articles", "first", "last", "published_at", "source", "authors", "editors", "duplicates")
         return [dict(zip(keys, row, strict=True)) for row in self.conn.execute(sql)]
 

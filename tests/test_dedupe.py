@@ -110,6 +110,8 @@ def test_copies_are_linked_at_store_time_to_the_earliest_whatever_the_crawl_orde
     assert dup_map(ds)["third"] == "other"  # ... and may join another
     assert ds.site_stats()[0]["duplicates"] == 2
     assert {s["site"]: s["articles"] for s in ds.site_stats(dedupe=True)} == {"lfxww": 1, "sxrb": 1}
+    # --dedupe leaves copies out of the counts, but still says how many there are
+    assert {s["site"]: s["duplicates"] for s in ds.site_stats(dedupe=True)} == {"lfxww": 2, "sxrb": 0}
 
 
 def test_dedupe_all_rebuilds_links_and_takes_a_threshold(ds):
