@@ -127,3 +127,13 @@ def test_relative_dates_need_a_fetch_time(text):
     # a saved page whose fetch time is unknown: the relative date cannot be placed, so no date at all
     assert parse_date(text, now=None) is None
     assert parse_date(text, now=datetime(2024, 3, 5, 12, 0, tzinfo=UTC)) is not None
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("2019 09 / 07 19 : 02", "2019-09-07T19:02:00+08:00"),  # year apart, parts in separate spans
+    ("2019 3/4", None),                                       # ... but only with a time: else no date
+    ("共 2019 3/4 名", None),
+])
+def test_year_apart_from_month_day_needs_a_time(text, value):
+    found = parse_date(text)
+    assert (found.value if found else None) == value

@@ -360,3 +360,18 @@ def test_footer_credits_under_the_body() -> None:
 def test_footer_credits_read_only_the_lines_right_under_the_body() -> None:
     doc = doc_of(f"<div class='text'><p>{PARA}</p><p>{PARA}</p></div><p>相关文章</p><p>作者:钱海</p>")
     assert find_footer_credits(doc, find_body_node(doc, None)).authors == []
+
+
+@pytest.mark.parametrize(("cls", "unlikely"), [
+    ("comment-container", True),   # 'con' inside a word is no body hint
+    ("share-icon", True),
+    ("nav_icon", True),
+    ("related-list", True),
+    ("related news_con", False),   # a whole 'con' token is
+    ("footer art-txt", False),     # ... and so is a whole 'txt' token
+    ("main-content", False),
+])
+def test_rule_b2_body_words_count_only_as_whole_tokens(cls, unlikely):
+    from linfen_crawler.extract.generic import _is_unlikely
+
+    assert _is_unlikely(lxml.html.fromstring(f'<div class="{cls}">x</div>')) is unlikely

@@ -58,7 +58,8 @@ _ABSOLUTE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(_YEAR4 + r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d)\s*(?:日|号)?" + f"(?:{_TIME})?"),
     # '2019 09/07 19:02' — a year shown apart from month/day (templates that stack them on lines)
     # (also '2019 09 / 07 19 : 02', the parts in separate spans)
-    re.compile(_YEAR4 + r"\s+(?P<m>\d{1,2})\s*/\s*(?P<d>\d{1,2})(?!\d)" + f"(?:{_TIME_SPACED})?"),
+    # the time is required here: a bare '2019 3/4' in running text is no date
+    re.compile(_YEAR4 + r"\s+(?P<m>\d{1,2})\s*/\s*(?P<d>\d{1,2})(?!\d)" + _TIME_SPACED),
     # '18-03-08 23:16' — a two-digit year, accepted only with a time (else MM-DD and YY-MM-DD look alike)
     re.compile(r"(?<![\d\-/.])(?P<yy>\d\d)-(?P<m>\d\d)-(?P<d>\d\d)(?![\d\-])" + _TIME),
 )

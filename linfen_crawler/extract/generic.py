@@ -95,8 +95,11 @@ _UNLIKELY_RE = re.compile(
     r"login|subscribe|links?(?:$|[\s_-])|friend|popular|more-?news|guess|xgxw|xgyd|tuijian|pinglun",
     re.I,
 )
-_LIKELY_RE = re.compile(r"article|content|main|text|body|detail|entry|post|story|zhengwen|news_?txt|"
-                        r"TRS_Editor|Custom_UnionStyle|con", re.I)
+# body-container words; ``con``/``txt`` only as whole tokens (``news_con``, ``art-txt``), never inside
+# ``icon`` or ``container``. TRS_Editor and Custom_UnionStyle are the body classes of the TRS CMS that many
+# government and local news sites run on.
+_LIKELY_RE = re.compile(r"article|content|main|text|body|detail|entry|post|story|zhengwen|"
+                        r"(?:^|[\s_-])(?:con|txt)(?:$|[\s_-])|TRS_Editor|Custom_UnionStyle", re.I)
 
 _LABEL_SOURCE_RE = re.compile(
     r"(?:来源|稿源|出处|转自|来自|消息来源|文章来源|新闻来源|信息来源)\s*[:：]?\s*[【\[]?\s*"
