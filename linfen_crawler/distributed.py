@@ -36,7 +36,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.asyncio import sleep
 
 from linfen_crawler.items import Article, Reject
 from linfen_crawler.pipelines import NormalizePipeline, ValidatePipeline, run_status
@@ -414,7 +414,7 @@ class RedisStartMiddleware:
                 if self.idle_timeout > 0 and time.monotonic() - last_work >= self.idle_timeout:
                     logger.info("worker %s: no work for %s s, closing", self.worker, self.idle_timeout)
                     return
-            await _sleep(POLL_SECONDS)
+            await sleep(POLL_SECONDS)
 
     def _locally_busy(self) -> bool:
         engine = self.crawler.engine
@@ -463,13 +463,6 @@ class RedisStartMiddleware:
         status = "interrupted" if stopping or reason in ("shutdown", "cancelled") else (
             "finished" if reason == "finished" else "failed")
         self.crawler.stats.set_value("linfen/status", status)
-
-
-async def _sleep(seconds: float) -> None:
-    from twisted.internet import reactor
-    from twisted.internet.task import deferLater
-
-    await maybe_deferred_to_future(deferLater(reactor, seconds))
 
 
 class RedisItemPipeline:

@@ -39,16 +39,10 @@ ZLIB_LEVEL = 1  # level 6 took about 2.4x as long on the synthetic portal's page
 PENDING_BYTES = 4 << 20  # uncompressed page bytes buffered before a batch is handed to the writer
 
 
-def raw_row(request: Request, response: Response, site: str, run_id: int | None,
-            fetched_at: str | None = None) -> dict[str, Any] | None:
-    """The ``raw_pages`` row for an article page's response, or None for other requests (pure)."""
-    row = pending_row(request, response, site, run_id, fetched_at)
-    return finish_row(row) if row is not None else None
-
-
 def pending_row(request: Request, response: Response, site: str, run_id: int | None,
                 fetched_at: str | None = None) -> dict[str, Any] | None:
-    """:func:`raw_row` without its costly parts (charset and compression: :func:`finish_row`)."""
+    """The ``raw_pages`` row for an article page's response without its costly parts (charset and
+    compression, done by :func:`finish_row` on the writer thread), or None for other requests (pure)."""
     kind = request.meta.get("kind")
     if kind not in RAW_KINDS:
         return None

@@ -521,10 +521,6 @@ class Dataset:
         return len(dead)
 
     # -- reads -------------------------------------------------------------------------------------
-    def known_urls(self, site: str | None = None) -> set[str]:
-        sql = "SELECT url FROM articles" + (" WHERE site = ?" if site else "")
-        return {r[0] for r in self.conn.execute(sql, (site,) if site else ())}
-
     def count(self, table: str, where: str = "", params: Sequence[Any] = ()) -> int:
         if table not in ("articles", "crawl_runs", "rejects", "article_versions"):
             raise ValueError(table)
@@ -656,10 +652,6 @@ class Dataset:
         cur = self.conn.execute(sql, (site, limit) if site else (limit,))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur]
-
-    def rejects_of(self, run_id: int) -> list[dict[str, Any]]:
-        cur = self.conn.execute("SELECT url, reason, detail FROM rejects WHERE run_id = ? ORDER BY id", (run_id,))
-        return [{"url": u, "reason": r, "detail": d} for u, r, d in cur]
 
     # -- scheduled jobs (issue 4): incremental state, run history, takedowns, raw pages --------------------
     def seen_pages(self, site: str) -> tuple[set[str], list[tuple[str, str]]]:

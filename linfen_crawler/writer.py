@@ -45,10 +45,6 @@ class DatasetWriter:
         self._pending: deque[tuple[Future[Any], Callable[[Any], None] | None]] = deque()
         self.users = 0
 
-    @property
-    def threaded(self) -> bool:
-        return self._pool is not None
-
     def submit(self, work: Callable[[Dataset], T], done: Callable[[T], None] | None = None) -> None:
         """Queue ``work``; ``done(result)`` runs later on the calling thread (at once when not threaded)."""
         if self._pool is None:

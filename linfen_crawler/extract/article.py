@@ -194,7 +194,7 @@ def extract_article(
     near_title = generic.find_bylines(doc, meta_text, kept, title_node)
     byline = near_title.merge(credits)
     # The source beside the headline outranks a 来源 credit at the foot of the body.
-    source = (near_title.source or generic.find_source(doc, meta_text) or credits.source
+    source = (generic.find_source(doc, meta_text) or credits.source
               or generic.closing_citation(kept))
     record["source"] = source
     record["authors"], record["editors"] = finalize_people(byline.authors, byline.editors)

@@ -135,7 +135,6 @@ META_TEXT_MAX = 400
 LEAD_PARAGRAPHS = 2
 #: attribute of a detached body container naming the page path where its content starts
 ORIGIN_ATTR = "data-linfen-origin"
-CAPTION_MAX = 80
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -391,16 +390,6 @@ def _subtree_totals(
             up[0] += acc[0]
             up[1] += acc[1]
     return {el: (t[0], t[1]) for el, t in totals.items()}
-
-
-def _skipped(el: etree._Element) -> bool:
-    """True inside script/style/… (checked by walking up; used only on the short meta-text path)."""
-    node: etree._Element | None = el
-    while node is not None:
-        if isinstance(node.tag, str) and node.tag in _SKIP_TAGS:
-            return True
-        node = node.getparent()
-    return False
 
 
 _CONTAINER_TAGS = frozenset(("div", "td", "section", "article", "main", "body", "center", "font", "span"))
