@@ -54,12 +54,14 @@ def test_host_and_header_checks_never_raise(value: str) -> None:
 
 
 @given(st.ip_addresses(v=4))
-def test_every_private_ipv4_is_refused(ip: object) -> None:
+def test_private_ipv4_is_refused_and_public_ipv4_is_not(ip: object) -> None:
     import ipaddress
 
     addr = ipaddress.ip_address(str(ip))
     if addr.is_private or addr.is_loopback or addr.is_link_local:
         assert is_private_host(str(ip))
+    if addr.is_global and not addr.is_multicast:  # multicast is refused too, though Python calls it global
+        assert not is_private_host(str(ip))
 
 
 # issue 8: the guards' fast paths give the verdicts of the plain regexes they replace

