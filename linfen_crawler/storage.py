@@ -646,6 +646,10 @@ class Dataset:
         keys = ("site", "articles", *COVERAGE_FIELDS)
         return [dict(zip(keys, row, strict=True)) for row in self.conn.execute(sql)]
 
+    def run_sites(self) -> list[str]:
+        """Every site that has a crawl run, sorted."""
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT site FROM crawl_runs ORDER BY site")]
+
     def last_runs(self, limit: int = 10, site: str | None = None) -> list[dict[str, Any]]:
         sql = ("SELECT id, site, started_at, finished_at, status, pages, articles_new, articles_updated, "
                "rejects, errors FROM crawl_runs" + (" WHERE site = ?" if site else "") + " ORDER BY id DESC LIMIT ?")

@@ -114,5 +114,10 @@ def test_stats_and_sites(small_db):
     result = invoke("stats", "--db", str(small_db))
     assert result.exit_code == 0
     assert "lfxww" in result.output and "100%" in result.output
+    # articles per site and day: the latest 7 publish days of the 10 (one article each)
+    days = [line.split() for line in result.output.splitlines() if line.startswith("2024-03-")]
+    assert days == [[f"2024-03-{d:02d}", "1"] for d in range(4, 11)]
+    assert len([x for x in invoke("stats", "--db", str(small_db), "--days", "2").output.splitlines()
+                if x.startswith("2024-03-")]) == 2
     sites = [json.loads(x) for x in invoke("sites", "--json").output.splitlines()]
     assert any(s["key"] == "lfxww" and s["name"] == "临汾新闻网" for s in sites)
