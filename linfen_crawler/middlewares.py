@@ -571,7 +571,6 @@ class CrawlGuardSpiderMiddleware:
                     return None
                 self.requests += 1
         elif isinstance(obj, Article) and self.max_text and len(obj.body or "") > self.max_text:
-            self._inc("linfen/rejects/text_too_long")
             return Reject(obj.url, "text_too_long",
                           f"{len(obj.body or '')} characters of text, more than LINFEN_MAX_TEXT_CHARS={self.max_text}")
         return obj

@@ -145,8 +145,9 @@ class StorePipeline:
             self.crawler.stats.inc_value("linfen/errors/store/batch_failed")
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, Reject):
+        if isinstance(item, Reject):  # failed or refused pages (dropped items are counted in item_dropped)
             self.rejects.append((item.url, item.reason, item.detail))
+            self.crawler.stats.inc_value(f"linfen/rejects/{item.reason}")
         elif isinstance(item, Article):
             row = {k: v for k, v in item.__dict__.items() if k != "not_article"}
             self.articles.append(row)

@@ -48,6 +48,7 @@ def test_a_failing_article_batch_becomes_rejects_and_a_failed_run(tmp_path, monk
                        "http://www.lfxww.com/linfen/shizheng/3.html": "http_404"}
     assert conn.execute("SELECT status, rejects FROM crawl_runs").fetchall() == [("failed", 3)]
     assert crawler.stats.get_value("linfen/status") == "failed"
+    assert crawler.stats.get_value("linfen/rejects/http_404") == 1  # a Reject item is counted like a drop
 
 
 def test_an_error_while_closing_still_ends_the_run(tmp_path, monkeypatch):
