@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from linfen_crawler import settings as project_settings
 from linfen_crawler.profiles import Profile, ProfileError, all_profiles, load_profile
 from linfen_crawler.storage import ARTICLE_COLUMNS, Dataset, StorageError
 
@@ -202,7 +203,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
     for key, message in refused.items():
         click.echo(f"{key}: refused: {message}", err=True)
     keys = [k for k in keys if k not in refused]
-    root = jobs.jobs_root(path, str(overrides.get("LINFEN_JOBS_DIR", "")))
+    root = jobs.jobs_root(path, str(overrides.get("LINFEN_JOBS_DIR") or project_settings.LINFEN_JOBS_DIR))
     per_site = {}
     for key in keys:
         jobdir = root / key
@@ -326,7 +327,7 @@ def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bo
         out.update({k: getattr(art, k, None) for k in ARTICLE_COLUMNS})
         out["site"] = profile.key if profile else None
         out["site_name"] = profile.name if profile else None
-        out["reject"] = reject_reason(art, 20)
+        out["reject"] = reject_reason(art, project_settings.LINFEN_MIN_BODY_CHARS)
         if as_json:
             click.echo(json.dumps(out, ensure_ascii=False))
         else:
