@@ -170,6 +170,9 @@ class StorePipeline:
         self.writer.collect()
         if not (self.articles or self.removed or self.rejects):
             return
+        if self.articles:
+            for flush_first in list(self.writer.flush_before_articles):  # raw pages before their articles
+                flush_first()
         articles, self.articles = self.articles, []
         removed, self.removed = self.removed, []
         rejects, self.rejects = self.rejects, []

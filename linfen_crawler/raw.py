@@ -109,6 +109,7 @@ class RawPagesExtension:
 
     def spider_opened(self) -> None:
         self.writer = writer.acquire(self.crawler)
+        self.writer.flush_before_articles.append(self.flush)
         if self.flush_seconds > 0:
             self._loop = task.LoopingCall(self.flush)
             self._loop.start(self.flush_seconds, now=False)
@@ -142,6 +143,8 @@ class RawPagesExtension:
         try:
             self.flush()
         finally:
+            if self.flush in self.writer.flush_before_articles:
+                self.writer.flush_before_articles.remove(self.flush)
             self.writer = None
             writer.release(self.crawler)
 

@@ -44,6 +44,10 @@ class DatasetWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linfen-writer") if threaded else None
         self._pending: deque[tuple[Future[Any], Callable[[Any], None] | None]] = deque()
         self.users = 0
+        # producers whose buffered rows must be committed before the next article batch (the raw-page
+        # store: an article is never committed ahead of its raw pages, so a kill between the two cannot
+        # leave a stored article that `linfen reextract` has no page for)
+        self.flush_before_articles: list[Callable[[], None]] = []
 
     def submit(self, work: Callable[[Dataset], T], done: Callable[[T], None] | None = None) -> None:
         """Queue ``work``; ``done(result)`` runs later on the calling thread (at once when not threaded)."""

@@ -64,3 +64,30 @@ def test_an_error_while_closing_still_ends_the_run(tmp_path, monkeypatch):
         pipe.close_spider()
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("failed",)]  # not left 'running'
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_raw_pages_are_committed_before_their_articles(tmp_path, monkeypatch, threaded):
+    # the raw-page store registers its flush; a kill between two commits must never leave a stored
+    # article without its page (the next incremental run would not fetch it again for reextract)
+    order: list[str] = []
+    real_upsert = Dataset.upsert_articles
+
+    def upsert(self, rows, run_id, **kw):
+        order.append("articles")
+        return real_upsert(self, rows, run_id, **kw)
+
+    monkeypatch.setattr(Dataset, "upsert_articles", upsert)
+    crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_THREAD=threaded)
+    raw_pending = ["page"]
+
+    def flush_raw():
+        if raw_pending:
+            raw_pending.clear()
+            pipe.writer.submit(lambda ds: order.append("raw"))
+
+    pipe.writer.flush_before_articles.append(flush_raw)
+    pipe.process_item(article(1))
+    crawler.stats.set_value("finish_reason", "finished")
+    pipe.close_spider()
+    assert order == ["raw", "articles"]
