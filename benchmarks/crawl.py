@@ -4,7 +4,7 @@
 Usage::
 
     python benchmarks/crawl.py [--pages N] [--jobs-pages M] [--concurrency C] [--workdir DIR]
-                               [--skip bare,bareitems,config,full,inline,small,rerun,jobs,extract,store]
+                               [--skip bare,bareitems,config,full,thread,small,rerun,jobs,extract,store]
 
 It generates a synthetic portal shaped like 临汾新闻网 (N article pages of 35–70 KB with navigation,
 sidebars and scripts, half GBK and half UTF-8; section list pages of 20–40 links, paged ``index_{n}.html``;
@@ -19,7 +19,7 @@ so every site keeps its own host name. Then, each crawl in its own process with 
 (a') the same spider under our settings (middlewares, extensions, fingerprinter), without pipelines;
 (b) ``linfen crawl`` of the same portal into a fresh dataset (profile extraction, generic fallback,
     normalise, validate, store with FTS, raw pages, job directory — everything a real run does);
-(b-) (b) with ``LINFEN_STORE_THREAD=False``: the writer thread's share;
+(b-) (b) with ``LINFEN_STORE_WRITER=thread``: what the writer process gives over a writer thread;
 (b') the same for a portal of N/10 articles (peak RSS must not grow with the crawl);
 (b'') (b) again on the unchanged portal: the incremental re-run;
 (c) two portals of M articles under two host names, ``linfen crawl --jobs 1`` and ``--jobs 2``;
@@ -560,6 +560,7 @@ class Run:
     returncode: int
     records: list[dict[str, Any]]
     log: str
+    cpu: float = 0.0  # user + system seconds of the process and the children it waited for (writers, jobs)
 
     @property
     def pages(self) -> int:
@@ -585,7 +586,8 @@ def run_child(argv: list[str], out: Path, env: dict[str, str], log: Path) -> Run
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     records = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
-    return Run(wall, usage.ru_maxrss / 1024, proc.returncode, records, log.read_text("utf-8", "replace"))
+    return Run(wall, usage.ru_maxrss / 1024, proc.returncode, records, log.read_text("utf-8", "replace"),
+               usage.ru_utime + usage.ru_stime)
 
 
 # -- in-process measurements ------------------------------------------------------------------------
@@ -687,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "linfen-crawl-bench",
                         help="where generated portals are kept and reused")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: "
-                        "bare,bareitems,config,full,inline,small,rerun,jobs,extract,store")
+                        "bare,bareitems,config,full,thread,small,rerun,jobs,extract,store")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     n = args.pages
@@ -729,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
                           run_dir / "timer.jsonl", env, run_dir / "bare.log")
             results["a"] = a
             print(f"(a) bare Scrapy:      {a.pages:6} pages in {a.seconds:6.1f} s = {a.rate:6.0f} pages/s, "
-                  f"peak RSS {a.maxrss_mb:5.0f} MB", flush=True)
+                  f"peak RSS {a.maxrss_mb:5.0f} MB, {a.cpu / a.wall:.2f} cores busy", flush=True)
             share = (server.cpu_seconds() - cpu0) / a.seconds
             print(f"    server ({server.kind}) CPU during (a): {share:.0%} of one core", flush=True)
         if "bareitems" not in skip:  # (a) with our CONCURRENT_ITEMS: how much of (a') - (a) is that one setting
@@ -753,16 +755,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"(b) linfen crawl:     {b.pages:6} pages in {b.seconds:6.1f} s = {b.rate:6.0f} pages/s, "
                   f"peak RSS {b.maxrss_mb:5.0f} MB, {b.records[0]['items'] if b.records else 0} articles stored",
                   flush=True)
+            print(f"    CPU (crawl and writer processes, start-up included) {b.cpu:.1f} s in {b.wall:.1f} s wall = "
+                  f"{b.cpu / b.wall:.2f} cores busy, {1000 * b.cpu / max(1, b.pages):.2f} ms per page", flush=True)
             if "a" in results:
                 print(f"    ratio b/a = {b.rate / results['a'].rate:.2f}  (target >= 0.50)", flush=True)
             if "a_items" in results:
                 print(f"    ratio b/a* = {b.rate / results['a_items'].rate:.2f}  (against the ceiling with our "
                       "CONCURRENT_ITEMS)", flush=True)
-            if "inline" not in skip:  # the writer thread's share: the same crawl writing on the reactor thread
-                bi = full("inline", ["bencha"], run_dir / "inline.db", "-s", "LINFEN_STORE_THREAD=False")
-                results["b_inline"] = bi
-                print(f"(b-) linfen crawl, LINFEN_STORE_THREAD=False: {bi.pages} pages in {bi.seconds:.1f} s = "
-                      f"{bi.rate:.0f} pages/s (writer thread: {b.rate / bi.rate:.2f}x)", flush=True)
+            if "thread" not in skip:  # the writer process's share: the same crawl writing on a thread
+                bt = full("thread", ["bencha"], run_dir / "thread.db", "-s", "LINFEN_STORE_WRITER=thread")
+                results["b_thread"] = bt
+                print(f"(b-) linfen crawl, LINFEN_STORE_WRITER=thread: {bt.pages} pages in {bt.seconds:.1f} s = "
+                      f"{bt.rate:.0f} pages/s (writer process: {b.rate / bt.rate:.2f}x)", flush=True)
             if "rerun" not in skip:
                 r = full("rerun", ["bencha"], run_dir / "full.db")
                 results["rerun"] = r
@@ -783,7 +787,9 @@ def main(argv: list[str] | None = None) -> int:
                 rates[jobs] = j.pages / j.wall if j.wall else 0.0
                 pids = len({r["pid"] for r in j.records})
                 print(f"(c) --jobs {jobs}: {j.pages} pages of two sites in {j.wall:.1f} s wall = "
-                      f"{rates[jobs]:.0f} pages/s ({pids} crawling process(es))", flush=True)
+                      f"{rates[jobs]:.0f} pages/s ({pids} crawling process(es)); CPU {j.cpu:.1f} s = "
+                      f"{j.cpu / j.wall:.2f} cores busy, {1000 * j.cpu / max(1, j.pages):.2f} ms per page",
+                      flush=True)
             if rates.get(1):
                 results["jobs"] = rates[2] / rates[1]
                 print(f"    speed-up 2 jobs / 1 job = {results['jobs']:.2f}  (target >= 1.7)", flush=True)

@@ -142,8 +142,10 @@ class CrawlPlan:
 
     def too_old(self, published_at: str | None) -> bool:
         """An article published before ``since`` (by the date its page shows) is not stored."""
+        if not self.since:
+            return False
         day = parse_day(published_at)
-        return bool(self.since and day and day < self.since)
+        return bool(day and day < self.since)
 
     @classmethod
     def load(cls, dataset: Dataset, site: str, *, refresh: bool = False, since: str | None = None,

@@ -3,15 +3,15 @@
 Nothing is dropped silently: Validate raises ``DropItem`` with a reason code, and Store, which listens to
 ``item_dropped``, records every dropped item in ``rejects``. Store batches writes (``LINFEN_STORE_BATCH_SIZE``
 articles or ``LINFEN_STORE_FLUSH_SECONDS``, whichever comes first) in one transaction each, and keeps the
-run's ``crawl_runs`` row. The transactions run on the crawl's writer thread (``writer.py``,
-``LINFEN_STORE_THREAD``); the run record is written after all of them.
+run's ``crawl_runs`` row. The transactions run in the crawl's dataset writer (``writer.py``,
+``LINFEN_STORE_WRITER``: a process of its own by default); the run record is written after all of them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
-import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -25,7 +25,7 @@ from linfen_crawler import jobs, writer
 from linfen_crawler.extract.byline import finalize_people
 from linfen_crawler.items import Article, Reject, Removed
 from linfen_crawler.normalize import clean_lines, clean_text
-from linfen_crawler.storage import Dataset, UpsertResult, content_hash, utcnow
+from linfen_crawler.storage import BatchResult, Dataset, content_hash, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class StorePipeline:
     def open_spider(self) -> None:
         self.writer = writer.acquire(self.crawler)
         site = self.site
-        self.run_id = self.writer.call(lambda ds: ds.start_run(site))
+        self.run_id = self.writer.call(Dataset.start_run, site, os.getpid())
         self.crawler.stats.set_value("linfen/run_id", self.run_id)
         if self.flush_seconds > 0:
             self._loop = task.LoopingCall(self._timed_flush)
@@ -178,22 +178,10 @@ class StorePipeline:
         rejects, self.rejects = self.rejects, []
         run_id = self.run_id
 
-        def write(ds: Dataset) -> tuple[UpsertResult | None, int, int, int]:
-            # rejects first, so a failing article batch cannot take them down with it
-            rejected = ds.add_rejects(rejects, run_id) if rejects else 0
-            gone = ds.mark_removed(removed, run_id) if removed else 0
-            try:
-                result = ds.upsert_articles(articles, run_id) if articles else None
-            except sqlite3.Error as exc:  # the batch rolled back: every article in it becomes a reject
-                logger.error("storing %d articles failed: %s", len(articles), exc)
-                failed = [(str(row["url"]), "store_error", f"{type(exc).__name__}: {exc}") for row in articles]
-                return None, gone, rejected + ds.add_rejects(failed, run_id), len(failed)
-            return result, gone, rejected, 0
-
-        def written(outcome: tuple[UpsertResult | None, int, int, int]) -> None:
-            result, gone, rejected, store_errors = outcome
-            if store_errors:
-                self.crawler.stats.inc_value("linfen/errors/store/store_error", store_errors)
+        def written(batch: BatchResult) -> None:
+            if batch.store_errors:
+                self.crawler.stats.inc_value("linfen/errors/store/store_error", batch.store_errors)
+            result = batch.upsert
             if result is not None:
                 self.counts["articles_new"] += result.new
                 self.counts["articles_updated"] += result.updated
@@ -204,10 +192,10 @@ class StorePipeline:
                     if row["url"] in new:
                         self.coverage.add(row)
             if removed:
-                self.counts["articles_removed"] = self.counts.get("articles_removed", 0) + gone
-            self.counts["rejects"] += rejected
+                self.counts["articles_removed"] = self.counts.get("articles_removed", 0) + batch.removed
+            self.counts["rejects"] += batch.rejected
 
-        self.writer.submit(write, written)
+        self.writer.submit(Dataset.write_batch, articles, removed, rejects, run_id, done=written)
 
     def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:
@@ -223,7 +211,7 @@ class StorePipeline:
             run_id, counts = self.run_id, dict(self.counts)
             self.crawler.stats.set_value("linfen/status", "failed")
             try:
-                self.writer.call(lambda ds: ds.finish_run(run_id, "failed", counts, {"error": "store"}))
+                self.writer.call(Dataset.finish_run, run_id, "failed", counts, {"error": "store"})
             except Exception:
                 logger.exception("could not record the failed run %s", run_id)
             raise
@@ -245,8 +233,8 @@ class StorePipeline:
             self.crawler.stats.set_value(f"linfen/coverage/{name}", share)
         self.crawler.stats.set_value("linfen/new_articles", self.coverage.articles)
         site, limit, run_id = self.site, self.coverage_runs, self.run_id
-        history = [jobs.coverage_from_stats(r["stats"]) for r in self.writer.call(
-            lambda ds: ds.run_history(site, limit=limit, before_id=run_id))]
+        history = [jobs.coverage_from_stats(r["stats"])
+                   for r in self.writer.call(_run_history, site, limit, run_id)]
         alerts = jobs.coverage_alerts(coverage, [h for h in history if h], articles=self.coverage.articles,
                                       min_articles=self.coverage_min_articles)
         for alert in alerts:
@@ -260,10 +248,14 @@ class StorePipeline:
         record["duration_s"] = round((datetime.now(UTC) - self.started).total_seconds(), 3)
         record["http_errors"] = jobs.http_errors(stats)
         record["articles_removed"] = self.counts.get("articles_removed", 0)
-        self.writer.call(lambda ds: ds.finish_run(run_id, status, counts, record))
+        self.writer.call(Dataset.finish_run, run_id, status, counts, record)
         self.crawler.stats.set_value("linfen/status", status)
         if status != "finished":
             logger.warning("crawl of %s ended %s (finish reason %s)", self.site, status, reason)
+
+
+def _run_history(ds: Dataset, site: str, limit: int, before_id: int) -> list[dict[str, Any]]:
+    return ds.run_history(site, limit=limit, before_id=before_id)
 
 
 def run_status(finish_reason: str, stats: dict[str, Any], counts: dict[str, int]) -> str:

@@ -3,8 +3,8 @@
 :class:`RawPagesExtension` keeps every fetched article page (first pages, later pages of multi-page
 articles, rechecks) in the dataset's ``raw_pages`` table: zlib-compressed bytes, HTTP status, final URL,
 headers and the detected charset, the latest fetch per page URL. ``LINFEN_RAW_PAGES = False``
-(``linfen crawl --no-raw``) turns it off. Compression (zlib level 1) and the inserts run on the crawl's
-writer thread (``writer.py``): zlib releases the GIL, so they use the second core.
+(``linfen crawl --no-raw``) turns it off. Charset detection, compression (zlib level 1) and the inserts run
+in the crawl's dataset writer (``writer.py``), off the reactor thread.
 
 :func:`reextract` rebuilds ``articles`` rows from those pages with the current extractor
 (``linfen reextract``): a changed record is updated (the old one kept in ``article_versions``).
@@ -42,7 +42,7 @@ PENDING_BYTES = 4 << 20  # uncompressed page bytes buffered before a batch is ha
 def pending_row(request: Request, response: Response, site: str, run_id: int | None,
                 fetched_at: str | None = None) -> dict[str, Any] | None:
     """The ``raw_pages`` row for an article page's response without its costly parts (charset and
-    compression, done by :func:`finish_row` on the writer thread), or None for other requests (pure)."""
+    compression, done by :func:`finish_row` in the dataset writer), or None for other requests (pure)."""
     kind = request.meta.get("kind")
     if kind not in RAW_KINDS:
         return None
@@ -69,6 +69,11 @@ def finish_row(row: dict[str, Any]) -> dict[str, Any]:
         row["charset"] = detect_charset(body, json.loads(row["headers"]).get("Content-Type"))
     row["body"] = zlib.compress(body, ZLIB_LEVEL)
     return row
+
+
+def write_raw_pages(dataset: Dataset, rows: list[dict[str, Any]]) -> int:
+    """Finish and insert a batch of pending rows (in the dataset writer, off the reactor)."""
+    return dataset.add_raw_pages([finish_row(row) for row in rows])
 
 
 def raw_body(row: dict[str, Any]) -> bytes:
@@ -126,14 +131,10 @@ class RawPagesExtension:
             self.flush()
 
     def flush(self) -> None:
-        """Hand the buffered pages to the writer thread: it compresses and inserts them (one transaction)."""
+        """Hand the buffered pages to the dataset writer: it compresses and inserts them (one transaction)."""
         if self.writer is not None and self.pending:
             batch, self.pending, self.pending_bytes = self.pending, [], 0
-
-            def write(ds: Dataset) -> int:
-                return ds.add_raw_pages([finish_row(row) for row in batch])
-
-            self.writer.submit(write)
+            self.writer.submit(write_raw_pages, batch)
 
     def spider_closed(self) -> None:
         if self._loop is not None and self._loop.running:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -27,6 +28,8 @@ from typing import Any
 import sqlite_utils
 
 from linfen_crawler import dedupe
+
+logger = logging.getLogger(__name__)
 
 ARTICLE_COLUMNS = (
     "url", "site", "site_name", "section", "title", "published_at", "published_text", "source", "authors",
@@ -239,6 +242,15 @@ class UpsertResult:
     new_urls: list[str] = field(default_factory=list)  # issue 4: per-field coverage of new articles
 
 
+@dataclass
+class BatchResult:
+    """What :meth:`Dataset.write_batch` wrote."""
+    upsert: UpsertResult | None = None  # None: no articles, or their transaction failed
+    removed: int = 0
+    rejected: int = 0
+    store_errors: int = 0  # articles recorded as store_error rejects instead
+
+
 class Dataset:
     """An open dataset. ``Dataset(path)`` creates or migrates the file; use as a context manager."""
 
@@ -425,7 +437,7 @@ class Dataset:
             if dedupe.earliest(both) == root:  # the common case: a later copy of a known story
                 cur.execute("UPDATE articles SET duplicate_of = ? WHERE url = ?", (root, url))
                 return compared
-        # one statement for the 16 keys: each statement is a round trip for the GIL on the writer thread
+        # one statement for the 16 keys instead of 16 round trips through the sqlite3 module
         cur.execute("INSERT OR IGNORE INTO article_lsh (key, url) VALUES " + ", ".join("(?, ?)" for _ in keys),
                     [v for k in keys for v in (k, url)])
         if roots:  # an earlier copy than the known ones, or a story that joins groups
@@ -490,12 +502,35 @@ class Dataset:
                     "INSERT INTO rejects (run_id, url, reason, detail, seen_at) VALUES (?, ?, ?, ?, ?)", data)
         return len(data)
 
-    def start_run(self, site: str) -> int:
-        """Open a ``crawl_runs`` row (status running) for this process; mark dead earlier runs interrupted."""
+    def write_batch(self, articles: Sequence[dict[str, Any]], removed: Sequence[str],
+                    rejects: Sequence[tuple[str, str, str | None]], run_id: int | None) -> BatchResult:
+        """One flush of a crawl: its rejects, its takedowns, then its articles, each in a transaction.
+
+        Rejects go first, so a failing article batch cannot take them down with it. When the articles'
+        transaction fails (and rolls back), each of them is recorded as a ``store_error`` reject instead:
+        a transient reason, so the next run fetches them again.
+        """
+        out = BatchResult()
+        out.rejected = self.add_rejects(rejects, run_id) if rejects else 0
+        out.removed = self.mark_removed(removed, run_id) if removed else 0
+        if not articles:
+            return out
+        try:
+            out.upsert = self.upsert_articles(articles, run_id)
+        except sqlite3.Error as exc:
+            logger.error("storing %d articles failed: %s", len(articles), exc)
+            failed = [(str(row["url"]), "store_error", f"{type(exc).__name__}: {exc}") for row in articles]
+            out.rejected += self.add_rejects(failed, run_id)
+            out.store_errors = len(failed)
+        return out
+
+    def start_run(self, site: str, pid: int | None = None) -> int:
+        """Open a ``crawl_runs`` row (status running) for process ``pid`` (default: this one); mark dead
+        earlier runs interrupted."""
         self.mark_interrupted(site)
         cur = self.conn.execute(
             "INSERT INTO crawl_runs (site, started_at, status, pid, host) VALUES (?, ?, 'running', ?, ?)",
-            (site, utcnow(), os.getpid(), os.uname().nodename))
+            (site, utcnow(), pid or os.getpid(), os.uname().nodename))
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, int], stats: dict[str, Any]) -> None:

@@ -1,10 +1,17 @@
-"""One writer thread per crawl: the Store pipeline's and the raw-page store's batches, in order, off the reactor.
+"""One dataset writer per crawl: the Store pipeline's and the raw-page store's batches, in order, off the reactor.
 
-SQLite (upserts, the FTS5 index) and zlib run in C and release the GIL, so a second thread that does the
-dataset's writes lets the crawl use the second core while the reactor thread goes on downloading and
-extracting. ``LINFEN_STORE_THREAD = False`` runs the same work inline, on the reactor thread.
+``LINFEN_STORE_WRITER`` chooses where the writes run:
 
-Guarantees (issue 8; the same as the inline writes):
+* ``process`` (the default): a writer process of its own, which owns the dataset's connection. The crawl
+  process only pickles each batch to it, on a hand-over thread that waits for the answer without the GIL.
+  Everything a write costs (FTS text, near-duplicate keys, charset and compression of raw pages, SQLite)
+  runs on another core, and none of it holds the crawl's GIL. Work is sent as a module-level function
+  and its arguments, so it must pickle (no lambdas).
+* ``thread``: a thread of the crawl process. Only SQLite's and zlib's C code runs beside the reactor; the
+  Python parts of a write hold the GIL.
+* ``inline``: on the reactor thread, at once.
+
+Guarantees (issue 8; the same in every mode):
 
 * every batch is one transaction, and batches are written in the order they were handed over;
 * the results of a batch (counts, stats) are applied on the reactor thread, in order, by :meth:`collect`;
@@ -13,19 +20,29 @@ Guarantees (issue 8; the same as the inline writes):
 * :meth:`drain` returns when everything handed over is committed; the Store pipeline drains before it
   writes the run record, so the record comes last;
 * an error in a batch is raised on the reactor thread (at the next hand-over, :meth:`collect` or
-  :meth:`drain`), never swallowed.
+  :meth:`drain`), never swallowed; a writer process that dies raises :class:`WriterDied`.
 
-The Store pipeline and the raw-page extension share one writer per crawler (:func:`acquire`,
+The writer process ignores SIGINT and SIGTERM: it stops when the crawl closes it, or when its socket
+reaches end-of-file because the crawl process is gone (a batch it is writing then is still committed
+whole). The Store pipeline and the raw-page extension share one writer per crawler (:func:`acquire`,
 :func:`release`), so their transactions never wait on each other's write lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
 import weakref
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from linfen_crawler.storage import Dataset
@@ -33,15 +50,31 @@ from linfen_crawler.storage import Dataset
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+MODES = ("process", "thread", "inline")
+CLOSE_TIMEOUT = 120.0  # seconds a closing writer process may take to finish its last transaction
+
+
+class WriterDied(RuntimeError):
+    """The writer process ended while the crawl still had work for it."""
 
 
 class DatasetWriter:
-    """Run ``work(dataset)`` calls one after another on a thread of their own (or inline)."""
+    """Run ``work(dataset, *args)`` calls one after another in a writer process, a thread, or inline."""
 
-    def __init__(self, db_path: str, *, threaded: bool = True, max_pending: int = 4) -> None:
-        self.dataset = Dataset(db_path)
+    def __init__(self, db_path: str, *, mode: str = "process", max_pending: int = 4) -> None:
+        if mode not in MODES:
+            raise ValueError(f"LINFEN_STORE_WRITER must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
         self.max_pending = max(1, max_pending)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linfen-writer") if threaded else None
+        self.dataset: Dataset | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        if mode == "process":
+            self._start_process(db_path)
+        else:
+            self.dataset = Dataset(db_path)
+        self._pool = None if mode == "inline" else ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="linfen-writer")
         self._pending: deque[tuple[Future[Any], Callable[[Any], None] | None]] = deque()
         self.users = 0
         # producers whose buffered rows must be committed before the next article batch (the raw-page
@@ -49,24 +82,89 @@ class DatasetWriter:
         # leave a stored article that `linfen reextract` has no page for)
         self.flush_before_articles: list[Callable[[], None]] = []
 
-    def submit(self, work: Callable[[Dataset], T], done: Callable[[T], None] | None = None) -> None:
-        """Queue ``work``; ``done(result)`` runs later on the calling thread (at once when not threaded)."""
+    # -- the writer process ------------------------------------------------------------------------
+    def _start_process(self, db_path: str) -> None:
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
+        # the child imports what the parent can: the work functions are pickled by reference
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        with ours, theirs:
+            fd = theirs.fileno()
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", "import sys; from linfen_crawler.writer import serve; "
+                 "serve(int(sys.argv[1]), sys.argv[2])", str(fd), db_path],
+                pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL)
+            self._conn = Connection(ours.detach())
+        try:
+            self._receive()  # the child has opened (created, migrated) the dataset, or says why not
+        except BaseException:
+            self._stop_process()
+            raise
+
+    def _remote(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        assert self._conn is not None
+        try:
+            self._conn.send((work, args))
+        except (OSError, EOFError) as exc:
+            raise self._died() from exc
+        return self._receive()
+
+    def _receive(self) -> Any:
+        assert self._conn is not None
+        try:
+            ok, value = self._conn.recv()
+        except (OSError, EOFError) as exc:
+            raise self._died() from exc
+        if not ok:
+            raise value
+        return value
+
+    def _died(self) -> WriterDied:
+        code = None
+        if self._proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self._proc.wait(timeout=5)
+        return WriterDied(f"the dataset writer process ended (exit code {code}); "
+                          "the batches it had not committed are not stored")
+
+    def _stop_process(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError):
+                self._conn.send(None)
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=CLOSE_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                logger.error("the dataset writer process did not stop in %.0f s; killing it", CLOSE_TIMEOUT)
+                self._proc.kill()
+                self._proc.wait()
+
+    # -- hand-over -----------------------------------------------------------------------------------
+    def _run(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self.dataset is None:
+            return self._remote(work, args)
+        return work(self.dataset, *args)
+
+    def submit(self, work: Callable[..., T], *args: Any, done: Callable[[T], None] | None = None) -> None:
+        """Queue ``work(dataset, *args)``; ``done(result)`` runs later on the calling thread (at once inline)."""
         if self._pool is None:
-            result = work(self.dataset)
+            result = self._run(work, args)
             if done is not None:
                 done(result)
             return
-        self._pending.append((self._pool.submit(work, self.dataset), done))
+        self._pending.append((self._pool.submit(self._run, work, args), done))
         self.collect()
         while len(self._pending) > self.max_pending:  # back-pressure: wait for the oldest batch
             self._finish_oldest()
 
-    def call(self, work: Callable[[Dataset], T]) -> T:
-        """Run ``work`` after everything queued and return its result (blocking)."""
+    def call(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(dataset, *args)`` after everything queued and return its result (blocking)."""
         self.drain()
         if self._pool is None:
-            return work(self.dataset)
-        return self._pool.submit(work, self.dataset).result()
+            return self._run(work, args)
+        return self._pool.submit(self._run, work, args).result()
 
     def collect(self) -> None:
         """Apply the results of the batches already written (without waiting for the others)."""
@@ -90,7 +188,53 @@ class DatasetWriter:
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
-            self.dataset.close()
+            if self.dataset is not None:
+                self.dataset.close()
+            self._stop_process()
+
+
+def serve(fd: int, db_path: str) -> None:
+    """The writer process: open the dataset, then run each ``(work, args)`` received and send back
+    ``(True, result)`` or ``(False, exception)``, until ``None`` or end-of-file."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawl decides when its writes end
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    conn = Connection(fd)
+    try:
+        dataset = Dataset(db_path)
+    except Exception as exc:
+        _answer(conn, False, exc)
+        return
+    _answer(conn, True, None)
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:  # the crawl process is gone
+                break
+            except Exception as exc:  # a message that does not unpickle here
+                _answer(conn, False, exc)
+                continue
+            if message is None:
+                break
+            work, args = message
+            try:
+                result = work(dataset, *args)
+            except Exception as exc:
+                _answer(conn, False, exc)
+            else:
+                _answer(conn, True, result)
+    finally:
+        dataset.close()
+        conn.close()
+
+
+def _answer(conn: Connection, ok: bool, value: Any) -> None:
+    try:
+        payload = pickle.dumps((ok, value), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # an exception or result that does not pickle still gets an answer
+        payload = pickle.dumps((False, RuntimeError(f"{type(value).__name__}: {value} ({exc})")))
+    with contextlib.suppress(OSError):  # the crawl process is gone; the loop ends at the next receive
+        conn.send_bytes(payload)
 
 
 _WRITERS: weakref.WeakKeyDictionary[Any, DatasetWriter] = weakref.WeakKeyDictionary()
@@ -101,14 +245,14 @@ def acquire(crawler: Any) -> DatasetWriter:
     writer = _WRITERS.get(crawler)
     if writer is None:
         s = crawler.settings
-        writer = DatasetWriter(s.get("LINFEN_DB", "data/news.db"), threaded=s.getbool("LINFEN_STORE_THREAD", True))
+        writer = DatasetWriter(s.get("LINFEN_DB", "data/news.db"), mode=s.get("LINFEN_STORE_WRITER", "process"))
         _WRITERS[crawler] = writer
     writer.users += 1
     return writer
 
 
 def release(crawler: Any) -> None:
-    """Drain the crawler's writer; the last user closes it (thread and connection)."""
+    """Drain the crawler's writer; the last user closes it (its process or thread, and the connection)."""
     writer = _WRITERS.get(crawler)
     if writer is None:
         return

@@ -26,15 +26,15 @@ def article(n):
                    body="正文第一段。")
 
 
-@pytest.mark.parametrize("threaded", [True, False])
-def test_a_failing_article_batch_becomes_rejects_and_a_failed_run(tmp_path, monkeypatch, threaded):
+@pytest.mark.parametrize("mode", ["thread", "inline"])  # monkeypatched Dataset: not in a process
+def test_a_failing_article_batch_becomes_rejects_and_a_failed_run(tmp_path, monkeypatch, mode):
     db = tmp_path / "news.db"
 
     def broken(self, rows, run_id, **kw):
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(Dataset, "upsert_articles", broken)
-    crawler, pipe = store(db, LINFEN_STORE_THREAD=threaded)
+    crawler, pipe = store(db, LINFEN_STORE_WRITER=mode)
     pipe.process_item(article(1))
     pipe.process_item(article(2))
     pipe.process_item(Reject("http://www.lfxww.com/linfen/shizheng/3.html", "http_404"))
@@ -53,7 +53,7 @@ def test_a_failing_article_batch_becomes_rejects_and_a_failed_run(tmp_path, monk
 
 def test_an_error_while_closing_still_ends_the_run(tmp_path, monkeypatch):
     db = tmp_path / "news.db"
-    _crawler, pipe = store(db, LINFEN_STORE_THREAD=False)
+    _crawler, pipe = store(db, LINFEN_STORE_WRITER="inline")
 
     def broken(self, rows, run_id):
         raise sqlite3.OperationalError("database is locked")
@@ -66,8 +66,8 @@ def test_an_error_while_closing_still_ends_the_run(tmp_path, monkeypatch):
     assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("failed",)]  # not left 'running'
 
 
-@pytest.mark.parametrize("threaded", [True, False])
-def test_raw_pages_are_committed_before_their_articles(tmp_path, monkeypatch, threaded):
+@pytest.mark.parametrize("mode", ["thread", "inline"])  # monkeypatched Dataset: not in a process
+def test_raw_pages_are_committed_before_their_articles(tmp_path, monkeypatch, mode):
     # the raw-page store registers its flush; a kill between two commits must never leave a stored
     # article without its page (the next incremental run would not fetch it again for reextract)
     order: list[str] = []
@@ -78,7 +78,7 @@ def test_raw_pages_are_committed_before_their_articles(tmp_path, monkeypatch, th
         return real_upsert(self, rows, run_id, **kw)
 
     monkeypatch.setattr(Dataset, "upsert_articles", upsert)
-    crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_THREAD=threaded)
+    crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_WRITER=mode)
     raw_pending = ["page"]
 
     def flush_raw():

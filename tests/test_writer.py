@@ -1,56 +1,161 @@
-"""The crawl's writer thread (writer.py, issue 8): batches in order, results back on the caller's thread,
-bounded queue, errors raised, and the same dataset whether threaded or inline."""
+"""The crawl's dataset writer (writer.py, issue 8): batches in order, results back on the caller's thread,
+bounded queue, errors raised, and the same dataset whether it writes in a process, a thread or inline."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
 import pytest
 
 from linfen_crawler.storage import Dataset
-from linfen_crawler.writer import DatasetWriter
+from linfen_crawler.writer import DatasetWriter, WriterDied
 
 
 def art(i: int) -> dict:
     return {"url": f"http://x.test/{i}.html", "site": "x", "title": f"标题{i}", "body": f"正文{i}。" * 20}
 
 
-@pytest.mark.parametrize("threaded", [True, False])
-def test_batches_are_written_in_order_and_results_come_back_on_the_caller_thread(tmp_path, threaded):
+# work functions are module-level: the writer process receives them pickled by reference
+def upsert_new(ds: Dataset, batch: list[dict]) -> int:
+    return ds.upsert_articles(batch, 1).new
+
+
+def count_articles(ds: Dataset) -> int:
+    return int(ds.conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+
+def where(ds: Dataset) -> tuple[int, int]:
+    return os.getpid(), threading.get_ident()
+
+
+def slow(ds: Dataset, seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def slow_upsert(ds: Dataset, seconds: float, batch: list[dict]) -> int:
+    time.sleep(seconds)
+    return upsert_new(ds, batch)
+
+
+def broken(ds: Dataset) -> None:
+    raise ValueError("disk on fire")
+
+
+def locked(ds: Dataset) -> None:
+    raise sqlite3.OperationalError("database is locked")
+
+
+@pytest.mark.parametrize("mode", ["process", "thread", "inline"])
+def test_batches_are_written_in_order_and_results_come_back_on_the_caller_thread(tmp_path, mode):
     db = tmp_path / "t.db"
-    w = DatasetWriter(str(db), threaded=threaded, max_pending=2)
+    w = DatasetWriter(str(db), mode=mode, max_pending=2)
     applied: list[tuple[int, int, bool]] = []
     caller = threading.get_ident()
     for n in range(6):
         batch = [art(n * 10 + i) for i in range(3)]
-        w.submit(lambda ds, b=batch: ds.upsert_articles(b, 1).new,
-                 lambda new, n=n: applied.append((n, new, threading.get_ident() == caller)))
+        w.submit(upsert_new, batch, done=lambda new, n=n: applied.append((n, new, threading.get_ident() == caller)))
         assert len(w._pending) <= w.max_pending  # back-pressure: the queue is bounded
     w.drain()
     assert applied == [(n, 3, True) for n in range(6)]
-    assert w.call(lambda ds: ds.conn.execute("SELECT count(*) FROM articles").fetchone()[0]) == 18
+    assert w.call(count_articles) == 18
     w.close()
     with Dataset(db) as ds:
         assert [r[0] for r in ds.conn.execute("SELECT url FROM articles ORDER BY rowid")] == [
             art(n * 10 + i)["url"] for n in range(6) for i in range(3)]
 
 
-def test_the_writer_thread_does_the_work_and_its_errors_reach_the_caller(tmp_path):
-    w = DatasetWriter(str(tmp_path / "t.db"), threaded=True)
-    threads: list[int] = []
-
-    def slow(ds: Dataset) -> None:
-        threads.append(threading.get_ident())
-        time.sleep(0.05)
-
-    def broken(ds: Dataset) -> None:
-        raise ValueError("disk on fire")
-
-    w.submit(slow)
-    assert threads == [] or threads[0] != threading.get_ident()  # submit does not wait
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_the_writer_does_the_work_elsewhere_and_its_errors_reach_the_caller(tmp_path, mode):
+    w = DatasetWriter(str(tmp_path / "t.db"), mode=mode)
+    pid, thread = w.call(where)
+    if mode == "process":
+        assert pid != os.getpid()
+    else:
+        assert (pid, thread) != (os.getpid(), threading.get_ident())
+    started = time.monotonic()
+    w.submit(slow, 0.3)
+    assert time.monotonic() - started < 0.25  # submit does not wait for the work
     w.submit(broken)
     with pytest.raises(ValueError, match="disk on fire"):
         w.drain()
-    assert threads and threads[0] != threading.get_ident()
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):  # sqlite3 errors keep their type
+        w.call(locked)
+    assert w.call(count_articles) == 0  # the writer goes on after an error
     w.close()
+
+
+def test_the_writer_process_refuses_what_does_not_pickle(tmp_path):
+    w = DatasetWriter(str(tmp_path / "t.db"), mode="process")
+    with pytest.raises(Exception, match=r"pickle|local object"):
+        w.call(lambda ds: 1)
+    assert w.call(count_articles) == 0
+    w.close()
+
+
+def test_a_dead_writer_process_is_an_error_not_a_hang(tmp_path):
+    w = DatasetWriter(str(tmp_path / "t.db"), mode="process")
+    assert w._proc is not None
+    os.kill(w._proc.pid, signal.SIGKILL)
+    w._proc.wait()
+    with pytest.raises(WriterDied, match="exit code -9"):  # at the hand-over or at the drain
+        w.submit(upsert_new, [art(1)])
+        w.drain()
+    w.close()
+
+
+def test_a_dataset_the_writer_process_cannot_open_fails_at_start(tmp_path):
+    newer = tmp_path / "newer.db"
+    conn = sqlite3.connect(newer)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    with pytest.raises(Exception, match=r"newer|999"):
+        DatasetWriter(str(newer), mode="process")
+    with pytest.raises(ValueError, match="process, thread, inline"):
+        DatasetWriter(str(tmp_path / "t.db"), mode="threads")
+
+
+def test_the_writer_process_ignores_sigint_and_ends_with_its_crawl(tmp_path):
+    # the crawl process (a child here) starts a writer, hands it a slow batch and is killed while the
+    # batch is being written: the writer commits it whole, sees end-of-file and exits
+    db = tmp_path / "t.db"
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        sys.path[:0] = {sys.path!r}
+        from linfen_crawler.writer import DatasetWriter
+        import test_writer
+        w = DatasetWriter({str(db)!r}, mode="process")
+        print(w._proc.pid, flush=True)
+        w.submit(test_writer.slow_upsert, 1.0, [test_writer.art(7)])
+        time.sleep(60)
+    """)
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__)}
+    crawl = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, text=True)
+    assert crawl.stdout is not None
+    writer_pid = int(crawl.stdout.readline())
+    time.sleep(0.3)
+    os.kill(writer_pid, signal.SIGINT)  # Ctrl-C reaches the whole process group: the writer ignores it
+    time.sleep(0.2)
+    assert _alive(writer_pid)
+    crawl.kill()
+    crawl.wait()
+    deadline = time.monotonic() + 20
+    while _alive(writer_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(writer_pid)
+    with Dataset(db) as ds:
+        assert [r[0] for r in ds.conn.execute("SELECT url FROM articles")] == [art(7)["url"]]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
