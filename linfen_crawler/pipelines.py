@@ -203,6 +203,8 @@ class StorePipeline:
         if self.writer is None or self.run_id is None:
             return
         try:
+            for flush_first in list(self.writer.flush_before_articles):  # the last raw pages, before the record
+                flush_first()
             self.flush()
             self.writer.drain()  # every batch committed and counted before the run record
             self._finish_run()

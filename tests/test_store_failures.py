@@ -91,3 +91,29 @@ def test_raw_pages_are_committed_before_their_articles(tmp_path, monkeypatch, mo
     crawler.stats.set_value("finish_reason", "finished")
     pipe.close_spider()
     assert order == ["raw", "articles"]
+
+
+def test_the_run_record_comes_after_the_last_raw_pages(tmp_path, monkeypatch):
+    # raw pages buffered after the last article batch (pages that gave no article) are written before
+    # the run record, so the record is the run's last write
+    order: list[str] = []
+    real_finish = Dataset.finish_run
+
+    def finish(self, *args, **kw):
+        order.append("record")
+        return real_finish(self, *args, **kw)
+
+    monkeypatch.setattr(Dataset, "finish_run", finish)
+    crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_WRITER="inline")
+    raw_pending = ["page"]
+
+    def flush_raw():
+        if raw_pending:
+            raw_pending.clear()
+            pipe.writer.submit(lambda ds: order.append("raw"))
+
+    pipe.writer.flush_before_articles.append(flush_raw)
+    pipe.process_item(Reject("http://www.lfxww.com/linfen/shizheng/9.html", "not_article"))
+    crawler.stats.set_value("finish_reason", "finished")
+    pipe.close_spider()
+    assert order == ["raw", "record"]
