@@ -4,6 +4,7 @@
 Usage::
 
     python benchmarks/distributed.py [--publish N] [--delay SECONDS] [--concurrency C]
+    python benchmarks/distributed.py --ack 5000 [--batch-size B]      # the writer's queue operations only
 
 Serves the sample 临汾新闻网 with N extra published articles (default 400, so ~500 pages) on 127.0.0.1,
 answering each page after ``--delay`` seconds (default 0: CPU-bound), starts a private ``redis-server`` on
@@ -27,6 +28,11 @@ docs/distributed.md (N workers = N × the per-worker rate on the site), not a sp
 pickled and shipped, up to 0–30 % fewer pages/s between runs) and in "until stored" (the writer's lag,
 about 1 s). Compare equal total concurrency (``--concurrency 8 --workers 1`` with the 2-worker row of a
 ``--concurrency 4`` run) to see overhead without the extra load.
+
+``--ack N`` measures only the writer's reliable-queue operations on N queued items of about 4 KB each (no
+crawl, no SQLite): taking them in batches of B into a processing list and acknowledging each batch, the
+way ``Ingester`` does now (``BLMOVE``/one Lua step per batch, one ``DEL`` per batch) and the way it did
+before (one ``LMOVE`` round trip per item, one ``LREM`` per item in the acknowledging pipeline).
 """
 
 from __future__ import annotations
@@ -143,12 +149,79 @@ def distributed_crawl(server: DemoServer, portal: TimedPortal, work: Path, redis
             "split": " / ".join(str(int(v)) for v in sorted(per_worker.values(), reverse=True))}
 
 
+def redis_up(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url).ping())
+    except redis.ConnectionError:
+        return False
+
+
+def queue_cost(redis_url: str, items: int, batch: int, work: Path) -> dict[str, dict[str, float]]:
+    """Seconds to take and to acknowledge ``items`` queued items in batches of ``batch``, old and new way."""
+    import json
+
+    import redis
+
+    from linfen_crawler.distributed import Ingester, Keys
+
+    client = redis.Redis.from_url(redis_url)
+    body = "临汾新闻网讯 " + "会议要求，全市上下要认真学习贯彻会议精神，推动各项工作落实。" * 40
+    payload = [json.dumps({"type": "article", "site": "lfxww", "run": 1, "worker": "bench", "item": {
+        "url": f"http://www.lfxww.com/linfen/shizheng/{n}.html", "title": "临汾召开会议", "body": body}},
+        ensure_ascii=False).encode() for n in range(items)]
+    results = {}
+    for way in ("before: LMOVE + LREM per item", "now: Lua take + one DEL"):
+        keys = Keys(f"ackbench{len(results)}")
+        client.rpush(keys.items, *payload)
+        take_s = ack_s = 0.0
+        if way.startswith("now"):
+            writer = Ingester(client, keys, str(work / "ack.db"), batch_size=batch)
+            while True:
+                t0 = time.perf_counter()
+                raws = writer.take(block=False)
+                t1 = time.perf_counter()
+                if not raws:
+                    break
+                pipe = client.pipeline()
+                pipe.delete(writer.inflight)
+                pipe.execute()
+                take_s, ack_s = take_s + t1 - t0, ack_s + time.perf_counter() - t1
+            writer.dataset.close()
+        else:  # the code before this change, reproduced for comparison
+            while True:
+                t0 = time.perf_counter()
+                raws = []
+                while len(raws) < batch:
+                    raw = client.lmove(keys.items, keys.processing, "LEFT", "RIGHT")
+                    if raw is None:
+                        break
+                    raws.append(raw)
+                t1 = time.perf_counter()
+                if not raws:
+                    break
+                pipe = client.pipeline()
+                for raw in raws:
+                    pipe.lrem(keys.processing, 1, raw)
+                pipe.execute()
+                take_s, ack_s = take_s + t1 - t0, ack_s + time.perf_counter() - t1
+        left = client.llen(keys.items) + sum(client.llen(k) for k in client.scan_iter(match=f"{keys.processing}*"))
+        if left:
+            raise SystemExit(f"{way}: {left} items left in Redis")
+        results[way] = {"take_s": take_s, "ack_s": ack_s}
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--publish", type=int, default=400, help="extra articles on the sample site")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds the portal takes per page")
     parser.add_argument("--concurrency", type=int, default=4, help="CONCURRENT_REQUESTS_PER_DOMAIN per process")
     parser.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated")
+    parser.add_argument("--ack", type=int, default=0, metavar="N",
+                        help="only measure the writer taking and acknowledging N queued items, then exit")
+    parser.add_argument("--batch-size", type=int, default=200, help="the writer's batch size for --ack")
     args = parser.parse_args()
 
     counts = [int(n) for n in args.workers.split(",")]
@@ -157,6 +230,18 @@ def main() -> None:
     redis_proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                                    "--appendonly", "no", "--dir", str(work)], stdout=subprocess.DEVNULL)
     redis_url = f"redis://127.0.0.1:{port}/0"
+    if args.ack:
+        try:
+            wait_for(lambda: redis_up(redis_url), 10, "redis-server")
+            costs = queue_cost(redis_url, args.ack, args.batch_size, work)
+        finally:
+            redis_proc.terminate()
+            redis_proc.wait(10)
+        print(f"{args.ack} queued items, batches of {args.batch_size}, {os.cpu_count()} CPU cores")
+        print(f"{'':32} {'take s':>8} {'acknowledge s':>14}")
+        for way, r in costs.items():
+            print(f"{way:32} {r['take_s']:8.3f} {r['ack_s']:14.4f}")
+        return
     portal = TimedPortal(args.publish, args.delay)
     results = {}
     try:

@@ -11,9 +11,9 @@ then switches a crawl into a *worker*:
   ``linfen stop`` or after ``LINFEN_REDIS_IDLE_TIMEOUT`` seconds without work.
 * :class:`RedisItemPipeline` pushes the raw items to one Redis list instead of writing SQLite.
 
-``linfen ingest`` (:class:`Ingester`) is the single writer: it moves items to a processing list, runs them
-through the same Normalize → Validate → Store code as a local crawl, commits, and only then removes them,
-and keeps one ``crawl_runs`` row per seeded run.
+``linfen ingest`` (:class:`Ingester`) is the single writer: it moves a batch of items to its own processing
+list, runs them through the same Normalize → Validate → Store code as a local crawl, commits, and only then
+deletes that list, and keeps one ``crawl_runs`` row per seeded run.
 
 Why not scrapy-redis's ``RedisSpider`` and ``RedisPipeline``: ``RedisSpider`` feeds itself through
 ``start_requests()``, which Scrapy 2.16 removed, so on current Scrapy it only starts on the first
@@ -63,6 +63,32 @@ _POP_SEEDS_AND_MARK = """
 local r = redis.call('LPOP', KEYS[1], ARGV[3])
 if r then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2]) end
 return r
+"""
+# Fill the writer's processing list (KEYS[2]) up to ARGV[1] items from the head of the queue (KEYS[1]) and
+# return all of it, in one step. Returning the whole list, not just what moved, means the writer commits
+# everything that is in it (even an item moved by a command whose reply was lost), so deleting the list
+# after the commit can never drop an item that was not written. LPOP with a count needs Redis 6.2, like
+# LMOVE; RPUSH goes in chunks because Lua's unpack() has a stack limit.
+_TAKE = """
+local n = tonumber(ARGV[1]) - redis.call('LLEN', KEYS[2])
+if n > 0 then
+  local r = redis.call('LPOP', KEYS[1], n)
+  if r then
+    for i = 1, #r, 1000 do
+      redis.call('RPUSH', KEYS[2], unpack(r, i, math.min(i + 999, #r)))
+    end
+  end
+end
+return redis.call('LRANGE', KEYS[2], 0, -1)
+"""
+# Put a processing list back at the head of the queue, in its order, and drop it, in one step.
+_REQUEUE = """
+local r = redis.call('LRANGE', KEYS[1], 0, -1)
+for i = #r, 1, -1 do
+  redis.call('LPUSH', KEYS[2], r[i])
+end
+redis.call('DEL', KEYS[1])
+return #r
 """
 
 
@@ -133,7 +159,17 @@ class Keys:
 
     @property
     def processing(self) -> str:
+        """Base of the writers' processing lists; also the one shared list of earlier versions."""
         return f"{self.prefix}:items:processing"
+
+    def processing_of(self, writer: str) -> str:
+        """The processing list of one writer: the batch it is committing, nothing else."""
+        return f"{self.processing}:{writer}"
+
+    @property
+    def processing_pattern(self) -> str:
+        """SCAN pattern matching every writer's processing list (the prefix's glob characters escaped)."""
+        return "".join("\\" + c if c in "*?[]\\" else c for c in self.processing) + "*"
 
     @property
     def open_runs(self) -> str:
@@ -567,10 +603,15 @@ class WriterBusy(DistributedError):
 class Ingester:
     """The single writer: drains ``<prefix>:items`` into the dataset and keeps the runs' records.
 
-    Reliable queue: a batch is moved (``LMOVE``) to ``<prefix>:items:processing``, written in SQLite
-    transactions, and removed from there only after they commit; a writer that starts finds what a dead
-    writer left in processing and puts it back first. Delivery is therefore at least once: an item whose
-    commit succeeded just before a crash is written again (an unchanged upsert, a second reject row).
+    Reliable queue: a batch is moved from the head of ``<prefix>:items`` to this writer's own list
+    ``<prefix>:items:processing:<writer>:<token>`` (one Lua step; on an empty queue a blocking ``BLMOVE``
+    waits for the first item), written in SQLite transactions, and acknowledged only after they commit, by deleting
+    that list in the transaction that also records the batch's counts: one ``DEL`` per batch, no item sent
+    back to Redis. The list holds exactly the batch in flight, so deleting it removes nothing else. A
+    writer that starts puts every processing list it finds (``SCAN``: dead writers', and the shared
+    ``<prefix>:items:processing`` of earlier versions) back at the head of the queue first. Delivery is
+    therefore at least once: an item whose commit succeeded just before a crash is written again (an
+    unchanged upsert, a second reject row).
     """
 
     def __init__(self, client: Any, keys: Keys, db_path: str, *, batch_size: int = 200,
@@ -585,6 +626,11 @@ class Ingester:
         self.min_body_chars = min_body_chars
         self.lock_ttl = lock_ttl
         self.me = worker_id()
+        # the random part keeps two writers apart even with the same host name and pid (containers): a
+        # writer that lost its lock while stalled can only ever delete its own batch
+        self.inflight = keys.processing_of(f"{self.me}:{os.urandom(4).hex()}")
+        self._take = client.register_script(_TAKE)
+        self._requeue = client.register_script(_REQUEUE)
         self.consumed = 0
         self.closing: dict[tuple[str, int], int] = {}
         self.closed: list[dict[str, Any]] = []
@@ -628,38 +674,43 @@ class Ingester:
                 now = time.monotonic()
                 if n:
                     last_work = now
+                states: dict[str, Frontier] | None = None  # the sites' frontiers read in this pass
                 if now - last_check >= POLL_SECONDS or stopping:
                     last_check = now
                     self.refresh()
-                    self.check_runs()
-                    if any(frontier(self.client, self.keys, site).busy_workers for site, _ in self.open_runs()):
+                    states = self.check_runs()
+                    if any(state.busy_workers for state in states.values()):
                         last_work = now
                 if (stopping and not n) or (
                         self.idle_timeout > 0 and not n and now - last_work >= self.idle_timeout):
-                    self.close_open_runs()
+                    self.close_open_runs(states)
                     return self.closed
         finally:
             self.release()
             self.dataset.close()
 
     def requeue(self) -> int:
+        """Put back at the head of the queue, in order, every processing list: what dead writers held."""
         n = 0
-        while self.client.lmove(self.keys.processing, self.keys.items, "RIGHT", "LEFT") is not None:
-            n += 1
+        for key in list(self.client.scan_iter(match=self.keys.processing_pattern, count=1000, _type="list")):
+            n += int(self._requeue(keys=[key, self.keys.items]))
         return n
 
     def take(self, block: bool) -> list[bytes]:
-        first = (self.client.blmove(self.keys.items, self.keys.processing, POLL_SECONDS, "LEFT", "RIGHT")
-                 if block else self.client.lmove(self.keys.items, self.keys.processing, "LEFT", "RIGHT"))
-        if first is None:
+        """Move the next batch to this writer's processing list and return the whole list.
+
+        One Lua step when items are queued; when none are and ``block``, the first item is awaited with
+        ``BLMOVE`` (Lua cannot block) and the rest follows in a second Lua step. Whatever the list already
+        held (the batch of an ``ingest_once`` that failed before acknowledging) is part of the batch
+        returned, so it is retried, not dropped.
+        """
+        keys = [self.keys.items, self.inflight]
+        raws = list(self._take(keys=keys, args=[self.batch_size]))
+        if raws or not block:
+            return raws
+        if self.client.blmove(self.keys.items, self.inflight, POLL_SECONDS, "LEFT", "RIGHT") is None:
             return []
-        raws = [first]
-        while len(raws) < self.batch_size:
-            raw = self.client.lmove(self.keys.items, self.keys.processing, "LEFT", "RIGHT")
-            if raw is None:
-                break
-            raws.append(raw)
-        return raws
+        return list(self._take(keys=keys, args=[self.batch_size]))
 
     def ingest_once(self, block: bool = True) -> int:
         raws = self.take(block)
@@ -687,8 +738,7 @@ class Ingester:
                 pipe.hincrbyfloat(info, f"stat:{key}", amount)
             for worker, state in batch.workers.get(run, {}).items():
                 pipe.hset(info, f"worker:{worker}", state)
-        for raw in raws:
-            pipe.lrem(self.keys.processing, 1, raw)
+        pipe.delete(self.inflight)  # the acknowledgement: the list holds this batch and nothing else
         pipe.execute()
         self.consumed += len(raws)
         for run in counts:  # late items of a closed run (a worker's last report): update its record
@@ -716,22 +766,43 @@ class Ingester:
             out.append((site, int(run)))
         return sorted(out)
 
-    def check_runs(self) -> None:
-        """Close each run whose work is done, once the items queued before that was seen are ingested."""
+    def check_runs(self) -> dict[str, Frontier]:
+        """Close each run whose work is done, once the items queued before that was seen are ingested.
+
+        Returns the frontier of each site that still has an open run, read once per site in this pass:
+        the caller uses the same reading for its idle check and for :meth:`close_open_runs` rather than
+        scanning Redis again a few milliseconds later (workers change it at any time, so a second reading
+        would be no more current; only this writer opens or closes runs, so the set of open runs is known).
+        """
         pending = self.client.llen(self.keys.items)
+        states: dict[str, Frontier] = {}
+        still_open: set[str] = set()
         for site, run in self.open_runs():
-            state = frontier(self.client, self.keys, site)
+            if site not in states:
+                states[site] = frontier(self.client, self.keys, site)
+            state = states[site]
             done = state.run != run or not state.active
             if not done:
                 self.closing.pop((site, run), None)
+                still_open.add(site)
                 continue
             mark = self.closing.setdefault((site, run), self.consumed + pending)
             if self.consumed >= mark:
                 self.close_run(site, run, complete=state.run == run)
+            else:
+                still_open.add(site)
+        return {site: states[site] for site in still_open}
 
-    def close_open_runs(self) -> None:
+    def close_open_runs(self, states: dict[str, Frontier] | None = None) -> None:
+        """Close every open run on the way out: complete when its work is done, else interrupted and kept.
+
+        ``states``: frontiers already read in this pass (:meth:`check_runs`); other sites are read now.
+        """
+        states = dict(states or {})
         for site, run in self.open_runs():
-            state = frontier(self.client, self.keys, site)
+            if site not in states:
+                states[site] = frontier(self.client, self.keys, site)
+            state = states[site]
             if state.run == run and not state.active:
                 self.close_run(site, run, complete=True)
             else:  # its frontier waits in Redis: a later writer resumes and closes it

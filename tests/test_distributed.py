@@ -158,7 +158,7 @@ def test_two_workers_and_one_writer_store_every_article_once(redis_url, tmp_path
     assert {r["url"] for r in rows(db, "SELECT url FROM rejects")} >= set(server.portal.non_article_urls(site="lfxww"))
     # and nothing is left in Redis for the writer
     client = redis.Redis.from_url(redis_url)
-    assert client.llen("linfen:items") == 0 and client.llen("linfen:items:processing") == 0
+    assert client.llen("linfen:items") == 0 and processing_lists(client) == {}
 
 
 def test_killed_worker_loses_its_requests_to_the_run_and_the_next_run_completes_the_dataset(redis_url, tmp_path):
@@ -249,6 +249,11 @@ def test_unreachable_redis_is_a_usage_error():
     assert proc.returncode == 2 and "cannot reach Redis" in proc.stderr
 
 
+def processing_lists(client: Any) -> dict[bytes, int]:
+    """Every writer's processing list (and the shared one of earlier versions), with its length."""
+    return {key: client.llen(key) for key in client.scan_iter(match="linfen:items:processing*")}
+
+
 def envelope(url: str, run: int = 1, **extra: Any) -> bytes:
     item = {"url": url, "site": "lfxww", "site_name": "临汾新闻网", "title": "临汾召开会议",
             "body": "临汾新闻网讯 会议要求，全市上下要认真学习贯彻会议精神，推动各项工作落实。", **extra}
@@ -277,14 +282,15 @@ def test_writer_removes_items_only_after_commit_and_a_new_writer_takes_back_what
     first = Ingester(client, keys, str(db), idle_timeout=1)
     with pytest.raises(OSError):
         first.run()
-    assert client.llen(keys.processing) + client.llen(keys.items) == 5
+    # the old shared list was put back first, then the whole batch went to the writer's own list
+    assert processing_lists(client) == {first.inflight.encode(): 5} and client.llen(keys.items) == 0
     assert client.get(keys.writer_lock) is None  # released on the way out
     monkeypatch.undo()
 
     second = Ingester(client, keys, str(db), idle_timeout=1)
     second.run()
     assert set(article_rows(db)) == set(urls)
-    assert client.llen(keys.items) == 0 and client.llen(keys.processing) == 0
+    assert client.llen(keys.items) == 0 and processing_lists(client) == {}
     # the same article delivered again is an unchanged upsert, not a second row
     client.rpush(keys.items, envelope(urls[0]))
     Ingester(client, keys, str(db), idle_timeout=1).run()
@@ -317,3 +323,133 @@ def test_the_shared_dupefilter_uses_the_crawls_canonical_fingerprints(redis_url)
     for same in (url + "?utm_source=wechat&spm=a.b", url + "#comments", "HTTP://WWW.LFXWW.COM/linfen/shizheng/1.html"):
         assert df.request_seen(Request(same)), same
     assert not df.request_seen(Request(url.replace("1.html", "2.html")))
+
+
+def reject_envelope(url: str, run: int = 1) -> bytes:
+    item = {"url": url, "reason": "not_article", "detail": None}
+    return json.dumps({"type": "reject", "site": "lfxww", "run": run, "worker": "w1", "item": item}).encode()
+
+
+def test_a_large_batch_is_acknowledged_in_one_step_only_after_its_commit(redis_url, tmp_path, monkeypatch):
+    from linfen_crawler.distributed import Ingester, Keys
+    from linfen_crawler.storage import Dataset
+
+    client = redis.Redis.from_url(redis_url)
+    keys = Keys()
+    urls = [f"http://www.lfxww.com/linfen/shizheng/{n}.html" for n in range(1, 1201)]
+    client.rpush(keys.items, *[envelope(u) for u in urls])
+    db = tmp_path / "news.db"
+    writer = Ingester(client, keys, str(db), batch_size=500)
+    during_commit = []
+    upsert = Dataset.upsert_articles
+
+    def spy(self: Any, rows: Any, *args: Any, **kwargs: Any) -> Any:
+        during_commit.append((len(rows), client.llen(writer.inflight)))
+        return upsert(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(Dataset, "upsert_articles", spy)
+    client.config_resetstat()
+    taken = [writer.ingest_once(block=False) for _ in range(4)]
+    calls = {k.removeprefix("cmdstat_"): v["calls"] for k, v in client.info("commandstats").items()}
+    writer.dataset.close()
+
+    assert taken == [500, 500, 200, 0]
+    # while a batch is being committed it is still in Redis, in this writer's list; after, nothing is
+    assert during_commit == [(500, 500), (500, 500), (200, 200)]
+    assert processing_lists(client) == {} and client.llen(keys.items) == 0
+    assert rows(db, "SELECT count(*) AS n FROM articles")[0]["n"] == len(urls)
+    # a few commands per batch, none per item: one Lua step takes a batch, one DEL acknowledges it
+    assert "lrem" not in calls and "lmove" not in calls and calls["del"] == 3, calls
+    assert sum(calls.values()) < 60, calls
+
+
+def test_a_batch_in_flight_when_the_writer_dies_is_ingested_by_the_next_writer_exactly_once(redis_url, tmp_path):
+    from linfen_crawler.distributed import Keys
+
+    client = redis.Redis.from_url(redis_url)
+    keys = Keys()
+    client.set(keys.run("lfxww"), 1)  # run 1 of lfxww was seeded, and its frontier is empty
+    urls = [f"http://www.lfxww.com/linfen/shizheng/{n}.html" for n in range(1, 401)]
+    rejected = [f"http://www.lfxww.com/linfen/list_{n}.html" for n in range(1, 101)]
+    queued = [envelope(u) for u in urls[:200]] + [reject_envelope(u) for u in rejected] + [
+        envelope(u) for u in urls[200:]]
+    client.rpush(keys.items, *queued)
+    db = tmp_path / "news.db"
+    # a writer takes a batch of 300 (articles and rejects) and is killed before it commits anything
+    dying = subprocess.run([sys.executable, "-c", f"""
+import os, signal, redis
+from linfen_crawler.distributed import Ingester, Keys
+writer = Ingester(redis.Redis.from_url({redis_url!r}), Keys(), {str(db)!r}, batch_size=300, lock_ttl=1)
+writer.acquire()
+print(len(writer.take(block=True)), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert dying.returncode == -signal.SIGKILL and dying.stdout.strip() == "300", dying.stderr
+    assert list(processing_lists(client).values()) == [300] and client.llen(keys.items) == 200
+    assert rows(db, "SELECT count(*) AS n FROM articles")[0]["n"] == 0
+    wait_for(lambda: client.get(keys.writer_lock) is None, 10, "the dead writer's lock to expire")
+
+    # the next writer puts the dead one's batch back at the head of the queue and ingests everything once
+    proc = run_linfen("ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "1", "--batch-size", "120")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "put back 300 items a previous writer had not committed" in proc.stderr
+    assert client.llen(keys.items) == 0 and processing_lists(client) == {}
+    assert set(article_rows(db)) == set(urls)
+    assert rows(db, "SELECT count(*) AS n FROM articles")[0]["n"] == len(urls)
+    # rejects are plain rows, so a batch ingested twice would show twice
+    stored_rejects = Counter(r["url"] for r in rows(db, "SELECT url FROM rejects"))
+    assert set(stored_rejects) == set(rejected) and max(stored_rejects.values()) == 1
+    (run,) = rows(db, "SELECT * FROM crawl_runs")
+    assert run["articles_new"] == len(urls) and run["rejects"] == len(rejected)
+
+
+def test_a_new_writer_puts_back_what_dead_writers_held_in_order_and_ahead_of_the_queue(redis_url, tmp_path):
+    from linfen_crawler.distributed import Ingester, Keys
+
+    client = redis.Redis.from_url(redis_url)
+    keys = Keys()
+    items = [envelope(f"http://www.lfxww.com/linfen/shizheng/{n}.html") for n in range(10)]
+    client.rpush(keys.items, *items)
+    dead = [Ingester(client, keys, str(tmp_path / "news.db"), batch_size=3) for _ in range(2)]
+    held = [d.take(block=False) for d in dead]  # two writers take a batch each and die
+    for d in dead:
+        d.dataset.close()
+    assert held == [items[0:3], items[3:6]] and dead[0].inflight != dead[1].inflight
+    client.rpush(keys.processing, b"legacy")  # the shared list of earlier versions is recovered too
+    assert Ingester(client, keys, str(tmp_path / "news.db")).requeue() == 7
+    assert processing_lists(client) == {}
+    back = client.lrange(keys.items, 0, -1)
+    # each batch keeps its order and everything comes before what was still queued
+    assert len(back) == 11 and back[7:] == items[6:] and set(back[:7]) == {*items[:6], b"legacy"}
+    for batch in held:
+        start = back.index(batch[0])
+        assert back[start:start + 3] == batch
+
+
+def test_a_batch_whose_ingest_failed_is_retried_by_the_same_writer_not_deleted(redis_url, tmp_path, monkeypatch):
+    from linfen_crawler.distributed import Ingester, Keys
+    from linfen_crawler.storage import Dataset
+
+    client = redis.Redis.from_url(redis_url)
+    keys = Keys()
+    urls = [f"http://www.lfxww.com/linfen/shizheng/{n}.html" for n in range(1, 8)]
+    client.rpush(keys.items, *[envelope(u) for u in urls])
+    db = tmp_path / "news.db"
+    writer = Ingester(client, keys, str(db), batch_size=5)
+    upsert = Dataset.upsert_articles
+    failures = [OSError("disk full")]
+
+    def flaky(self: Any, rows: Any, *args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return upsert(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(Dataset, "upsert_articles", flaky)
+    with pytest.raises(OSError):
+        writer.ingest_once(block=False)
+    assert client.llen(writer.inflight) == 5 and client.llen(keys.items) == 2
+    # the next take tops the list up to the batch size (nothing to add here) and ingests all of it
+    assert writer.ingest_once(block=True) == 5
+    assert writer.ingest_once(block=True) == 2
+    writer.dataset.close()
+    assert set(article_rows(db)) == set(urls) and processing_lists(client) == {}
