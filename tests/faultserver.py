@@ -30,12 +30,10 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
-from linfen_crawler.demo.server import request_target
+from linfen_crawler.demo.server import RecordingHandler, RecordingHTTPServer, RecordingServer
 
 HOST = "www.linfen-faults.test"
 ORIGIN = f"http://{HOST}"
@@ -198,25 +196,13 @@ def gzip_bomb() -> bytes:
     return _BOMB
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(RecordingHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-    server_version = "nginx"
-    sys_version = ""
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    # -- plumbing --------------------------------------------------------------------------------------
+    # -- plumbing (the rest is RecordingHandler's) -----------------------------------------------------
     def _send(self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8",
               headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(status, ctype, body, (headers or {}).items())
 
     def _reset(self, status: int, body: bytes) -> None:
         """Promise the whole body, send half of it, then reset the connection (RST)."""
@@ -234,10 +220,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.stopping.wait(seconds)
 
     def do_GET(self) -> None:
-        host, path = request_target(self.path, self.headers.get("Host"))
-        at = self.server.record(RequestRecord("GET", host, path, 0, time.monotonic()))  # logged on arrival
+        host, path = self.target()
+        rec = RequestRecord("GET", host, path, 0, time.monotonic())
+        at = self.server.record(rec)  # logged on arrival
         status = self._answer(host, path)
-        self.server.set_status(at, status)
+        self.server.replace(at, rec._replace(status=status))
 
     def do_CONNECT(self) -> None:
         self.server.record(RequestRecord("CONNECT", self.path, self.path, 405, time.monotonic()))
@@ -480,36 +467,17 @@ class _Handler(BaseHTTPRequestHandler):
         return 404
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _Server(RecordingHTTPServer[RequestRecord]):
     def __init__(self, mode: str) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.mode = mode
-        self.stopping = threading.Event()
         self.private_port = 0
-        self._lock = threading.Lock()
-        self._log: list[RequestRecord] = []
         self._hits: Counter[str] = Counter()
 
     def hit(self, path: str) -> int:
         with self._lock:
             self._hits[path.split("?", 1)[0]] += 1
             return self._hits[path.split("?", 1)[0]]
-
-    def record(self, rec: RequestRecord) -> int:
-        with self._lock:
-            self._log.append(rec)
-            return len(self._log) - 1
-
-    def set_status(self, index: int, status: int) -> None:
-        with self._lock:
-            self._log[index] = self._log[index]._replace(status=status)
-
-    def snapshot(self) -> list[RequestRecord]:
-        with self._lock:
-            return list(self._log)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # resets and hung-up clients are the point here
@@ -545,30 +513,23 @@ class _Tripwire:
         self.sock.close()
 
 
-class FaultServer:
+class FaultServer(RecordingServer[RequestRecord]):
     """The fault portal in a background thread; ``mode="blocked"`` answers every article with HTTP 521."""
+
+    thread_name = "fault-portal"
 
     def __init__(self, workdir: Path, mode: str = "faults") -> None:
         self.profile_dir = workdir / "profiles"
         self.profile_dir.mkdir(parents=True, exist_ok=True)
         (self.profile_dir / "faults.toml").write_text(PROFILE, encoding="utf-8")
-        self._httpd = _Server(mode)
+        httpd = _Server(mode)
         self._tripwire = _Tripwire()
-        self._httpd.private_port = self._tripwire.port
-        self.port = self._httpd.server_address[1]
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        httpd.private_port = self._tripwire.port
+        super().__init__(httpd)
 
     @property
     def env(self) -> dict[str, str]:
         return {"LINFEN_PROFILE_DIRS": str(self.profile_dir)}
-
-    @property
-    def requests(self) -> list[RequestRecord]:
-        return self._httpd.snapshot()
 
     @property
     def private_hits(self) -> int:
@@ -577,20 +538,12 @@ class FaultServer:
     def served(self, predicate: Callable[[RequestRecord], bool] = lambda r: True) -> list[RequestRecord]:
         return [r for r in self.requests if predicate(r)]
 
-    def __enter__(self) -> FaultServer:
+    def start(self) -> Self:
         gzip_bomb()  # build it before the crawl starts
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True, name="fault-portal")
-        self._thread.start()
-        return self
+        return super().start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._httpd.stopping.set()
-        self._httpd.shutdown()
-        if self._thread is not None:
-            self._thread.join()
-        self._httpd.server_close()
+    def stop(self) -> None:
+        super().stop()  # wakes sleeping handlers (stopping), shuts down, closes the socket
         self._tripwire.close()
 
 

@@ -59,11 +59,11 @@ def edit_article(server, record: dict) -> str:
     old = record["body"].split("\n")[0][:10]
     new = "改写:" + old[3:]
     path = path_of(record["url"])
-    page = server.portal._built.pages[path]
+    page = server.portal.home.pages[path]
     for codec in ("gb18030", "utf-8"):
         if old.encode(codec) in page.body:
             body = page.body.replace(old.encode(codec), new.encode(codec))
-            server.portal._built.pages[path] = Page(page.status, page.content_type, body, page.headers)
+            server.portal.home.pages[path] = Page(page.status, page.content_type, body, page.headers)
             return new
     raise AssertionError(f"{old!r} not found in {path}")
 
@@ -259,11 +259,11 @@ def test_coverage_drop_among_new_articles_degrades_the_run(server, tmp_path):
     assert crawl(server, db).returncode == 0
     new_urls = server.publish(8)
     for url in new_urls:  # a "redesign": the editor line of new articles is gone
-        page = server.portal._built.pages[path_of(url)]
+        page = server.portal.home.pages[path_of(url)]
         body = re.sub("责任编辑[:：][^<）)]*".encode("gb18030"), b"", page.body)
         body = re.sub(r"\xe8\xb4\xa3\xe4\xbb\xbb\xe7\xbc\x96\xe8\xbe\x91[:\xef\xbc\x9a][^<]*".encode("latin-1"),
                       b"", body)
-        server.portal._built.pages[path_of(url)] = Page(page.status, page.content_type, body, page.headers)
+        server.portal.home.pages[path_of(url)] = Page(page.status, page.content_type, body, page.headers)
     proc = crawl(server, db)
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "lfxww: degraded" in proc.stdout
@@ -275,7 +275,7 @@ def test_coverage_drop_among_new_articles_degrades_the_run(server, tmp_path):
 
 def test_list_pages_without_article_links_degrade_the_run(server, tmp_path):
     db = tmp_path / "news.db"
-    pages = server.portal._built.pages
+    pages = server.portal.home.pages
     for path in list(pages):
         if path.endswith("/") or "index" in path:  # a redesign moved every link out of #contentText
             pages[path] = Page(200, "text/html; charset=utf-8",
@@ -365,7 +365,7 @@ def test_robots_txt_is_read_first_and_user_agent_names_a_contact(server, tmp_pat
     assert "https://example.org/crawler-contact" in user_agent_for(LINFEN_CONTACT_URL="https://example.org/crawler-contact")
     assert user_agent_for(LINFEN_CONTACT_URL="https://x.test", USER_AGENT="my-agent") == "my-agent"  # explicit wins
     db = tmp_path / "news.db"
-    server.portal._built.pages["/robots.txt"] = Page(
+    server.portal.home.pages["/robots.txt"] = Page(
         200, "text/plain", b"User-agent: *\nDisallow: /linfen/fzsh/\n", ())
     assert crawl(server, db).returncode == 0
     paths = [r.path for r in server.requests]
@@ -419,7 +419,7 @@ def test_recheck_updates_edited_articles_and_marks_takedowns(server, tmp_path):
     expected = [e for e in lfxww_expected(server) if e["url"] in stored_before]
     edited, gone = expected[2]["url"], expected[3]["url"]
     new_line = edit_article(server, expected[2])
-    del server.portal._built.pages[path_of(gone)]
+    del server.portal.home.pages[path_of(gone)]
     server.clear_requests()
     proc = crawl(server, db, "--recheck", "36500")
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -2,8 +2,9 @@
 
 Article facts live in ``articles.json`` (headline, date, 来源, byline parts, paragraphs, editor line …);
 the template functions here turn them into pages laid out like the real site (``seed-93512.html`` is a
-real-looking page served byte for byte), and :meth:`Portal.expected_articles` turns the *same* facts into
-the records the crawler must store, so the expectations are true by construction.
+real-looking page served byte for byte), and the same facts give the records the crawler must store, so the
+expectations are true by construction. :class:`linfen_crawler.demo.sites.Lfxww` assembles the site from
+them; :class:`Portal` serves it beside the other sample sites (:mod:`linfen_crawler.demo.sites`).
 
 >>> portal = Portal()
 >>> portal.get("/linfen/djll/93512.html").status
@@ -19,11 +20,14 @@ import json
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linfen_crawler.demo.sites import SampleSite
 
 SITE_KEY = "lfxww"
 HOST = "www.lfxww.com"
@@ -72,12 +76,6 @@ class Page:
     content_type: str
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass
-class _Built:
-    pages: dict[str, Page] = field(default_factory=dict)
-    expected: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _load_data() -> dict[str, Any]:
@@ -281,22 +279,6 @@ def _authors(art: dict[str, Any]) -> list[str]:
         if name not in out:
             out.append(name)
     return out
-
-
-def _expected(art: dict[str, Any]) -> dict[str, Any]:
-    lines = [fold(item.text) for item in _body_items(art)]
-    source = art.get("source")
-    return {
-        "url": ORIGIN + article_path(art),
-        "site": SITE_KEY,
-        "section": SECTIONS[art["section"]][1],
-        "title": fold(art["title"]),
-        "published_at": art["date"].replace(" ", "T") + "+08:00",
-        "source": None if source in (None, "", "网络", "互联网") else source,
-        "authors": _authors(art),
-        "editors": _editor_names(art),
-        "body": "\n".join(line for line in lines if line),
-    }
 
 
 _INDENTS = {"full": "　　", "nbsp": "&nbsp;&nbsp;&nbsp;&nbsp;", "css": ""}
@@ -578,148 +560,63 @@ def _published_article(k: int, article_id: int, when: datetime) -> dict[str, Any
 
 
 class Portal:
-    """The sample sites, built once in memory; :meth:`publish` adds 临汾新闻网 articles later (thread-safe).
+    """The sample sites, built once in memory; :meth:`publish` adds articles later (thread-safe).
 
-    The sample 临汾新闻网 (``www.lfxww.com``) is built here; the small portals of the other bundled profiles
-    (运城新闻网, 晋城新闻网, 长治新闻网) come from :mod:`linfen_crawler.demo.sites` and answer for their own
-    host names. Methods that list records or URLs take ``site=`` (a profile key) to keep to one site.
+    Each site is a :class:`~linfen_crawler.demo.sites.SampleSite` answering for its own host name: the
+    sample 临汾新闻网 (``www.lfxww.com``, its templates are in this module) and the small portals of the other
+    bundled profiles (运城新闻网, 晋城新闻网, 长治新闻网). The first site is the home site: the server's own
+    address shows it, :meth:`get` defaults to it and :meth:`publish` adds to it. Methods that list records or
+    URLs take ``site=`` (a profile key) to keep to one site.
     """
 
     def __init__(self, published: int = 0) -> None:
         from linfen_crawler.demo.sites import sample_sites  # sites.py builds on this module's helpers
 
-        self._others = {site.key: site for site in sample_sites()}
-        self._data = _load_data()
-        self._articles: list[dict[str, Any]] = self._resolve(self._data["articles"])
-        self._non_articles: list[dict[str, Any]] = self._data["non_articles"]
+        sites = sample_sites()
+        self._sites: dict[str, SampleSite] = {site.key: site for site in sites}
+        self._hosts = {site.host: site.key for site in sites}
+        self._home = sites[0].key
+        self.home_host = sites[0].host
         self._published = 0
         self._lock = threading.Lock()
-        # published articles continue after the newest bundled one, so publishing is deterministic
-        self._base_id = max(a["id"] for a in self._articles)
-        self._base_date = max(datetime.strptime(a["date"], "%Y-%m-%d %H:%M:%S") for a in self._articles)
-        self._built = self._build(self._articles)
         if published:
             self.publish(published)
 
-    @staticmethod
-    def _resolve(articles: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        by_id = {a["id"]: a for a in articles}
-        out = []
-        for art in articles:
-            if "body_from" in art:  # a republished story: same text, its own URL/date/section
-                merged = copy.deepcopy(by_id[art["body_from"]])
-                merged.pop("path", None)
-                merged.update({k: v for k, v in art.items() if k != "body_from"})
-                art = merged
-            out.append(art)
-        return out
+    @property
+    def home(self) -> SampleSite:
+        """The home site as built now (tests change its ``pages`` in place to simulate site changes)."""
+        return self._sites[self._home]
 
-    # -- building
-
-    def _build(self, articles: list[dict[str, Any]]) -> _Built:
-        built = _Built()
-        entries: dict[str, list[tuple[str, str, str, int]]] = {s: [] for s in SECTIONS}
-        for art in articles:
-            entries[art["section"]].append((art["date"], article_path(art), art["title"], art["id"]))
-        for na in self._non_articles:
-            entries[na["section"]].append((na["date"], na["path"], na["title"], na["id"]))
-        for lst in entries.values():
-            lst.sort(key=lambda e: (e[0], e[3]), reverse=True)
-
-        def hot_for(section: str) -> list[tuple[str, str]]:
-            return [(lst[0][1], lst[0][2]) for s, lst in entries.items() if s != section and lst][:6]
-
-        for art in articles:
-            lst = [e for e in entries[art["section"]] if e[1] != art.get("path", "")] or entries[art["section"]]
-            pos = next(i for i, e in enumerate(entries[art["section"]]) if e[3] == art["id"])
-            sec = entries[art["section"]]
-            ctx = _Context(
-                prev=(sec[pos + 1][1], sec[pos + 1][2]) if pos + 1 < len(sec) else None,
-                next=(sec[pos - 1][1], sec[pos - 1][2]) if pos > 0 else None,
-                related=[(e[1], e[2], e[0][:10]) for e in lst if e[3] != art["id"]][:3],
-                hot=hot_for(art["section"]),
-            )
-            if art["id"] == SEED_ID:
-                built.pages[article_path(art)] = Page(200, "text/html; charset=gb2312", _seed_bytes())
-            else:
-                built.pages.update(render_article(art, ctx))
-            for para in art["paragraphs"]:
-                if isinstance(para, dict) and "img" in para:
-                    built.pages[para["img"]] = Page(200, "image/gif", _GIF)
-            built.expected.append(self._expected_for(art))
-        for na in self._non_articles:
-            built.pages[na["path"]] = render_non_article(na, hot_for(na["section"]))
-
-        heads: dict[str, list[tuple[str, str, str]]] = {}
-        for section, lst in entries.items():
-            pages = max(1, -(-len(lst) // PER_PAGE))
-            for page in range(1, pages + 1):
-                chunk = [(p, t, d[:10]) for d, p, t, _ in lst[(page - 1) * PER_PAGE : page * PER_PAGE]]
-                rendered = render_list(section, page, pages, chunk, hot_for(section))
-                built.pages[list_path(section, page)] = rendered
-                if page == 1:
-                    built.pages[SECTIONS[section][0] + "index.html"] = rendered
-            heads[section] = [(p, t, d[:10]) for d, p, t, _ in lst[:6]]
-        home = render_home(heads, f"{SITE_NAME}_临汾日报社主办")
-        built.pages["/"] = home
-        built.pages["/index.html"] = home
-        linfen = {s: v for s, v in heads.items() if s != "shanxi"}
-        built.pages["/linfen/"] = render_home(linfen, f"临汾_{SITE_NAME}")
-        built.pages["/robots.txt"] = Page(200, "text/plain; charset=utf-8", ROBOTS_TXT.encode())
-        built.pages["/plus/count.php"] = Page(200, "application/javascript", b"document.write('1024');")
-        return built
-
-    def _expected_for(self, art: dict[str, Any]) -> dict[str, Any]:
-        if art["id"] == SEED_ID:
-            seed = json.loads(resources.files(__package__).joinpath("seed-93512.expected.json").read_text("utf-8"))
-            keys = ("url", "title", "published_at", "source", "authors", "editors", "body")
-            record = {k: seed[k] for k in keys}
-            record["section"] = SECTIONS[art["section"]][1]
-            record["site"] = SITE_KEY
-            return {k: record[k] for k in _EXPECTED_KEYS}
-        return _expected(art)
+    def _each(self, site: str | None) -> list[SampleSite]:
+        return [s for key, s in self._sites.items() if site in (None, key)]
 
     # -- public API
 
     def sites(self) -> list[str]:
         """Profile keys of the sites this portal serves."""
-        return sorted([SITE_KEY, *self._others])
+        return sorted(self._sites)
 
     def hosts(self) -> dict[str, str]:
         """Host name -> profile key, for every host that serves a site."""
-        return {HOST: SITE_KEY, **{site.host: key for key, site in self._others.items()}}
+        return dict(self._hosts)
 
     def bare_hosts(self) -> dict[str, str]:
         """Bare domain -> the www host it redirects to."""
-        return {BARE_HOST: HOST, **{site.bare_host: site.host for site in self._others.values()}}
+        return {site.bare_host: site.host for site in self._sites.values()}
 
-    def get(self, path: str, host: str = HOST) -> Page | None:
-        """The page for a path with optional query (``/plus/view.php?aid=1``) on a host, or None (→ 404)."""
-        if host != HOST:
-            key = self.hosts().get(host)
-            if key is None:
-                return None
-            other = self._others[key].pages
-            return other.get(path) or (other.get(path.split("?", 1)[0]) if "?" in path else None)
-        pages = self._built.pages
-        page = pages.get(path)
-        if page is None and "?" in path:
-            page = pages.get(path.split("?", 1)[0])
-        return page
+    def get(self, path: str, host: str | None = None) -> Page | None:
+        """The page for a path with optional query (``/plus/view.php?aid=1``) on a host (default: the home
+        site's), or None (→ 404)."""
+        key = self._hosts.get(self.home_host if host is None else host)
+        return None if key is None else self._sites[key].get(path)
 
     def publish(self, n: int = 1) -> list[str]:
-        """Add n new articles at the top of their section lists; return their URLs."""
+        """Add n new articles at the top of the home site's section lists; return their URLs."""
         with self._lock:
-            articles = list(self._articles)
-            new = []
-            for k in range(self._published + 1, self._published + n + 1):
-                when = self._base_date + timedelta(hours=k, minutes=7 * k)
-                new.append(_published_article(k, self._base_id + k, when))
-            articles += new
-            self._built = self._build(articles)  # swapped in one assignment: readers see old or new
-            self._articles = articles
+            site, urls = self._sites[self._home].with_published(n)
+            self._sites[self._home] = site  # swapped in one assignment: readers see old or new
             self._published += n
-        return [ORIGIN + article_path(a) for a in new]
+        return urls
 
     @property
     def published(self) -> int:
@@ -727,42 +624,26 @@ class Portal:
 
     def expected_articles(self, site: str | None = None) -> list[dict[str, Any]]:
         """One record per article the crawler must store (copies; newest first), of every site or one."""
-        records = copy.deepcopy(self._built.expected)
-        for other in self._others.values():
-            records += copy.deepcopy(other.expected)
-        if site is not None:
-            records = [r for r in records if r["site"] == site]
+        records = [r for s in self._each(site) for r in copy.deepcopy(s.expected)]
         records.sort(key=lambda r: (r["published_at"], r["url"]), reverse=True)
         return records
 
     def non_article_urls(self, site: str | None = None) -> list[str]:
-        """Pages linked from lists like articles that must be rejected, not stored (all on 临汾新闻网)."""
-        if site not in (None, SITE_KEY):
-            return []
-        return [ORIGIN + na["path"] for na in self._non_articles]
+        """Pages linked from lists like articles that must be rejected, not stored."""
+        return [url for s in self._each(site) for url in s.non_article_urls()]
 
     def start_urls(self, site: str | None = None) -> list[str]:
         """Section list URLs of every site, or of one."""
-        urls = [ORIGIN + path for path, _ in SECTIONS.values()] if site in (None, SITE_KEY) else []
-        for key, other in self._others.items():
-            if site in (None, key):
-                urls += other.start_urls()
-        return urls
+        return [url for s in self._each(site) for url in s.start_urls()]
 
     def multipage_urls(self) -> list[str]:
         """All page URLs of each multi-page article, first page first."""
-        out = []
-        for art in self._articles:
-            n = len(art.get("page_breaks", [])) + 1
-            if n > 1:
-                out += [ORIGIN + article_path(art, p) for p in range(1, n + 1)]
-        return out
+        return [url for s in self._sites.values() for url in s.multipage_urls()]
 
     def paths(self) -> list[str]:
-        return sorted(self._built.pages)
+        """Paths the home site serves."""
+        return sorted(self._sites[self._home].pages)
 
-
-_EXPECTED_KEYS = ("url", "site", "section", "title", "published_at", "source", "authors", "editors", "body")
 
 _default: Portal | None = None
 _default_lock = threading.Lock()

@@ -11,6 +11,10 @@ the server itself (host 127.0.0.1 / localhost) also reach the portal, plus two c
         server.requests               # [RequestRecord(method, host, path, status), …]
 
 ``python -m linfen_crawler.demo.server [--port N] [--port-file F]`` runs it in the foreground.
+
+The plumbing (:class:`RecordingHandler`, :class:`RecordingHTTPServer`, :class:`RecordingServer`: sending an
+answer, the request log, the serving thread) is shared with the fault-injecting server of the tests
+(``tests/faultserver.py``).
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import NamedTuple
+from typing import Any, Generic, NamedTuple, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from linfen_crawler.demo.portal import HOST, Page, Portal
+from linfen_crawler.demo.portal import Page, Portal
+
+R = TypeVar("R")  # a request log record
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", ""})
 
@@ -57,8 +64,10 @@ def request_target(raw: str, host_header: str | None) -> tuple[str, str]:
     return host.lower(), raw
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+class RecordingHandler(BaseHTTPRequestHandler):
+    """A quiet HTTP/1.1 handler that answers like nginx; its server keeps the request log."""
+
+    server: RecordingHTTPServer[Any]
     protocol_version = "HTTP/1.1"
     server_version = "nginx"
     sys_version = ""
@@ -66,18 +75,128 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: the request log is in server.requests
 
-    def _answer(self, method: str) -> None:
-        host, path = request_target(self.path, self.headers.get("Host"))
-        page, extra = self._resolve(host, path)
-        self.server.record(RequestRecord(method, host, path, page.status))
-        self.send_response(page.status)
-        self.send_header("Content-Type", page.content_type)
-        self.send_header("Content-Length", str(len(page.body)))
-        for name, value in (*page.headers, *extra):
+    def target(self) -> tuple[str, str]:
+        """(host, path-with-query) of this request (see :func:`request_target`)."""
+        return request_target(self.path, self.headers.get("Host"))
+
+    def send_body(
+        self,
+        status: int,
+        content_type: str | None,
+        body: bytes,
+        headers: Iterable[tuple[str, str]] = (),
+        *,
+        head: bool = False,
+    ) -> None:
+        """Status line, Content-Type (unless None), Content-Length, extra headers, then the body (not for HEAD)."""
+        self.send_response(status)
+        if content_type is not None:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
-        if method != "HEAD":
-            self.wfile.write(page.body)
+        if not head:
+            self.wfile.write(body)
+
+
+class RecordingHTTPServer(ThreadingHTTPServer, Generic[R]):
+    """A threading HTTP server with a thread-safe request log of records of type R.
+
+    ``stopping`` is set when the server stops: handlers that wait should wait on it.
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._log: list[R] = []
+
+    def record(self, rec: R) -> int:
+        """Append to the log; returns the record's index (for :meth:`replace`)."""
+        with self._lock:
+            self._log.append(rec)
+            return len(self._log) - 1
+
+    def replace(self, index: int, rec: R) -> None:
+        with self._lock:
+            self._log[index] = rec
+
+    def snapshot(self) -> list[R]:
+        with self._lock:
+            return list(self._log)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+
+class RecordingServer(Generic[R]):
+    """A :class:`RecordingHTTPServer` in a background thread: ``start()``/``stop()`` or ``with``."""
+
+    thread_name = "recording-server"
+
+    def __init__(self, httpd: RecordingHTTPServer[R], host: str = "127.0.0.1") -> None:
+        self._httpd = httpd
+        self.host = host
+        self.port: int = httpd.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def requests(self) -> list[R]:
+        """A copy of the request log."""
+        return self._httpd.snapshot()
+
+    def clear_requests(self) -> None:
+        self._httpd.clear()
+
+    def start(self) -> Self:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=self.thread_name, daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread (until another thread calls ``_httpd.shutdown()``)."""
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        self._httpd.stopping.set()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+# -- the demo portal's server ------------------------------------------------------------------------------
+
+
+class _Handler(RecordingHandler):
+    server: _Server
+
+    def _answer(self, method: str) -> None:
+        host, path = self.target()
+        page, extra = self._resolve(host, path)
+        self.server.record(RequestRecord(method, host, path, page.status))
+        self.send_body(page.status, page.content_type, page.body, (*page.headers, *extra), head=method == "HEAD")
 
     def _resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
         portal = self.server.portal
@@ -87,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
         if host in LOCAL_HOSTS and path.startswith("/__"):
             return self._control(path), []
         if host in LOCAL_HOSTS:
-            host = HOST  # the server's own address shows the sample 临汾新闻网
+            host = portal.home_host  # the server's own address shows the sample 临汾新闻网
         if host in portal.hosts():
             page = portal.get(path, host=host)
             if page is not None:
@@ -122,92 +241,35 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer("POST")
 
     def do_CONNECT(self) -> None:
-        host, path = self.path, self.path
-        self.server.record(RequestRecord("CONNECT", host, path, 405))
-        self.send_response(405)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.server.record(RequestRecord("CONNECT", self.path, self.path, 405))
+        self.send_body(405, None, b"")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _Server(RecordingHTTPServer[RequestRecord]):
     def __init__(self, address: tuple[str, int], portal: Portal) -> None:
         super().__init__(address, _Handler)
         self.portal = portal
-        self._log: list[RequestRecord] = []
-        self._log_lock = threading.Lock()
-
-    def record(self, rec: RequestRecord) -> None:
-        with self._log_lock:
-            self._log.append(rec)
-
-    def snapshot(self) -> list[RequestRecord]:
-        with self._log_lock:
-            return list(self._log)
-
-    def clear(self) -> None:
-        with self._log_lock:
-            self._log.clear()
 
 
-class DemoServer:
+class DemoServer(RecordingServer[RequestRecord]):
     """The sample portal on 127.0.0.1 (port 0 = a free port), in a background thread.
+
+    ``requests`` is the log: (method, host, path-with-query, status) per request.
 
     >>> with DemoServer() as s:
     ...     s.url.startswith("http://127.0.0.1:")
     True
     """
 
+    thread_name = "demo-portal"
+
     def __init__(self, port: int = 0, portal: Portal | None = None, host: str = "127.0.0.1") -> None:
         self.portal = portal if portal is not None else Portal()
-        self._httpd = _Server((host, port), self.portal)
-        self.host = host
-        self.port: int = self._httpd.server_address[1]
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def requests(self) -> list[RequestRecord]:
-        """A copy of the request log: (method, host, path-with-query, status) per request."""
-        return self._httpd.snapshot()
-
-    def clear_requests(self) -> None:
-        self._httpd.clear()
+        super().__init__(_Server((host, port), self.portal), host)
 
     def publish(self, n: int = 1) -> list[str]:
         """Make n new articles appear at the top of section lists; returns their URLs."""
         return self.portal.publish(n)
-
-    def start(self) -> DemoServer:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-portal", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self._httpd.serve_forever(poll_interval=0.2)
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> DemoServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,11 @@
-"""Small sample portals of the other bundled Shanxi profiles, served beside the sample 临汾新闻网.
+"""The sample portals, one :class:`SampleSite` per bundled Shanxi profile, served by :class:`~.portal.Portal`.
 
-Each :class:`SampleSite` is built in memory from ``sites.json`` with its CMS's page layout, as far as public
-crawler configurations describe it (see each profile's ``facts``):
+* 临汾新闻网 www.lfxww.com (:class:`Lfxww`) — built from ``articles.json`` with the templates of
+  :mod:`linfen_crawler.demo.portal` (the seed page byte for byte, GBK pages, a multi-page article, a photo
+  story, non-article pages, an old DedeCMS URL; it also publishes new articles on request).
+
+The small portals of the other profiles are built in memory from ``sites.json`` with their CMS's page layout,
+as far as public crawler configurations describe it (see each profile's ``facts``):
 
 * 运城新闻网 www.sxycrb.com — 方正 Founder 翔宇: lists ``/node_N.html`` (page 2 ``node_N_2.html``), articles
   ``/YYYY-MM/DD/content_N.html``, ``div.detail-h h1``, a ``div.detail-h p`` line of spans
@@ -23,10 +27,12 @@ import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from html import escape
 from importlib import resources
-from typing import Any
+from typing import Any, Self
 
+from linfen_crawler.demo import portal as lf  # the 临汾新闻网 facts and templates
 from linfen_crawler.demo.portal import (
     _GIF,
     Page,
@@ -38,7 +44,7 @@ from linfen_crawler.demo.portal import (
     fold,
 )
 
-__all__ = ["SITE_CLASSES", "SITE_PER_PAGE", "SampleSite", "sample_sites"]
+__all__ = ["SITE_CLASSES", "SITE_PER_PAGE", "Lfxww", "SampleSite", "sample_sites"]
 
 SITE_PER_PAGE = 6  # list entries per page on the small sample sites (so each has list pagination)
 
@@ -76,7 +82,7 @@ class Entry:
 
 
 class SampleSite:
-    """One small sample portal: pages by path and the records its articles must give."""
+    """One sample portal: pages by path and the records its articles must give."""
 
     key = ""
     name = ""
@@ -90,9 +96,26 @@ class SampleSite:
         self.expected: list[dict[str, Any]] = []
         self._build()
 
+    @classmethod
+    def load(cls) -> Self:
+        """The site built from its bundled facts (``sites.json``)."""
+        data = _load()["sites"]
+        return cls(_resolve(data, data[cls.key]))
+
     @property
     def origin(self) -> str:
         return f"http://{self.host}"
+
+    def get(self, path: str) -> Page | None:
+        """The page for a path with optional query (``/plus/view.php?aid=1``), or None."""
+        page = self.pages.get(path)
+        if page is None and "?" in path:
+            page = self.pages.get(path.split("?", 1)[0])
+        return page
+
+    def with_published(self, n: int) -> tuple[SampleSite, list[str]]:
+        """This site with n more (new) articles, and their URLs; only sites that publish have them."""
+        raise NotImplementedError(f"{self.name} does not publish articles")
 
     # -- layout hooks ---------------------------------------------------------------------------
     def article_path(self, art: dict[str, Any]) -> str:
@@ -183,6 +206,142 @@ class SampleSite:
 
     def start_urls(self) -> list[str]:
         return [self.origin + path for path, _ in self.sections.values()]
+
+    def non_article_urls(self) -> list[str]:
+        """Pages linked from lists like articles that must be rejected, not stored."""
+        return []
+
+    def multipage_urls(self) -> list[str]:
+        """All page URLs of each multi-page article, first page first."""
+        return []
+
+
+# ------------------------------------------------------------------------------------ 临汾新闻网
+
+
+_EXPECTED_KEYS = ("url", "site", "section", "title", "published_at", "source", "authors", "editors", "body")
+
+
+class Lfxww(SampleSite):
+    """The sample 临汾新闻网, laid out by the templates of :mod:`linfen_crawler.demo.portal`.
+
+    Besides articles it has non-article pages linked like articles (``non_articles``), lists of 10 with a
+    热点新闻 sidebar and prev/next/related links around each article, and it publishes: ``published`` new
+    articles continue after the newest bundled one, so publishing is deterministic.
+    """
+
+    key = lf.SITE_KEY
+    name = lf.SITE_NAME
+    host = lf.HOST
+    bare_host = lf.BARE_HOST
+    sections = lf.SECTIONS
+
+    def __init__(
+        self, articles: list[dict[str, Any]], non_articles: Sequence[dict[str, Any]] = (), published: int = 0
+    ) -> None:
+        self.bundled = articles
+        self.non_articles = list(non_articles)
+        self.published = published
+        base_id = max(a["id"] for a in articles)
+        base_date = max(datetime.strptime(a["date"], "%Y-%m-%d %H:%M:%S") for a in articles)
+        self.new_articles = [
+            lf._published_article(k, base_id + k, base_date + timedelta(hours=k, minutes=7 * k))
+            for k in range(1, published + 1)
+        ]
+        super().__init__(articles + self.new_articles)
+
+    @classmethod
+    def load(cls) -> Self:
+        data = lf._load_data()
+        by_id = {a["id"]: a for a in data["articles"]}
+        articles = []
+        for art in data["articles"]:
+            if "body_from" in art:  # a republished story: same text, its own URL/date/section
+                merged = copy.deepcopy(by_id[art["body_from"]])
+                merged.pop("path", None)
+                merged.update({k: v for k, v in art.items() if k != "body_from"})
+                art = merged
+            articles.append(art)
+        return cls(articles, data["non_articles"])
+
+    def with_published(self, n: int) -> tuple[Self, list[str]]:
+        site = type(self)(self.bundled, self.non_articles, self.published + n)
+        return site, [site.origin + self.article_path(a) for a in site.new_articles[self.published :]]
+
+    def article_path(self, art: dict[str, Any]) -> str:
+        return lf.article_path(art)
+
+    def list_path(self, section: str, page: int) -> str:
+        return lf.list_path(section, page)
+
+    def _build(self) -> None:
+        pages = self.pages
+        entries: dict[str, list[Entry]] = {s: [] for s in self.sections}
+        for art in self.articles:
+            entries[art["section"]].append(Entry(art["date"], self.article_path(art), art["title"], art["id"]))
+        for na in self.non_articles:
+            entries[na["section"]].append(Entry(na["date"], na["path"], na["title"], na["id"]))
+        for lst in entries.values():
+            lst.sort(key=lambda e: (e.date, e.id), reverse=True)
+
+        def hot_for(section: str) -> list[tuple[str, str]]:
+            return [(lst[0].path, lst[0].title) for s, lst in entries.items() if s != section and lst][:6]
+
+        for art in self.articles:
+            sec = entries[art["section"]]
+            lst = [e for e in sec if e.path != art.get("path", "")] or sec
+            pos = next(i for i, e in enumerate(sec) if e.id == art["id"])
+            ctx = lf._Context(
+                prev=(sec[pos + 1].path, sec[pos + 1].title) if pos + 1 < len(sec) else None,
+                next=(sec[pos - 1].path, sec[pos - 1].title) if pos > 0 else None,
+                related=[(e.path, e.title, e.date[:10]) for e in lst if e.id != art["id"]][:3],
+                hot=hot_for(art["section"]),
+            )
+            if art["id"] == lf.SEED_ID:
+                pages[self.article_path(art)] = Page(200, "text/html; charset=gb2312", lf._seed_bytes())
+            else:
+                pages.update(lf.render_article(art, ctx))
+            for para in art["paragraphs"]:
+                if isinstance(para, dict) and "img" in para:
+                    pages[para["img"]] = Page(200, "image/gif", _GIF)
+            self.expected.append(self.expected_record(art))
+        for na in self.non_articles:
+            pages[na["path"]] = lf.render_non_article(na, hot_for(na["section"]))
+
+        heads: dict[str, list[tuple[str, str, str]]] = {}
+        for section, lst in entries.items():
+            n_pages = max(1, -(-len(lst) // lf.PER_PAGE))
+            for page in range(1, n_pages + 1):
+                chunk = [(e.path, e.title, e.date[:10]) for e in lst[(page - 1) * lf.PER_PAGE : page * lf.PER_PAGE]]
+                rendered = lf.render_list(section, page, n_pages, chunk, hot_for(section))
+                pages[self.list_path(section, page)] = rendered
+                if page == 1:
+                    pages[self.sections[section][0] + "index.html"] = rendered
+            heads[section] = [(e.path, e.title, e.date[:10]) for e in lst[:6]]
+        pages["/"] = pages["/index.html"] = lf.render_home(heads, f"{self.name}_临汾日报社主办")
+        linfen = {s: v for s, v in heads.items() if s != "shanxi"}
+        pages["/linfen/"] = lf.render_home(linfen, f"临汾_{self.name}")
+        pages["/robots.txt"] = Page(200, "text/plain; charset=utf-8", lf.ROBOTS_TXT.encode())
+        pages["/plus/count.php"] = Page(200, "application/javascript", b"document.write('1024');")
+
+    def expected_record(self, art: dict[str, Any]) -> dict[str, Any]:
+        if art["id"] != lf.SEED_ID:
+            return super().expected_record(art)
+        seed = json.loads(resources.files(__package__).joinpath("seed-93512.expected.json").read_text("utf-8"))
+        record = {k: seed[k] for k in ("url", "title", "published_at", "source", "authors", "editors", "body")}
+        record.update(site=self.key, section=self.sections[art["section"]][1])
+        return {k: record[k] for k in _EXPECTED_KEYS}
+
+    def non_article_urls(self) -> list[str]:
+        return [self.origin + na["path"] for na in self.non_articles]
+
+    def multipage_urls(self) -> list[str]:
+        out = []
+        for art in self.bundled:
+            n = len(art.get("page_breaks", [])) + 1
+            if n > 1:
+                out += [self.origin + lf.article_path(art, p) for p in range(1, n + 1)]
+        return out
 
 
 # ------------------------------------------------------------------------------------ 运城新闻网
@@ -388,13 +547,12 @@ class Changzhinews(SampleSite):
         )
 
 
-SITE_CLASSES: tuple[type[SampleSite], ...] = (Sxycrb, Jcnews, Changzhinews)
+SITE_CLASSES: tuple[type[SampleSite], ...] = (Lfxww, Sxycrb, Jcnews, Changzhinews)  # the first is the home site
 
 
 def sample_sites() -> list[SampleSite]:
-    """The sample portals of the other bundled profiles, built from ``sites.json``."""
-    data = _load()["sites"]
-    return [cls(_resolve(data, data[cls.key])) for cls in SITE_CLASSES]
+    """The sample portals of the bundled profiles, built from their facts."""
+    return [cls.load() for cls in SITE_CLASSES]
 
 
 _STORY_KEYS = ("title", "source", "lead", "byline", "paragraphs", "signoff", "wentu", "author_note")
