@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The four hot paths of docs/performance.md (issue 8), each against the code it replaced, per call.
+"""The hot paths of docs/performance.md (issue 8), each against the code it replaced, per call.
 
 Usage::
 
@@ -22,11 +22,16 @@ import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from linfen_crawler import dedupe, middlewares, normalize  # noqa: E402
+from linfen_crawler.extract import article, byline, generic  # noqa: E402
+from linfen_crawler.extract import pages as article_pages  # noqa: E402
 from linfen_crawler.extract.encoding import decode_html, detect_charset  # noqa: E402
 
 
@@ -73,6 +78,110 @@ def new_raw_cost(body: bytes) -> tuple[str, bytes]:
     return detect_charset(body, "text/html"), zlib.compress(body, 1)
 
 
+# extract_article's hot paths, as they were before the extraction pass
+_OLD_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_OLD_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_OLD_PARSER = etree.HTMLParser()
+_OLD_HREFS = etree.XPath("//*[@href]")
+
+
+def old_parse_html(text: str) -> Any:
+    text = _OLD_XML_DECL.sub("", text, count=1)
+    text = _OLD_XML_INCOMPATIBLE.sub("", text)
+    if not text.strip():
+        return None
+    try:
+        doc = etree.fromstring(text, _OLD_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+    if doc is not None:
+        for el in _OLD_HREFS(doc):
+            href = el.get("href") or ""
+            if href.isascii() and "[" not in href and "]" not in href:
+                continue
+            try:
+                urlsplit(href)
+            except ValueError:
+                del el.attrib["href"]
+    return doc
+
+
+_OLD_EDITOR_TEXT_XP = etree.XPath("//body//text()[contains(., '编') or contains(., '校对') or contains(., '审核')]/..")
+_OLD_EDITOR_LABEL_RE = re.compile(r"(?:责任编辑|责编|编辑|校对|审核|编审|值班编辑|本文编辑)\s*[:：]")
+_OLD_EDITOR_LINE_RE = re.compile(r"^[\s【\[(（]*(?:责任编辑|责编|编辑|校对|审核|编审|值班编辑|本文编辑)\s*[:：]")
+
+
+def old_editor_lines(doc: Any) -> list[str]:
+    found: list[str] = []
+    if not _OLD_EDITOR_LABEL_RE.search(etree.tostring(doc, method="text", encoding=str)):
+        return found
+    for el in _OLD_EDITOR_TEXT_XP(doc):
+        for node in (el, el.getparent()):
+            if node is None or node.tag in generic._SKIP_TAGS:
+                break
+            text = generic._text(node)
+            if len(text) > 40:
+                break
+            if _OLD_EDITOR_LINE_RE.match(text):
+                found.append(text)
+                break
+    return found
+
+
+_OLD_ANCHORS = etree.XPath("//a[contains(@href, $stem)]")
+
+
+def old_next_page(doc: Any, url: str) -> str | None:
+    here = article_pages.page_number(url)
+    if here is None:
+        return None
+    stem, n = here
+    numbered = None
+    for a in _OLD_ANCHORS(doc, stem=stem.rsplit("/", 1)[-1]):
+        target = urljoin(url, a.get("href", "").strip())
+        there = article_pages.page_number(target)
+        if there is None or there[0] != stem or there[1] != n + 1:
+            continue
+        if article_pages._NEXT_TEXT.match(article_pages.body_node_text(a)):
+            return target
+        numbered = numbered or target
+    return numbered
+
+
+def _old_label_pattern(label: str) -> str:
+    piece = re.escape(label)
+    if len(label) == 1:
+        piece = f"(?<![{byline._HAN}]){piece}"
+    if label not in byline._GLUED_LABELS:
+        piece += byline._SEP_AHEAD
+    return piece
+
+
+_OLD_LABEL_RE = re.compile(
+    "(?P<label>" + "|".join(_old_label_pattern(label) for label in sorted(byline.LABEL_ROLES, key=len, reverse=True))
+    + r")(?P<sep>\s*[:|]\s*|\s*/\s*|\s*)"
+)
+
+
+_OLD_CANONICAL = etree.XPath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content")
+
+
+def old_subtree_totals(root: Any, stats: dict[Any, list[int]]) -> dict[Any, tuple[int, int]]:
+    totals: dict[Any, list[int]] = {}
+    for el in reversed(list(root.iter())):
+        row = stats.get(el)
+        acc = totals.setdefault(el, [0, 0])
+        if row is not None:
+            acc[0] += row[0]
+            acc[1] += row[1]
+        parent = el.getparent()
+        if parent is not None:
+            up = totals.setdefault(parent, [0, 0])
+            up[0] += acc[0]
+            up[1] += acc[1]
+    return {el: (t[0], t[1]) for el, t in totals.items()}
+
+
 # -- timing ---------------------------------------------------------------------------------------
 def per_call(fn: Callable[[Any], Any], inputs: list[Any], repeat: int = 3) -> float:
     """Best of ``repeat`` passes over the inputs, µs per call."""
@@ -107,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(pages)} pages of {portal}; {len(bodies)} bodies (mean {sum(map(len, bodies)) // len(bodies)} "
           f"characters)")
     raw_paragraphs = [p.replace(",", "，").replace(":", "：").replace("(", "（").replace(")", "）") for p in paragraphs]
+    texts = [decode_html(b)[0] for b in pages]
+    docs = [article.parse_html(t) for t in texts]
+    doc_urls = [(d, f"http://www.bencha.test/news/x/{i}.html") for i, d in enumerate(docs, 1)]
+    body_nodes = [n for n in (generic.find_body_node(d, None) for d in docs) if n is not None]
+    doc_stats = [(d, generic._own_text_blocks(d)) for d in docs]
     rows: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], list[Any]]] = [
         ("dedupe: LSH keys of a body", lambda b: dedupe.band_keys(old_signature(dedupe.shingles(b))),
          dedupe.lsh_keys, bodies),
@@ -116,6 +230,17 @@ def main(argv: list[str] | None = None) -> int:
         ("raw page: charset + compression", old_raw_cost, new_raw_cost, pages),
         ("antibot_reason: visible text of a page", lambda b: old_visible(b[:65536]),
          lambda b: middlewares._visible(b[:65536]), pages),
+        ("parse_html: a decoded page", old_parse_html, article.parse_html, texts),
+        ("find_bylines: editor lines of a page", old_editor_lines, lambda d: list(generic._editor_lines(d)), docs),
+        ("next_page of a page", lambda du: old_next_page(*du), lambda du: article_pages.next_page(*du), doc_urls),
+        ("body selector's check: the body has text", lambda n: bool(article.node_text(n)), article.has_text,
+         body_nodes),
+        ("byline labels in a body paragraph", lambda p: list(_OLD_LABEL_RE.finditer(p)),
+         lambda p: list(byline._LABEL_RE.finditer(p)), paragraphs),
+        ("own_url: canonical link and og:url of a page", lambda d: [str(v) for v in _OLD_CANONICAL(d)],
+         lambda d: list(article._canonical_urls(d)), docs),
+        ("generic body: subtree text totals of a page", lambda ds: old_subtree_totals(*ds),
+         lambda ds: generic._subtree_totals(*ds), doc_stats),
     ]
     print(f"{'hot path':48} {'before µs':>10} {'after µs':>10} {'speed-up':>9}")
     for label, old, new, inputs in rows:

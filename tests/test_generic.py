@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from linfen_crawler.extract.body import body_blocks
+from linfen_crawler.extract.byline import LABEL_ROLES
 from linfen_crawler.extract.generic import (
+    _EDITOR_KEYS,
+    _EDITOR_LINE_RE,
+    _SKIP_TAGS,
+    EDITOR_LABELS,
     ORIGIN_ATTR,
+    _editor_lines,
+    _own_text_blocks,
+    _subtree_totals,
     closing_citation,
     find_body_node,
     find_bylines,
@@ -20,6 +30,7 @@ from linfen_crawler.extract.generic import (
     name_outlet,
     title_head,
 )
+from linfen_crawler.normalize import clean_text
 
 PARA = "市直机关基层党组织要牢固确立大局意识、服务意识和职能意识，采取多种形式把广大党员的思想凝聚到中心任务上来。"
 
@@ -194,6 +205,58 @@ def test_find_bylines(body: str, meta: str, paragraphs: list[str], authors: list
     byline = find_bylines(doc_of(body), meta, paragraphs)
     assert (byline.authors, byline.editors) == (authors, editors)
     assert byline.source is None  # the source is find_source's job
+
+
+EDITOR_LINE_CASES = [
+    ("<div>正文</div><div class='editor'>责任编辑：杨倩</div>", ["责任编辑:杨倩"]),
+    ("<div><p>校对：李铭</p><p>终审：周九</p></div>", ["校对:李铭", "终审:周九"]),
+    ("<div><p>本文编辑：王伟</p></div>", ["本文编辑:王伟"]),
+    ("<div>责任<b>编辑</b>：<span>张三</span></div>", ["责任编辑:张三"]),  # the parent's text is the line
+    ("<p>审<b>核：张三</b></p>", ["审核:张三"]),  # 审 stands alone in its text node
+    ("<p>他是一名编辑：负责本版的稿件，也写过很多评论文章，还办过一份小报纸，后来去了北京工作。</p>", []),
+    ("<p>编辑部</p>", []),  # no label and colon anywhere: the XPath never runs
+    ("<script>var s = '编辑：x';</script><p>x</p>", []),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), EDITOR_LINE_CASES)
+def test_editor_lines(body: str, expected: list[str]) -> None:
+    assert list(_editor_lines(doc_of(body))) == expected
+
+
+def test_editor_labels_are_the_parsers() -> None:
+    parser_labels = {label for label, role in LABEL_ROLES.items() if role == "editor"}
+    assert parser_labels <= set(EDITOR_LABELS) and set(EDITOR_LABELS) - parser_labels == {"本文编辑"}
+    assert all(any(key in label for key in _EDITOR_KEYS) for label in EDITOR_LABELS)
+
+
+def plain_editor_lines(doc: etree._Element) -> list[str]:
+    """_editor_lines without its shortcuts: every text node tested for every key, no look at the page text."""
+    test = " or ".join(f"contains(., '{key}')" for key in _EDITOR_KEYS)
+    found = []
+    for el in doc.xpath(f"//body//text()[{test}]/.."):
+        for node in (el, el.getparent()):
+            if node is None or node.tag in _SKIP_TAGS:
+                break
+            text = clean_text("".join(node.itertext()))
+            if len(text) > 40:
+                break
+            if _EDITOR_LINE_RE.match(text):
+                found.append(text)
+                break
+    return found
+
+
+EDITOR_PIECES = st.sampled_from(["<p>", "</p>", "<div>", "</div>", "<b>", "</b>", "<script>", "</script>",
+                                 "责任", "编辑", "编", "辑", "校对", "校", "对", "审核", "审", "核", "终审", "：", ":",
+                                 " ", "张三", "本文", "\u3000", "<title>编辑：x</title>", "<!-- 编 -->"])
+
+
+@given(st.lists(EDITOR_PIECES, max_size=20).map("".join))
+@settings(max_examples=300)
+def test_editor_lines_are_the_plain_rule(body: str) -> None:
+    doc = lxml.html.document_fromstring(f"<html><head><title>t</title></head><body>{body}x</body></html>")
+    assert list(_editor_lines(doc)) == plain_editor_lines(doc)
 
 
 # ---------------------------------------------------------------- meta text as lines (M4)
@@ -375,3 +438,37 @@ def test_rule_b2_body_words_count_only_as_whole_tokens(cls, unlikely):
     from linfen_crawler.extract.generic import _is_unlikely
 
     assert _is_unlikely(lxml.html.fromstring(f'<div class="{cls}">x</div>')) is unlikely
+
+
+def plain_subtree_totals(root: etree._Element, stats: dict[etree._Element, list[int]]
+                         ) -> dict[etree._Element, tuple[int, int]]:
+    """_subtree_totals as it was: an entry for every element."""
+    totals: dict[etree._Element, list[int]] = {}
+    for el in reversed(list(root.iter())):
+        row = stats.get(el)
+        acc = totals.setdefault(el, [0, 0])
+        if row is not None:
+            acc[0] += row[0]
+            acc[1] += row[1]
+        parent = el.getparent()
+        if parent is not None:
+            up = totals.setdefault(parent, [0, 0])
+            up[0] += acc[0]
+            up[1] += acc[1]
+    return {el: (t[0], t[1]) for el, t in totals.items()}
+
+
+BODY_PIECES = st.sampled_from(["<div>", "</div>", "<p>", "</p>", "<a href='/x'>", "</a>", "<span>", "</span>", "<br>",
+                               "<script>var a;</script>", "<!-- c -->", "<img src='a.png'>", PARA, "短句", "，", " ",
+                               "<td>", "</td>", "<table>", "</table>"])
+
+
+@given(st.lists(BODY_PIECES, max_size=25).map("".join))
+@settings(max_examples=300)
+def test_subtree_totals_are_the_plain_ones(body: str) -> None:
+    doc = doc_of(body)
+    stats = _own_text_blocks(doc)
+    plain = plain_subtree_totals(doc, stats)
+    totals = _subtree_totals(doc, stats)
+    assert all(totals.get(el, (0, 0)) == value for el, value in plain.items())
+    assert all(value != (0, 0) for value in totals.values())

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import html
+from urllib.parse import urljoin
+
 import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
-from linfen_crawler.extract.pages import next_page, page_number
+from linfen_crawler.extract.body import node_text as body_node_text
+from linfen_crawler.extract.pages import _NEXT_TEXT, next_page, page_number
 
 BASE = "http://www.lfxww.com/linfen/shizheng/93600.html"
 
@@ -32,3 +39,46 @@ def test_page_number(url, expected):
 ])
 def test_next_page(html, url, expected):
     assert next_page(lxml.html.fromstring(html), url) == expected
+
+
+_OLD_ANCHORS = etree.XPath("//a[contains(@href, $stem)]")
+
+
+def plain_next_page(doc: etree._Element, url: str) -> str | None:
+    """next_page as it was: an XPath for the anchors whose href holds the stem."""
+    here = page_number(url)
+    if here is None:
+        return None
+    stem, n = here
+    numbered = None
+    for a in _OLD_ANCHORS(doc, stem=stem.rsplit("/", 1)[-1]):
+        target = urljoin(url, a.get("href", "").strip())
+        there = page_number(target)
+        if there is None or there[0] != stem or there[1] != n + 1:
+            continue
+        if _NEXT_TEXT.match(body_node_text(a)):
+            return target
+        numbered = numbered or target
+    return numbered
+
+
+HREF_PIECES = st.sampled_from(["93600", "_2", "_3", ".html", "/", "../", "./", "?a=1", "#top", "\t", "\n", " ",
+                               "http://www.lfxww.com/linfen/shizheng/", "//www.lfxww.com", "_", "9", "%5F", ".shtml"])
+PAGE_HREF = st.tuples(
+    st.sampled_from(["", "./", "../shizheng/", "/linfen/shizheng/", "http://www.lfxww.com/linfen/shizheng/", "\t"]),
+    st.sampled_from(["93600", "9", "936\t00", "93601"]),
+    st.sampled_from(["_2", "_3", "", "_", "\t_2", "_\n3", "_02"]),
+    st.sampled_from([".html", ".shtml", ".html?x=1", ".html#a", "/", ""]),
+).map("".join)
+ANCHOR = st.tuples(st.one_of(PAGE_HREF, st.lists(HREF_PIECES, max_size=6).map("".join)),
+                   st.sampled_from(["下一页", "2", "下一篇", ""]))
+PAGE_URL = st.sampled_from([BASE, "http://www.lfxww.com/linfen/shizheng/93600_2.html",
+                            "http://www.lfxww.com/linfen/shizheng/_2.html", "http://www.lfxww.com/a/9.shtml"])
+
+
+@given(st.lists(ANCHOR, max_size=6), PAGE_URL)
+@settings(max_examples=300)
+def test_next_page_finds_what_the_plain_xpath_finds(anchors: list[tuple[str, str]], url: str) -> None:
+    body = "".join(f"<a href='{html.escape(href, quote=True)}'>{text}</a>" for href, text in anchors)
+    doc = lxml.html.fromstring(f"<html><body><p>x</p>{body}<a>no href</a></body></html>")
+    assert next_page(doc, url) == plain_next_page(doc, url)

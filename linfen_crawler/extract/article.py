@@ -8,7 +8,7 @@ so a stale selector shows up in the data instead of silently emptying a column.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from linfen_crawler.extract import generic
-from linfen_crawler.extract.body import body_blocks, xpath_elements, xpath_strings
+from linfen_crawler.extract.body import body_blocks, xpath_strings
 from linfen_crawler.extract.byline import Byline, finalize_people, is_credit_line, parse_byline
 from linfen_crawler.extract.dates import parse_date
 from linfen_crawler.extract.encoding import decode_html
@@ -29,36 +29,65 @@ __all__ = ["extract_article", "own_url", "parse_html"]
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # control characters (and U+FFFE/U+FFFF) that XML cannot hold; pages from hostile or broken CMSs carry them
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: the controls among them, as bytes: in UTF-8 each is one byte, which occurs nowhere else
+_XML_INCOMPATIBLE_BYTES = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
+#: lxml refuses a str that opens with an XML encoding declaration (ValueError; this is its own regex).
+#: parse_html hands lxml bytes now, so it checks this itself to keep returning None for such text.
+_ENCODING_DECL = re.compile(r"^(<\?xml[^>]+)\s+encoding\s*=\s*[\"'][^\"']*[\"'](\s*\?>|)")
 _TEXT_NODES = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::style)]")
-_CANONICAL = etree.XPath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content")
 _ERROR_PAGE = re.compile(r"页面不存在|页面未找到|找不到(该|此)?页面|页面已删除|404 ?Not Found|^404$|文章不存在|"
                          r"信息不存在|该文章已被删除|出错了")
 _NO_RULES = ArticleRules()
-_HREFS = etree.XPath("//*[@href]")
+#: every href value, each knowing its element (``getparent``): no element proxy is made for the many links
+#: that need no check
+_HREFS = etree.XPath("//@href")
 #: a plain lxml HTML parser: lxml.html's element-class lookup runs Python code for every element proxy,
-#: which cost about a tenth of the extraction time; nothing here needs HtmlElement methods.
-_PARSER = etree.HTMLParser()
+#: which cost about a tenth of the extraction time; nothing here needs HtmlElement methods. It reads
+#: UTF-8 bytes: lxml hands a str of Chinese text to libxml2 as UTF-16, which it converts first (slower).
+_PARSER = etree.HTMLParser(encoding="utf-8")
+
+
+def xml_compatible(text: str) -> tuple[str, bytes]:
+    """``text`` without the characters XML cannot hold (``_XML_INCOMPATIBLE``), and its UTF-8 bytes.
+
+    The check costs less than half of a regex pass over the str, which runs only when there is
+    something to remove: the controls are looked for in the bytes (one ``bytes.translate``), U+FFFE and
+    U+FFFF in the str (a search for one character is a memchr), and a lone surrogate fails the encoding.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        pass
+    else:
+        if (len(data.translate(None, _XML_INCOMPATIBLE_BYTES)) == len(data)
+                and "\ufffe" not in text and "\uffff" not in text):
+            return text, data
+    text = _XML_INCOMPATIBLE.sub("", text)
+    return text, text.encode("utf-8")
 
 
 def parse_html(text: str) -> etree._Element | None:
     """An lxml HTML tree, or None when the text holds no markup at all."""
     text = _XML_DECL.sub("", text, count=1)
-    text = _XML_INCOMPATIBLE.sub("", text)  # issue 5: lxml refuses them when the tree is edited later
-    if not text.strip():
+    text, data = xml_compatible(text)  # issue 5: lxml refuses them when the tree is edited later
+    if not text.strip() or _ENCODING_DECL.match(text):
         return None
     try:
-        doc = etree.fromstring(text, _PARSER)
+        doc = etree.fromstring(data, _PARSER)
     except (etree.ParserError, ValueError):
         return None
     if doc is not None:  # issue 5: one malformed link ("http://[x") must not break urljoin for the page
-        for el in xpath_elements(_HREFS, doc):
-            href = el.get("href") or ""
-            if href.isascii() and "[" not in href and "]" not in href:
+        hrefs = _HREFS(doc)
+        for href in hrefs if isinstance(hrefs, list) else ():
+            if not isinstance(href, etree._ElementUnicodeResult) or (
+                    href.isascii() and "[" not in href and "]" not in href):
                 continue  # urlsplit raises only for brackets or a non-ASCII host: skip the call (speed)
             try:
-                urlsplit(href)
+                urlsplit(str(href))
             except ValueError:
-                del el.attrib["href"]
+                el = href.getparent()  # an attribute's value always has its element
+                if el is not None:
+                    del el.attrib["href"]
     return doc
 
 
@@ -79,17 +108,61 @@ def _first(selectors: Sequence[Selector], doc: etree._Element) -> tuple[str, Any
     return None
 
 
+_INVISIBLE = frozenset(("script", "style"))
+
+
+def has_text(node: etree._Element) -> bool:
+    """``bool(node_text(node))``, found without joining and cleaning all of the node's text.
+
+    True at the first text node that ``node_text`` reads (neither in nor under a script or style) and
+    ``clean_text`` leaves something of: the joined text is empty exactly when each of its parts is, since
+    clean_text folds character by character and joins on spaces that it drops again.
+    """
+    if node.tag in _INVISIBLE or any(a.tag in _INVISIBLE for a in node.iterancestors()):
+        return False
+    hidden: set[etree._Element] = set()  # script/style elements and everything in them
+    for el in node.iter():  # parents come before their children
+        if el is not node:
+            if el.getparent() in hidden:
+                hidden.add(el)
+                continue
+            if el.tail and clean_text(el.tail):  # the tail is text of the (visible) parent
+                return True
+        if el.tag in _INVISIBLE:
+            hidden.add(el)
+        elif isinstance(el.tag, str) and el.text and clean_text(el.text):  # a comment's text is no text node
+            return True
+    return False
+
+
 def _first_node(selectors: Sequence[Selector], doc: etree._Element) -> Any:
     for sel in selectors:
         for node in sel(doc):
-            if isinstance(node, etree._Element) and node_text(node):
+            if isinstance(node, etree._Element) and has_text(node):
                 return node
     return None
 
 
+def _canonical_urls(doc: etree._Element) -> Iterator[str]:
+    """The hrefs of ``<link rel="canonical">`` and the contents of ``<meta property="og:url">``, in page order.
+
+    What the XPath ``//link[@rel='canonical']/@href | //meta[@property='og:url']/@content`` selects, in one
+    walk that lxml filters by tag in C instead of two XPath walks over every element.
+    """
+    for el in doc.getroottree().getroot().iter("link", "meta"):
+        if el.tag == "link" and el.get("rel") == "canonical":
+            value = el.get("href")
+        elif el.tag == "meta" and el.get("property") == "og:url":
+            value = el.get("content")
+        else:
+            continue
+        if value is not None:
+            yield value
+
+
 def own_url(doc: etree._Element, profile: Profile | None) -> str | None:
     """The page's own URL when the page names it (canonical link, og:url, or the profile's URL rule)."""
-    for href in xpath_strings(_CANONICAL, doc):
+    for href in _canonical_urls(doc):
         if href.startswith(("http://", "https://")):
             return str(href).strip()
     if profile is None or not profile.article.url_template:

@@ -178,7 +178,10 @@ _SEP_AHEAD = r"(?=\s*[:|/]|\s)"
 def _label_pattern(label: str) -> str:
     piece = re.escape(label)
     if len(label) == 1:
-        piece = f"(?<![{_HAN}]){piece}"
+        # the look-behind follows the character it looks past, so that every alternative of _LABEL_RE opens
+        # with a literal: the regex engine then skips, by their first character, the positions where no label
+        # starts (five times faster on a meta line than a look-behind in front)
+        piece = f"{piece}(?<![{_HAN}].)"
     if label not in _GLUED_LABELS:
         piece += _SEP_AHEAD
     return piece
