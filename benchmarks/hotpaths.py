@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         ("raw page: charset + compression", old_raw_cost, new_raw_cost, pages),
         ("antibot_reason: visible text of a page", lambda b: old_visible(b[:65536]),
          lambda b: middlewares._visible(b[:65536]), pages),
+        ("antibot_reason of a 200 page (full count / prefix)", lambda b: len(middlewares._visible(b[:65536])) >= 600,
+         lambda b: middlewares.antibot_reason(200, b), pages),
         ("parse_html: a decoded page", old_parse_html, article.parse_html, texts),
         ("find_bylines: editor lines of a page", old_editor_lines, lambda d: list(generic._editor_lines(d)), docs),
         ("next_page of a page", lambda du: old_next_page(*du), lambda du: article_pages.next_page(*du), doc_urls),

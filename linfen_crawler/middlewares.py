@@ -294,25 +294,50 @@ def _visible(body: bytes) -> bytes:
     return _TAG.sub(b"", _SCRIPT_STYLE.sub(b"", body)).translate(None, _SPACE)
 
 
+_OPENER = re.compile(rb"<(?:script|style)\b", re.I)
+VISIBLE_PREFIX = 16384  # bytes of a page counted first; most pages show 600 visible characters by then
+
+
+def _visible_at_least(body: bytes, n: int) -> bool:
+    """``len(_visible(body)) >= n``, found from a prefix of the page when that suffices (issue 8).
+
+    The prefix is cut before the first script or style it does not close and before a tag it does not
+    close, so each byte it keeps is visible in the whole page too: its count is a lower bound.
+    """
+    if len(body) > VISIBLE_PREFIX:
+        part = _SCRIPT_STYLE.sub(b"", body[:VISIBLE_PREFIX])
+        opener = _OPENER.search(part)
+        if opener:
+            part = part[:opener.start()]
+        lt = part.rfind(b"<")
+        if lt > part.rfind(b">"):
+            part = part[:lt]
+        if len(_TAG.sub(b"", part).translate(None, _SPACE)) >= n:
+            return True
+    return len(_visible(body)) >= n
+
+
 def antibot_reason(status: int, body: bytes) -> str | None:
     """``antibot_js_challenge`` or ``antibot_captcha`` when the answer is an anti-bot wall, else None.
 
     A JavaScript challenge: status 412/521 with a script (or nothing), or 403/503 with a script that sets
     a cookie or reloads the page, and little text. A captcha page: any status, almost no text (under 600
     visible characters: a news page that mentions 验证码, or carries a comment form with a captcha, is
-    longer) and a captcha widget or a captcha/blocking word.
+    longer) and a captcha widget or a captcha/blocking word. Pages of 200,000 bytes or more count as
+    long. Text is counted on the first 64 KB.
     """
     head = body[:65536]
-    text = _visible(head) if len(body) < 200_000 else b"x" * 10**4
-    visible = len(text)
+    long_page = len(body) >= 200_000
     if status in ANTIBOT_STATUSES and (b"<script" in head.lower() or not head.strip()):
         return "antibot_js_challenge"
-    if status in (403, 503) and visible < 1500 and _CHALLENGE_MARKERS.search(head):
+    if (status in (403, 503) and not long_page and _CHALLENGE_MARKERS.search(head)
+            and not _visible_at_least(head, 1500)):
         return "antibot_js_challenge"
-    if visible >= 600:
+    if long_page or _visible_at_least(head, 600):
         return None
     if _CAPTCHA_STRONG.search(head):
         return "antibot_captcha"
+    text = _visible(head)
     for codec in ("utf-8", "gb18030"):
         try:
             words = text.decode(codec)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +93,64 @@ def test_clean_text_fast_path_matches_the_full_rule(text: str) -> None:
     full = re.sub(r"\s+", " ", text.translate(_CLEAN_TABLE)).strip()
     assert clean_text(text) == full
     assert clean_lines(text) == [x for x in (clean_text(p) for p in _LINE_BREAK_RE.split(text)) if x]
+
+
+def _old_antibot_reason(status: int, body: bytes) -> str | None:
+    """antibot_reason before the prefix count (issue 8): the visible text of the first 64 KB, always."""
+    from linfen_crawler import middlewares as m
+
+    head = body[:65536]
+    visible = len(m._visible(head)) if len(body) < 200_000 else 10**4
+    if status in m.ANTIBOT_STATUSES and (b"<script" in head.lower() or not head.strip()):
+        return "antibot_js_challenge"
+    if status in (403, 503) and visible < 1500 and m._CHALLENGE_MARKERS.search(head):
+        return "antibot_js_challenge"
+    if visible >= 600:
+        return None
+    if m._CAPTCHA_STRONG.search(head):
+        return "antibot_captcha"
+    text = m._visible(head)
+    for codec in ("utf-8", "gb18030"):
+        try:
+            words = text.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return "antibot_captcha" if m._CAPTCHA_WORDS.search(words) else None
+    return None
+
+
+# pages around the prefix length, with scripts, styles and tags cut anywhere by it
+_PIECES = st.sampled_from([
+    "<script>var a=1;", "</script>", "<style>p{}", "</style>", "<SCRIPT src=x>", "<!--", "-->", "<div class='x'>",
+    "</div>", "<p>", "<a href='/1.html'>", "</a>", "<", ">", "验证码", "请完成验证", "captcha", "新闻正文第一段。" * 20,
+    "x" * 300, " " * 200, "\n", "<input id='captcha'>", "document.cookie=1", "<b>验</b>证码", "</scr", "ipt>"])
+LONG_PAGES = st.lists(_PIECES, max_size=200).map("".join).flatmap(
+    lambda s: st.sampled_from([s.encode("utf-8"), s.encode("gb18030")]))
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None, max_examples=300)
+@given(st.sampled_from([200, 403, 503, 404, 521]), LONG_PAGES, st.integers(0, 20_000))
+def test_antibot_verdicts_are_those_of_the_full_count(status: int, body: bytes, pad: int) -> None:
+    from linfen_crawler.middlewares import VISIBLE_PREFIX, _visible, _visible_at_least
+
+    body = b"<html><body>" + b"<div>" * (pad // 5) + body  # moves the prefix's end through the page
+    assert antibot_reason(status, body) == _old_antibot_reason(status, body)
+    if len(body) > VISIBLE_PREFIX:
+        for n in (600, 1500):
+            assert _visible_at_least(body, n) == (len(_visible(body)) >= n)
+
+
+_WORD = "验证码".encode()
+
+
+@pytest.mark.parametrize("page", [
+    # a script that opens before the prefix's end and closes after it: its text is not visible
+    b"<html><body>" + b"<div>" * 3000 + b"<script>" + b"x" * 2000 + b"</script><p>" + _WORD + b"</p>",
+    # a tag that opens before the prefix's end and closes after it: its attributes are not visible
+    b"<html><body>" + b"<div>" * 3100 + b'<a title="' + b"x" * 1500 + b'">' + _WORD + b"</a>",
+])
+def test_a_captcha_page_is_found_when_the_prefix_cuts_a_script_or_a_tag(page: bytes) -> None:
+    from linfen_crawler.middlewares import VISIBLE_PREFIX
+
+    assert len(page) > VISIBLE_PREFIX
+    assert antibot_reason(200, page) == _old_antibot_reason(200, page) == "antibot_captcha"
