@@ -676,6 +676,29 @@ def measure_storage(rows: list[dict[str, Any]], workdir: Path) -> dict[str, floa
     return out
 
 
+def measure_handover(rows: list[dict[str, Any]], pages: list[bytes]) -> dict[str, float]:
+    """µs per article and per raw page that the crawl process spends handing batches of 200 to its writer
+    process (``LINFEN_STORE_WRITER=process``): pickling, as ``multiprocessing.connection`` does it."""
+    from multiprocessing.reduction import ForkingPickler
+
+    from linfen_crawler.raw import write_raw_pages
+    from linfen_crawler.storage import Dataset
+
+    raw = [{"url": f"http://www.bencha.test/{i}.html", "article_url": None, "page": 1, "site": "bencha",
+            "run_id": 1, "fetched_at": "2026-01-01T00:00:00+00:00", "status": 200, "final_url": "",
+            "headers": "{}", "charset": None, "compression": "zlib", "size": len(b), "body": b}
+           for i, b in enumerate(pages)]
+    out = {}
+    for label, work, data in (("article", Dataset.write_batch, rows), ("raw", write_raw_pages, raw)):
+        t0 = time.perf_counter()
+        for i in range(0, len(data), 200):
+            batch = data[i:i + 200]
+            args = (batch, [], [], 1) if label == "article" else (batch,)
+            ForkingPickler.dumps((work, args))
+        out[label] = (time.perf_counter() - t0) / len(data) * 1e6
+    return out
+
+
 def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -821,11 +844,17 @@ def main(argv: list[str] | None = None) -> int:
               f"{ex['profile'][1]:.2f} ms median (target <= 2); generic only {ex['generic'][0]:.2f} ms mean",
               flush=True)
     if "store" not in skip:
-        st = measure_storage(article_rows(root, sites["main"], 3000), run_dir)
+        rows = article_rows(root, sites["main"], 3000)
+        st = measure_storage(rows, run_dir)
         results["store"] = st["batched"]
         print(f"SQLite per article: {st['batched']:.0f} µs batched (200/transaction, new rows, FTS), "
               f"{st['batched_unchanged']:.0f} µs unchanged re-upsert, {st['per_item']:.0f} µs one commit each "
               f"(target <= 50 batched); {st['no_dedupe']:.0f} µs batched without near-duplicate linking",
+              flush=True)
+        pages = [(root / article_path(i).lstrip("/")).read_bytes() for i in range(1, min(1000, n) + 1)]
+        ho = measure_handover(rows, pages)
+        print(f"    in the writer process since LINFEN_STORE_WRITER=process; the crawl process pays the hand-over: "
+              f"{ho['article']:.0f} µs per article, {ho['raw']:.0f} µs per raw page (pickling batches of 200)",
               flush=True)
         print(f"    parts (batched): {st['upsert_only']:.0f} µs upsert machinery alone (empty FTS text), "
               f"{st['fts_words']:.0f} µs with FTS of unspaced text (one token per run of Chinese), "
