@@ -4,7 +4,7 @@
 Usage::
 
     python benchmarks/crawl.py [--pages N] [--repeat K] [--jobs-pages M] [--concurrency C] [--workdir DIR]
-                               [--skip bare,bareitems,config,full,thread,small,rerun,jobs,extract,store]
+                               [--skip bare,bareitems,config,full,thread,small,rerun,jobs,jobsinline,extract,store]
 
 It generates a synthetic portal shaped like 临汾新闻网 (N article pages of 35–70 KB with navigation,
 sidebars and scripts, half GBK and half UTF-8; section list pages of 20–40 links, paged ``index_{n}.html``;
@@ -24,6 +24,7 @@ so every site keeps its own host name. Then, each crawl in its own process with 
 (b') the same for a portal of N/10 articles (peak RSS must not grow with the crawl);
 (b'') (b) again on the unchanged portal: the incremental re-run;
 (c) two portals of M articles under two host names, ``linfen crawl --jobs 1`` and ``--jobs 2``;
+(c-) the same with ``LINFEN_STORE_WRITER=inline``: one core per crawl process;
 
 plus extraction milliseconds per article page and SQLite microseconds per stored article, measured in this
 process. It ends with one line ``ratio=<b/a> rss_growth=<RSS(N)/RSS(N/10)> store_us=<µs per article>``.
@@ -715,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs of (a) and of (b), taking turns; the best "
                         "of each is compared")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: "
-                        "bare,bareitems,config,full,thread,small,rerun,jobs,extract,store")
+                        "bare,bareitems,config,full,thread,small,rerun,jobs,jobsinline,extract,store")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     n = args.pages
@@ -824,19 +825,26 @@ def main(argv: list[str] | None = None) -> int:
             if "b" in results:
                 print(f"    RSS growth N/(N/10) = {results['b'].maxrss_mb / s.maxrss_mb:.2f}  (target <= 1.3)",
                       flush=True)
-        if "jobs" not in skip:
+        def jobs_pair(label: str, *extra: str) -> float:
             rates = {}
             for jobs in (1, 2):
-                j = full(f"jobs{jobs}", ["benchc", "benchd"], run_dir / f"jobs{jobs}.db", "--jobs", str(jobs))
+                j = full(f"jobs{jobs}{label}", ["benchc", "benchd"], run_dir / f"jobs{jobs}{label}.db", "--jobs",
+                         str(jobs), *extra)
                 rates[jobs] = j.pages / j.wall if j.wall else 0.0
                 pids = len({r["pid"] for r in j.records})
-                print(f"(c) --jobs {jobs}: {j.pages} pages of two sites in {j.wall:.1f} s wall = "
-                      f"{rates[jobs]:.0f} pages/s ({pids} crawling process(es)); CPU {j.cpu:.1f} s = "
+                print(f"(c{label}) --jobs {jobs} {' '.join(extra)}: {j.pages} pages of two sites in {j.wall:.1f} s "
+                      f"wall = {rates[jobs]:.0f} pages/s ({pids} crawling process(es)); CPU {j.cpu:.1f} s = "
                       f"{j.cpu / j.wall:.2f} cores busy, {1000 * j.cpu / max(1, j.pages):.2f} ms per page",
                       flush=True)
-            if rates.get(1):
-                results["jobs"] = rates[2] / rates[1]
-                print(f"    speed-up 2 jobs / 1 job = {results['jobs']:.2f}  (target >= 1.7)", flush=True)
+            return rates[2] / rates[1] if rates.get(1) else float("nan")
+
+        if "jobs" not in skip:
+            results["jobs"] = jobs_pair("")
+            print(f"    speed-up 2 jobs / 1 job = {results['jobs']:.2f}  (target >= 1.7)", flush=True)
+        if "jobsinline" not in skip:  # one core per crawl process: the shape the issue's 1.8-1.9x was measured in
+            inline = jobs_pair("-", "-s", "LINFEN_STORE_WRITER=inline")
+            print(f"    speed-up 2 jobs / 1 job, writes inline (one core per crawl process) = {inline:.2f}",
+                  flush=True)
 
     if "extract" not in skip:
         ex = measure_extraction(root, sites["main"], sample=500)

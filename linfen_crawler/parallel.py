@@ -1,11 +1,16 @@
 """Crawl several sites in worker processes: ``linfen crawl --all --jobs N``.
 
-One Scrapy process keeps one core busy (parsing, extraction and storage all run on its reactor thread), so a
-crawl of many sites on a machine with several cores runs them in ``N`` worker processes, one site per process
-at a time: when a site's crawl ends, its process exits and the next site starts in a fresh one (a Twisted
+One Scrapy process keeps its reactor thread's core busy (downloading, parsing, extraction), plus part of a
+second core when its dataset writer runs as a process of its own (``LINFEN_STORE_WRITER``), so a crawl of
+many sites on a machine with several cores runs them in ``N`` worker processes, one site per process at a
+time: when a site's crawl ends, its process exits and the next site starts in a fresh one (a Twisted
 reactor cannot be restarted, and a fresh process returns the memory of the finished crawl). Every worker
 writes to the same dataset; storage uses WAL, ``BEGIN IMMEDIATE`` and a 60 s busy timeout, so writers wait
 for each other instead of failing.
+
+With ``LINFEN_STORE_WRITER = "auto"`` (the default) the workers write through writer processes only while
+they leave a core spare (``writer.auto_mode``); ``N`` workers on ``N`` cores write inline, which is faster
+there than a writer process each.
 
 Workers are forked from the CLI after it has taken the site locks (:mod:`linfen_crawler.jobs`): a child
 inherits the lock's open file, so the spider's re-entrant :class:`~linfen_crawler.jobs.SiteLock` finds the
@@ -79,6 +84,10 @@ def run_sites(sites: list[str], db_path: str, overrides: dict[str, Any],
     jobs = jobs or default_jobs()
     if jobs <= 1 or len(sites) <= 1:
         return run(sites, db_path, overrides, per_site)
+    if overrides.get("LINFEN_STORE_WRITER", "auto") == "auto":
+        from linfen_crawler.writer import auto_mode
+
+        overrides = {**overrides, "LINFEN_STORE_WRITER": auto_mode(min(jobs, len(sites)))}
     ctx = multiprocessing.get_context("fork")
     pending = list(sites)
     running: dict[Any, tuple[str, Any, Connection]] = {}  # sentinel -> (site, process, status pipe)

@@ -4,7 +4,7 @@ Nothing is dropped silently: Validate raises ``DropItem`` with a reason code, an
 ``item_dropped``, records every dropped item in ``rejects``. Store batches writes (``LINFEN_STORE_BATCH_SIZE``
 articles or ``LINFEN_STORE_FLUSH_SECONDS``, whichever comes first) in one transaction each, and keeps the
 run's ``crawl_runs`` row. The transactions run in the crawl's dataset writer (``writer.py``,
-``LINFEN_STORE_WRITER``: a process of its own by default); the run record is written after all of them.
+``LINFEN_STORE_WRITER``: a process of its own when a core is spare); the run record is written after all of them.
 """
 
 from __future__ import annotations

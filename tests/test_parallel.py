@@ -15,6 +15,7 @@ from conftest import FAST, rows, run_linfen
 from linfen_crawler.demo.portal import Page, Portal
 from linfen_crawler.demo.server import DemoServer, _Handler
 from linfen_crawler.parallel import run_sites
+from linfen_crawler.writer import auto_mode
 
 # -- run_sites with a stand-in runner: scheduling only, no Scrapy -------------------------------------
 
@@ -27,7 +28,7 @@ def _runner(log: Path, fail: str = "") -> Any:
         time.sleep(0.3)
         with open(log, "a") as fh:
             fh.write(json.dumps({"sites": sites, "pid": os.getpid(), "start": start, "end": time.monotonic(),
-                                 "per_site": per_site}) + "\n")
+                                 "per_site": per_site, "writer": overrides.get("LINFEN_STORE_WRITER")}) + "\n")
         return dict.fromkeys(sites, "finished")
 
     return run
@@ -60,6 +61,27 @@ def test_one_job_keeps_every_site_in_this_process(tmp_path: Path) -> None:
     log = tmp_path / "log.jsonl"
     assert run_sites(["a", "b"], "x.db", {}, jobs=1, runner=_runner(log)) == {"a": "finished", "b": "finished"}
     assert [(r["sites"], r["pid"]) for r in _log(log)] == [(["a", "b"], os.getpid())]
+
+
+@pytest.mark.parametrize(("jobs", "configured", "expected"), [
+    (2, None, auto_mode(2)),  # auto: writer processes only while the workers leave a core spare
+    (2, "auto", auto_mode(2)),
+    (2, "thread", "thread"),  # an explicit choice is kept
+    (1, None, None),  # one process: its crawler resolves auto itself (writer.acquire)
+])
+def test_workers_get_the_writer_mode_for_their_number(tmp_path: Path, jobs: int, configured: str | None,
+                                                        expected: str | None) -> None:
+    log = tmp_path / "log.jsonl"
+    overrides = {"LINFEN_STORE_WRITER": configured} if configured else {}
+    run_sites(["a", "b"], "x.db", overrides, jobs=jobs, runner=_runner(log))
+    assert {r["writer"] for r in _log(log)} == {expected}
+
+
+@pytest.mark.parametrize(("processes", "cores", "mode"), [
+    (1, 2, "process"), (2, 2, "inline"), (1, 1, "inline"), (2, 4, "process"), (4, 4, "inline"), (3, 2, "inline"),
+])
+def test_auto_mode_keeps_writer_processes_to_spare_cores(processes: int, cores: int, mode: str) -> None:
+    assert auto_mode(processes, cores) == mode
 
 
 # -- the real CLI: the sample portal and a tiny second site, through one local proxy-style server -----

@@ -159,3 +159,17 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_crawl_alone_resolves_auto_for_one_crawl_process(tmp_path):
+    from scrapy.utils.test import get_crawler
+
+    from linfen_crawler import writer
+
+    crawler = get_crawler(settings_dict={"LINFEN_DB": str(tmp_path / "t.db"), "LINFEN_STORE_WRITER": "auto"})
+    w = writer.acquire(crawler)
+    try:
+        assert w.mode == writer.auto_mode(1)  # "process" on a machine with a second core
+        assert (w._proc is not None) == (w.mode == "process")
+    finally:
+        writer.release(crawler)
