@@ -23,7 +23,8 @@ Guarantees (issue 8; the same in every mode):
 * :meth:`drain` returns when everything handed over is committed; the Store pipeline drains before it
   writes the run record, so the record comes last;
 * an error in a batch is raised on the reactor thread (at the next hand-over, :meth:`collect` or
-  :meth:`drain`), never swallowed; a writer process that dies raises :class:`WriterDied`.
+  :meth:`drain`), never swallowed. A writer process that dies is started again and gets the batch once
+  more; a second death during the same batch raises :class:`WriterDied`.
 
 The writer process ignores SIGINT and SIGTERM: it stops when the crawl closes it, or when its socket
 reaches end-of-file because the crawl process is gone (a batch it is writing then is still committed
@@ -72,6 +73,8 @@ class DatasetWriter:
         self.dataset: Dataset | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        self.db_path = db_path
+        self.restarts = 0  # writer processes started again after one died
         if mode == "process":
             self._start_process(db_path)
         else:
@@ -105,6 +108,19 @@ class DatasetWriter:
             raise
 
     def _remote(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        """Send ``work`` to the writer process and return its answer. When the process has died, start
+        a new one and send ``work`` once more: a batch is one transaction, so it was committed whole or
+        not at all (if it was, the second write finds its articles unchanged); a second death is an error."""
+        try:
+            return self._send_receive(work, args)
+        except WriterDied as died:
+            logger.error("%s; starting a new writer process and writing the batch again", died)
+            self._stop_process()
+            self._start_process(self.db_path)
+            self.restarts += 1
+            return self._send_receive(work, args)
+
+    def _send_receive(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
         assert self._conn is not None
         try:
             self._conn.send((work, args))
@@ -127,8 +143,7 @@ class DatasetWriter:
         if self._proc is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 code = self._proc.wait(timeout=5)
-        return WriterDied(f"the dataset writer process ended (exit code {code}); "
-                          "the batches it had not committed are not stored")
+        return WriterDied(f"the dataset writer process ended (exit code {code})")
 
     def _stop_process(self) -> None:
         if self._conn is not None:

@@ -44,6 +44,10 @@ def slow_upsert(ds: Dataset, seconds: float, batch: list[dict]) -> int:
     return upsert_new(ds, batch)
 
 
+def die(ds: Dataset) -> None:
+    os._exit(3)
+
+
 def broken(ds: Dataset) -> None:
     raise ValueError("disk on fire")
 
@@ -99,14 +103,25 @@ def test_the_writer_process_refuses_what_does_not_pickle(tmp_path):
     w.close()
 
 
-def test_a_dead_writer_process_is_an_error_not_a_hang(tmp_path):
+def test_a_dead_writer_process_is_started_again_and_gets_the_batch_once_more(tmp_path):
     w = DatasetWriter(str(tmp_path / "t.db"), mode="process")
     assert w._proc is not None
-    os.kill(w._proc.pid, signal.SIGKILL)
+    first = w._proc.pid
+    os.kill(first, signal.SIGKILL)
     w._proc.wait()
-    with pytest.raises(WriterDied, match="exit code -9"):  # at the hand-over or at the drain
-        w.submit(upsert_new, [art(1)])
+    w.submit(upsert_new, [art(1)])
+    w.drain()
+    assert w.restarts == 1 and w._proc.pid != first
+    assert w.call(count_articles) == 1  # the batch was written by the new process
+    w.close()
+
+
+def test_a_batch_that_kills_its_writer_twice_is_an_error_not_a_hang(tmp_path):
+    w = DatasetWriter(str(tmp_path / "t.db"), mode="process")
+    with pytest.raises(WriterDied, match="exit code 3"):  # at the hand-over or at the drain
+        w.submit(die)
         w.drain()
+    assert w.restarts == 1
     w.close()
 
 
