@@ -145,6 +145,17 @@ def fts_query(query: str) -> str:
     return " AND ".join(parts)
 
 
+def is_dataset(conn: sqlite3.Connection) -> bool:
+    """Whether ``conn`` (any connection: Datasette's, read-only) holds a linfen dataset: the ``articles``
+    table and its ``articles_fts`` index."""
+    try:
+        names = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE name IN ('articles', 'articles_fts')")}
+    except sqlite3.Error:
+        return False
+    return names == {"articles", "articles_fts"}
+
+
 def unspace_cjk(text: str) -> str:
     """Undo :func:`fts_text` in a snippet, keeping the spaces the original text had.
 

@@ -139,3 +139,16 @@ def test_a_failed_write_rolls_back_and_the_connection_stays_usable(ds):
     assert ds.count("rejects") == 0
     assert ds.upsert_articles([art("u3")], run_id=1).new == 1  # the next batch still writes
     assert ds.add_rejects([("u4", "no_body", None)], run_id=1) == 1
+
+
+def test_is_dataset_tells_a_linfen_file_from_another_sqlite_file(tmp_path):
+    import sqlite3
+
+    from linfen_crawler.storage import Dataset, is_dataset
+
+    with Dataset(tmp_path / "news.db") as ds:
+        assert is_dataset(ds.conn)
+    other = sqlite3.connect(tmp_path / "other.db")
+    assert not is_dataset(other)
+    other.execute("CREATE TABLE articles (url TEXT)")  # an articles table without our index is not ours
+    assert not is_dataset(other)

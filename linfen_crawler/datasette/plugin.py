@@ -20,7 +20,7 @@ from typing import Any
 from datasette import hookimpl
 from datasette.utils import escape_fts as datasette_escape_fts
 
-from linfen_crawler.storage import fts_query, unspace_cjk
+from linfen_crawler.storage import fts_query, is_dataset, unspace_cjk
 
 
 def escape_fts(query: str) -> str:
@@ -29,19 +29,10 @@ def escape_fts(query: str) -> str:
     return expr if expr else datasette_escape_fts(query)
 
 
-def _is_linfen(conn: sqlite3.Connection) -> bool:
-    try:
-        names = {r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE name IN ('articles', 'articles_fts')")}
-    except sqlite3.Error:
-        return False
-    return names == {"articles", "articles_fts"}
-
-
 @hookimpl(trylast=True)  # after Datasette's own prepare_connection, so this escape_fts is the one in force
 def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
     conn.create_function("fts_query", 1, lambda q: fts_query(q or ""), deterministic=True)
     conn.create_function("unspace_cjk", 1, lambda t: unspace_cjk(t) if t is not None else None,
                          deterministic=True)
-    if _is_linfen(conn):
+    if is_dataset(conn):
         conn.create_function("escape_fts", 1, escape_fts, deterministic=True)
