@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -30,6 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from linfen_crawler import dedupe, middlewares, normalize  # noqa: E402
+
+sys.path.insert(0, str(REPO / "tests"))
+from replaced import PLAIN_LABEL_RE, plain_next_page, plain_subtree_totals  # noqa: E402
+
 from linfen_crawler.extract import article, byline, generic  # noqa: E402
 from linfen_crawler.extract import pages as article_pages  # noqa: E402
 from linfen_crawler.extract.encoding import decode_html, detect_charset  # noqa: E402
@@ -128,58 +132,9 @@ def old_editor_lines(doc: Any) -> list[str]:
     return found
 
 
-_OLD_ANCHORS = etree.XPath("//a[contains(@href, $stem)]")
-
-
-def old_next_page(doc: Any, url: str) -> str | None:
-    here = article_pages.page_number(url)
-    if here is None:
-        return None
-    stem, n = here
-    numbered = None
-    for a in _OLD_ANCHORS(doc, stem=stem.rsplit("/", 1)[-1]):
-        target = urljoin(url, a.get("href", "").strip())
-        there = article_pages.page_number(target)
-        if there is None or there[0] != stem or there[1] != n + 1:
-            continue
-        if article_pages._NEXT_TEXT.match(article_pages.body_node_text(a)):
-            return target
-        numbered = numbered or target
-    return numbered
-
-
-def _old_label_pattern(label: str) -> str:
-    piece = re.escape(label)
-    if len(label) == 1:
-        piece = f"(?<![{byline._HAN}]){piece}"
-    if label not in byline._GLUED_LABELS:
-        piece += byline._SEP_AHEAD
-    return piece
-
-
-_OLD_LABEL_RE = re.compile(
-    "(?P<label>" + "|".join(_old_label_pattern(label) for label in sorted(byline.LABEL_ROLES, key=len, reverse=True))
-    + r")(?P<sep>\s*[:|]\s*|\s*/\s*|\s*)"
-)
-
-
 _OLD_CANONICAL = etree.XPath("//link[@rel='canonical']/@href | //meta[@property='og:url']/@content")
 
 
-def old_subtree_totals(root: Any, stats: dict[Any, list[int]]) -> dict[Any, tuple[int, int]]:
-    totals: dict[Any, list[int]] = {}
-    for el in reversed(list(root.iter())):
-        row = stats.get(el)
-        acc = totals.setdefault(el, [0, 0])
-        if row is not None:
-            acc[0] += row[0]
-            acc[1] += row[1]
-        parent = el.getparent()
-        if parent is not None:
-            up = totals.setdefault(parent, [0, 0])
-            up[0] += acc[0]
-            up[1] += acc[1]
-    return {el: (t[0], t[1]) for el, t in totals.items()}
 
 
 # -- timing ---------------------------------------------------------------------------------------
@@ -234,14 +189,14 @@ def main(argv: list[str] | None = None) -> int:
          lambda b: middlewares.antibot_reason(200, b), pages),
         ("parse_html: a decoded page", old_parse_html, article.parse_html, texts),
         ("find_bylines: editor lines of a page", old_editor_lines, lambda d: list(generic._editor_lines(d)), docs),
-        ("next_page of a page", lambda du: old_next_page(*du), lambda du: article_pages.next_page(*du), doc_urls),
+        ("next_page of a page", lambda du: plain_next_page(*du), lambda du: article_pages.next_page(*du), doc_urls),
         ("body selector's check: the body has text", lambda n: bool(article.node_text(n)), article.has_text,
          body_nodes),
-        ("byline labels in a body paragraph", lambda p: list(_OLD_LABEL_RE.finditer(p)),
+        ("byline labels in a body paragraph", lambda p: list(PLAIN_LABEL_RE.finditer(p)),
          lambda p: list(byline._LABEL_RE.finditer(p)), paragraphs),
         ("own_url: canonical link and og:url of a page", lambda d: [str(v) for v in _OLD_CANONICAL(d)],
          lambda d: list(article._canonical_urls(d)), docs),
-        ("generic body: subtree text totals of a page", lambda ds: old_subtree_totals(*ds),
+        ("generic body: subtree text totals of a page", lambda ds: plain_subtree_totals(*ds),
          lambda ds: generic._subtree_totals(*ds), doc_stats),
     ]
     print(f"{'hot path':48} {'before µs':>10} {'after µs':>10} {'speed-up':>9}")

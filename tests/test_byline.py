@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from replaced import PLAIN_LABEL_RE
 
 from linfen_crawler.extract import byline
 from linfen_crawler.extract.byline import (
-    LABEL_ROLES,
     Byline,
     caption_credit,
     finalize_people,
@@ -305,21 +305,6 @@ def test_caption_credit(paragraph: str, expected: list[str]) -> None:
     assert caption_credit(paragraph) == expected
 
 
-def _label_pattern_behind_first(label: str) -> str:
-    """_label_pattern as it was: the look-behind of a one-character label in front of it."""
-    piece = re.escape(label)
-    if len(label) == 1:
-        piece = f"(?<![{byline._HAN}]){piece}"
-    if label not in byline._GLUED_LABELS:
-        piece += byline._SEP_AHEAD
-    return piece
-
-
-_PLAIN_LABEL_RE = re.compile(
-    "(?P<label>"
-    + "|".join(_label_pattern_behind_first(label) for label in sorted(LABEL_ROLES, key=len, reverse=True))
-    + r")(?P<sep>\s*[:|]\s*|\s*/\s*|\s*)"
-)
 LABEL_PIECES = st.sampled_from(["文", "图", "摄", "译", "文/图", "图文", "本文", "记者", "编辑", "来源", "责任编辑",
                                 "：", ":", "/", "|", " ", "\n", "\t", "王", "a", "1", "（", "【", "摄影", "编译"])
 
@@ -329,4 +314,4 @@ def test_label_regex_matches_as_with_the_look_behind_in_front(text: str) -> None
     def spans(rx: re.Pattern[str]) -> list[tuple[tuple[int, int], dict[str, str | Any]]]:
         return [(m.span(), m.groupdict()) for m in rx.finditer(text)]
 
-    assert spans(byline._LABEL_RE) == spans(_PLAIN_LABEL_RE)
+    assert spans(byline._LABEL_RE) == spans(PLAIN_LABEL_RE)

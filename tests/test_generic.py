@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from replaced import plain_subtree_totals
 
 from linfen_crawler.extract.body import body_blocks
 from linfen_crawler.extract.byline import LABEL_ROLES
@@ -440,22 +441,6 @@ def test_rule_b2_body_words_count_only_as_whole_tokens(cls, unlikely):
     assert _is_unlikely(lxml.html.fromstring(f'<div class="{cls}">x</div>')) is unlikely
 
 
-def plain_subtree_totals(root: etree._Element, stats: dict[etree._Element, list[int]]
-                         ) -> dict[etree._Element, tuple[int, int]]:
-    """_subtree_totals as it was: an entry for every element."""
-    totals: dict[etree._Element, list[int]] = {}
-    for el in reversed(list(root.iter())):
-        row = stats.get(el)
-        acc = totals.setdefault(el, [0, 0])
-        if row is not None:
-            acc[0] += row[0]
-            acc[1] += row[1]
-        parent = el.getparent()
-        if parent is not None:
-            up = totals.setdefault(parent, [0, 0])
-            up[0] += acc[0]
-            up[1] += acc[1]
-    return {el: (t[0], t[1]) for el, t in totals.items()}
 
 
 BODY_PIECES = st.sampled_from(["<div>", "</div>", "<p>", "</p>", "<a href='/x'>", "</a>", "<span>", "</span>", "<br>",

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import html
-from urllib.parse import urljoin
 
 import lxml.html
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lxml import etree
+from replaced import plain_next_page
 
-from linfen_crawler.extract.body import node_text as body_node_text
-from linfen_crawler.extract.pages import _NEXT_TEXT, next_page, page_number
+from linfen_crawler.extract.pages import next_page, page_number
 
 BASE = "http://www.lfxww.com/linfen/shizheng/93600.html"
 
@@ -41,25 +39,6 @@ def test_next_page(html, url, expected):
     assert next_page(lxml.html.fromstring(html), url) == expected
 
 
-_OLD_ANCHORS = etree.XPath("//a[contains(@href, $stem)]")
-
-
-def plain_next_page(doc: etree._Element, url: str) -> str | None:
-    """next_page as it was: an XPath for the anchors whose href holds the stem."""
-    here = page_number(url)
-    if here is None:
-        return None
-    stem, n = here
-    numbered = None
-    for a in _OLD_ANCHORS(doc, stem=stem.rsplit("/", 1)[-1]):
-        target = urljoin(url, a.get("href", "").strip())
-        there = page_number(target)
-        if there is None or there[0] != stem or there[1] != n + 1:
-            continue
-        if _NEXT_TEXT.match(body_node_text(a)):
-            return target
-        numbered = numbered or target
-    return numbered
 
 
 HREF_PIECES = st.sampled_from(["93600", "_2", "_3", ".html", "/", "../", "./", "?a=1", "#top", "\t", "\n", " ",

@@ -21,6 +21,18 @@ def store(db, **settings):
     return crawler, pipe
 
 
+def raw_store(pipe, order):
+    """A stand-in raw-page store with one page buffered: its flush hands one write to the writer."""
+    pending = ["page"]
+
+    def flush():
+        if pending:
+            pending.clear()
+            pipe.writer.submit(lambda ds: order.append("raw"))
+
+    return flush
+
+
 def article(n):
     return Article(url=f"http://www.lfxww.com/linfen/shizheng/{n}.html", site="lfxww", title=f"标题{n}",
                    body="正文第一段。")
@@ -79,14 +91,7 @@ def test_raw_pages_are_committed_before_their_articles(tmp_path, monkeypatch, mo
 
     monkeypatch.setattr(Dataset, "upsert_articles", upsert)
     crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_WRITER=mode)
-    raw_pending = ["page"]
-
-    def flush_raw():
-        if raw_pending:
-            raw_pending.clear()
-            pipe.writer.submit(lambda ds: order.append("raw"))
-
-    pipe.writer.flush_before_articles.append(flush_raw)
+    pipe.writer.flush_before_articles.append(raw_store(pipe, order))
     pipe.process_item(article(1))
     crawler.stats.set_value("finish_reason", "finished")
     pipe.close_spider()
@@ -105,14 +110,7 @@ def test_the_run_record_comes_after_the_last_raw_pages(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Dataset, "finish_run", finish)
     crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_WRITER="inline")
-    raw_pending = ["page"]
-
-    def flush_raw():
-        if raw_pending:
-            raw_pending.clear()
-            pipe.writer.submit(lambda ds: order.append("raw"))
-
-    pipe.writer.flush_before_articles.append(flush_raw)
+    pipe.writer.flush_before_articles.append(raw_store(pipe, order))
     pipe.process_item(Reject("http://www.lfxww.com/linfen/shizheng/9.html", "not_article"))
     crawler.stats.set_value("finish_reason", "finished")
     pipe.close_spider()
