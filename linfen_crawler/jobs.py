@@ -73,6 +73,19 @@ def is_transient(reason: str | None) -> bool:
     return any(c.isupper() for c in reason)
 
 
+BEFORE_SINCE = "before_since"  # reject reason: an article published before the run's --since (detail: its day)
+
+
+def known_to_run(reason: str | None, detail: str | None, since: str | None) -> bool:
+    """Whether a page rejected for ``reason`` is skipped by a run with ``since``: a permanent verdict
+    always; an article rejected as published before an earlier ``--since`` (``detail``: its day) only
+    while it is before this run's ``--since`` too (a run without ``--since`` or with an earlier one
+    fetches and stores it)."""
+    if reason == BEFORE_SINCE:
+        return bool(since and detail and detail < since)
+    return not is_transient(reason)
+
+
 def parse_day(value: str | None) -> str | None:
     """``YYYY-MM-DD`` from a date or a timestamp string; None when it holds none."""
     if not value:
@@ -155,7 +168,7 @@ class CrawlPlan:
         last = dataset.last_run(site)
         previous = last["status"] if last else None
         articles, rejects = dataset.seen_pages(site)
-        known = articles | {url for url, reason in rejects if not is_transient(reason)}
+        known = articles | {url for url, reason, detail in rejects if known_to_run(reason, detail, since)}
         recheck: tuple[tuple[str, str | None], ...] = ()
         if recheck_days > 0:
             today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()

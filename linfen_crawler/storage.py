@@ -704,13 +704,14 @@ class Dataset:
         return [dict(zip(names, row, strict=True)) for row in cur]
 
     # -- scheduled jobs (issue 4): incremental state, run history, takedowns, raw pages --------------------
-    def seen_pages(self, site: str) -> tuple[set[str], list[tuple[str, str]]]:
-        """(urls of the site's stored articles, ``(url, reason)`` of its rejected pages) — what a run skips."""
+    def seen_pages(self, site: str) -> tuple[set[str], list[tuple[str, str, str | None]]]:
+        """(urls of the site's stored articles, ``(url, reason, detail)`` of its rejected pages): what a
+        run may skip."""
         articles = {r[0] for r in self.conn.execute("SELECT url FROM articles WHERE site = ?", (site,))}
         rejects = self.conn.execute(
-            "SELECT DISTINCT rejects.url, rejects.reason FROM rejects JOIN crawl_runs ON crawl_runs.id = "
-            "rejects.run_id WHERE crawl_runs.site = ?", (site,)).fetchall()
-        return articles, [(u, r) for u, r in rejects]
+            "SELECT DISTINCT rejects.url, rejects.reason, rejects.detail FROM rejects JOIN crawl_runs ON "
+            "crawl_runs.id = rejects.run_id WHERE crawl_runs.site = ?", (site,)).fetchall()
+        return articles, [(u, r, d) for u, r, d in rejects]
 
     def last_run(self, site: str) -> dict[str, Any] | None:
         """The site's most recent ``crawl_runs`` row (stats decoded), or None."""

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import FAST, REPO, article_rows, crawl, rows, run_linfen
@@ -115,8 +116,17 @@ def test_refresh_fetches_known_articles_again_and_keeps_versions(server, tmp_pat
     assert article_rows(db)[target]["body"].startswith(new_line)
 
 
+def undate_list_pages(server, section: str) -> None:
+    """Drop the dates shown beside the links of a section's list pages (the crawl must open each article)."""
+    for path, page in list(server.portal.home.pages.items()):
+        if path.startswith(section) and not ARTICLE_PATH.match(path):
+            body = re.sub(rb"<span>\d{4}-\d{2}-\d{2}</span>", b"", page.body)
+            server.portal.home.pages[path] = Page(page.status, page.content_type, body, page.headers)
+
+
 def test_since_limits_a_first_crawl_to_recent_articles(server, tmp_path):
     db = tmp_path / "news.db"
+    undate_list_pages(server, "/linfen/shizheng/")
     expected = lfxww_expected(server)
     days = sorted({e["published_at"][:10] for e in expected if e["published_at"]})
     since = days[len(days) // 2]
@@ -130,6 +140,16 @@ def test_since_limits_a_first_crawl_to_recent_articles(server, tmp_path):
     # the skipped ones were never fetched (their list-page date was enough)
     fetched = set(article_fetches(server))
     assert len(fetched) < len(expected)
+    # an old article fetched anyway (its link shows no date) is a recorded reject with its day...
+    old = {r["url"]: r["detail"] for r in rows(db, "SELECT url, detail FROM rejects WHERE reason = 'before_since'")}
+    assert old and all(day < since for day in old.values())
+    assert stats["linfen/skipped/article_before_since"] == len(old) == stats["linfen/rejects/before_since"]
+    # ...which the next --since run does not fetch again, and a run without --since stores
+    server.clear_requests()
+    assert crawl(server, db, "--since", since).returncode == 0
+    assert not set(article_fetches(server)) & {urlsplit(u).path for u in old}
+    assert crawl(server, db).returncode == 0
+    assert set(old) <= set(article_rows(db))
     bad = run_linfen("crawl", "lfxww", "--db", str(db), "--since", "2024-13-01")
     assert bad.returncode == 2 and "--since '2024-13-01' is not a date" in bad.stderr
 

@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 
 from linfen_crawler import jobs
-from linfen_crawler.jobs import CoverageAlert, CrawlPlan, SiteLock, SiteLocked
+from linfen_crawler.jobs import CoverageAlert, CrawlPlan, SiteLock, SiteLocked, known_to_run
 from linfen_crawler.storage import SCHEMA_VERSION, Dataset
 
 
@@ -33,7 +33,7 @@ def test_parse_day(text, day):
     assert jobs.parse_day(text) == day
 
 
-A, B, C, D = (f"http://www.lfxww.com/linfen/shizheng/{n}.html" for n in (4, 3, 2, 1))
+A, B, C, D, E = (f"http://www.lfxww.com/linfen/shizheng/{n}.html" for n in (4, 3, 2, 1, 5))
 
 
 @pytest.mark.parametrize(("plan", "links", "dates", "fetch", "go_on"), [
@@ -81,6 +81,18 @@ def test_link_dates_reads_the_date_beside_each_link():
                    "http://www.lfxww.com/linfen/shizheng/3.html": "2024-03-04"}
 
 
+@pytest.mark.parametrize(("reason", "detail", "since", "known"), [
+    ("before_since", "2024-01-05", "2024-02-01", True),  # still before this run's --since
+    ("before_since", "2024-01-05", "2024-01-01", False),  # an earlier --since takes it in
+    ("before_since", "2024-01-05", None, False),  # a run without --since stores it
+    ("before_since", None, "2024-02-01", False),  # no day recorded: fetch it again
+    ("no_body", None, None, True),  # a permanent verdict
+    ("http_503", None, "2024-02-01", False),  # a transient one
+])
+def test_known_to_run(reason, detail, since, known):
+    assert known_to_run(reason, detail, since) is known
+
+
 def test_plan_load_reads_known_pages_previous_status_and_recheck_window(tmp_path):
     with Dataset(tmp_path / "d.db") as ds:
         run = ds.start_run("lfxww")
@@ -97,6 +109,9 @@ def test_plan_load_reads_known_pages_previous_status_and_recheck_window(tmp_path
         assert [u for u, _ in plan.recheck] == [A]
         ds.finish_run(ds.start_run("lfxww"), "finished", {}, {})
         assert CrawlPlan.load(ds, "lfxww").early_stop
+        ds.add_rejects([(E, "before_since", "2024-01-05")], run)
+        assert E in CrawlPlan.load(ds, "lfxww", since="2024-02-01").known
+        assert E not in CrawlPlan.load(ds, "lfxww").known
 
 
 @pytest.mark.parametrize(("current", "history", "articles", "fields"), [

@@ -24,7 +24,7 @@ from linfen_crawler.extract.article import extract_article, node_text, parse_htm
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links
 from linfen_crawler.items import Article, Reject, Removed
-from linfen_crawler.jobs import CrawlPlan, SiteLock, link_dates, plan_from_crawler
+from linfen_crawler.jobs import BEFORE_SINCE, CrawlPlan, SiteLock, link_dates, parse_day, plan_from_crawler
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import Profile, load_profile
 
@@ -185,7 +185,10 @@ class PortalSpider(scrapy.Spider):
             return
         record = self.extract(response)
         if response.meta.get("kind") == "article" and self.plan.too_old(record.get("published_at")):
+            # not stored, but remembered: the next --since run does not fetch it again (jobs.CrawlPlan.load)
             self.crawler.stats.inc_value("linfen/skipped/article_before_since")
+            first = (response.meta.get("redirect_urls") or [response.url])[0]
+            yield Reject(canonicalize_url(first), BEFORE_SINCE, parse_day(record.get("published_at")))
             return
         yield from self.continue_article(response, record, canonicalize_url(response.url), 1)
 
