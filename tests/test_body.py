@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from linfen_crawler.extract.body import Image, body_blocks, is_boilerplate_text
+from linfen_crawler.extract.body import Image, body_blocks, is_boilerplate_text, is_end_notice
 
 BASE = "http://www.lfxww.com/linfen/djll/93512.html"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -154,3 +154,27 @@ def test_seed_page_body() -> None:
     expected = json.loads((SHARED / "seed-article.expected.json").read_text("utf-8"))["body"].split("\n")
     assert paras == [*expected, "【责任编辑: 付基恒】"]
     assert images == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an end mark or a reprint notice under the text (invented examples)
+        ("- THE END -", True),
+        ("— END —", True),
+        ("END", True),
+        ("【end】", True),
+        ("转载请注明出处：河东周刊", True),
+        ("转载请联系作者获得授权", True),
+        ("未经授权，禁止转载", True),
+        ("本文系河东周刊原创，转载请注明来源", True),
+        # kept
+        ("（完）", False),
+        ("The end of an era for the old bridge", False),
+        ("他说，转载请注明出处这句话很多人不看。" + "桥" * 60, False),
+        ("网友转载请注明出处的做法值得提倡。", False),
+        ("", False),
+    ],
+)
+def test_is_end_notice(text: str, expected: bool) -> None:
+    assert is_end_notice(text) is expected

@@ -13,6 +13,8 @@ from replaced import PLAIN_LABEL_RE
 from linfen_crawler.extract import byline
 from linfen_crawler.extract.byline import (
     Byline,
+    bare_names,
+    byline_paragraph,
     caption_credit,
     finalize_people,
     is_credit_line,
@@ -208,7 +210,10 @@ def test_trailing_byline(paragraph: str, expected: Byline) -> None:
         ("来源:巴彦淖尔日报 编辑:苏亮", True),
         ("编辑 刘晓阳 校对 李铭", True),
         ("责编:Demi Xia", True),
+        ("本文来源：河东晚报 责任编辑：钱海_AB1234", True),  # 本文 before the first label
+        ("本文编辑：钱海", True),
         # kept in the body
+        ("本文来源于群众的真实故事。", False),
         ("（作者系市直工委副书记 王文生）", False),
         ("临汾新闻网讯 （记者 王长波）昨日，市委召开会议。", False),
         ("记者 刘涛", False),
@@ -315,3 +320,58 @@ def test_label_regex_matches_as_with_the_look_behind_in_front(text: str) -> None
         return [(m.span(), m.groupdict()) for m in rx.finditer(text)]
 
     assert spans(byline._LABEL_RE) == spans(PLAIN_LABEL_RE)
+
+
+# ---------------------------------------------------------------- fourth round (invented examples)
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # a job title or form of address names a role, not a person
+        ("产品经理", True),
+        ("市场总监", True),
+        ("钱主任", True),
+        ("李老师", True),
+        ("值班工程师", True),
+        ("钱海", False),
+        ("经纬", False),
+    ],
+)
+def test_role_titles_are_no_names(name: str, expected: bool) -> None:
+    assert is_placeholder_name(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "authors"),
+    [
+        ("摄影：运营主管", []),  # a role word as a photo credit
+        ("图：市场经理 钱海", ["钱海"]),
+        ("作者：钱海 摄影：李老师", ["钱海"]),
+    ],
+)
+def test_role_title_credits(text: str, authors: list[str]) -> None:
+    assert parse_byline(text).authors == authors
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "expected"),
+    [
+        ("《河东周刊》记者 钱海", ["钱海"]),
+        ("文 | 李小红", ["李小红"]),
+        ("作者：钱海 刘一", ["钱海", "刘一"]),
+        ("一、记者 调查", []),  # names must look like persons
+        ("记者手记", []),
+        ("编辑：钱海", []),  # no writer label
+        ("记者 钱海说，这里的桥明年通车。", []),  # a sentence
+        ("《河东周刊》记者 钱海" + "，" * 40, []),  # too long
+    ],
+)
+def test_byline_paragraph(paragraph: str, expected: list[str]) -> None:
+    assert byline_paragraph(paragraph) == expected
+
+
+@pytest.mark.parametrize(
+    ("inner", "expected"),
+    [(" 钱海 ", ["钱海"]), ("李小红 刘一", ["李小红", "刘一"]), ("组图", []), ("钱海 组图", [])],
+)
+def test_bare_names(inner: str, expected: list[str]) -> None:
+    assert bare_names(inner) == expected

@@ -457,3 +457,101 @@ def test_subtree_totals_are_the_plain_ones(body: str) -> None:
     totals = _subtree_totals(doc, stats)
     assert all(totals.get(el, (0, 0)) == value for el, value in plain.items())
     assert all(value != (0, 0) for value in totals.values())
+
+
+# ---------------------------------------------------------------- rules of the fourth round (invented pages)
+HEADER = "<div class='wrap'><div class='art'><h1>河东新建三座跨河大桥</h1>{meta}</div></div>"
+SOURCE_SLOT_CASES = [
+    # S6: a source-classed slot beside the date, no label
+    ("<div class='info'><span class='cat'>民生</span><span class='art-source'>河东周刊</span>"
+     "<span>2023-05-06 08:10</span></div>", "民生 河东周刊 2023-05-06 08:10", "河东周刊"),
+    ("<div class='info'><span id='laiyuan'>汾水观察</span> 2023-05-06</div>", "汾水观察 2023-05-06", "汾水观察"),
+    # a slot holding a date, or text not standing in the meta text, is not a bare outlet
+    ("<div class='info'><span class='source'>2023-05-06</span></div>", "2023-05-06", None),
+    ("<div class='info'><span class='source'>河东周刊</span></div>", "2023-05-06 民生", None),
+    # a label inside the slot is Rule S1's
+    ("<div class='info'><span class='source'>来源：河东周刊</span></div>", "来源:河东周刊", "河东周刊"),
+]
+
+
+@pytest.mark.parametrize(("meta_html", "meta", "expected"), SOURCE_SLOT_CASES)
+def test_source_slot(meta_html: str, meta: str, expected: str | None) -> None:
+    doc = doc_of(HEADER.format(meta=meta_html))
+    assert find_source(doc, meta, next(doc.iter("h1"))) == expected
+
+
+ACCOUNT_CARD = ("<div class='author-card'><a href='/u/1'><img src='a.png'></a><a href='/u/1'>{name}</a>"
+                "<div class='follow-btn'>关注</div></div>")
+ACCOUNT_CASES = [
+    # S2b: the name beside the date is the posting account shown in a card with a follow button
+    (ACCOUNT_CARD.format(name="河东晨报"), "河东晨报 2023-05-06 08:10:11", None),
+    (ACCOUNT_CARD.format(name="@河东晨报"), "河东晨报 2023-05-06 08:10:11", None),
+    ("<div class='user-box'><span>河东晨报</span><span>+关注</span></div>", "河东晨报 2023-05-06", None),
+    # no follow control, or another name in the card: an outlet beside the date stays the source
+    ("<div class='author-card'><a href='/u/1'>河东晨报</a></div>", "河东晨报 2023-05-06 08:10:11", "河东晨报"),
+    (ACCOUNT_CARD.format(name="汾水人"), "河东晨报 2023-05-06 08:10:11", "河东晨报"),
+    ("<div class='footer'><a href='/'>河东晨报</a> <a href='/f'>关注我们</a></div>", "河东晨报 2023-05-06", "河东晨报"),
+]
+
+
+@pytest.mark.parametrize(("aside", "meta", "expected"), ACCOUNT_CASES)
+def test_account_beside_the_date_is_no_source(aside: str, meta: str, expected: str | None) -> None:
+    doc = doc_of(HEADER.format(meta=f"<div class='sub'>{meta}</div>") + aside)
+    assert find_source(doc, meta, next(doc.iter("h1"))) == expected
+
+
+BYLINE_ROUND4_CASES = [
+    # A9: names in a bracket right after the date in a meta line
+    ("2009年3月2日10:05 [ 钱海 ] 来源:[ 河东晚报 ]", [], ["钱海"]),
+    ("2009-03-02 10:05 【王小明 刘一】 来源:河东晚报", [], ["王小明", "刘一"]),
+    ("2009-03-02 10:05 [ 金华网 ] 来源:河东晚报", [], []),  # an outlet, not a name
+    ("2009-03-02 10:05 [ 组图 ]", [], []),
+    ("[ 钱海 ] 来源:河东晚报", [], []),  # not after a date
+    # A2b: a byline standing alone after a summary box at the top of the body
+    ("", ["要点:", "河东新建三座大桥,总投资十二亿元。", "三座大桥将于明年通车,缓解城区交通压力。",
+          "《河东周刊》记者 钱海", PARA], ["钱海"]),
+    ("", ["要点:", PARA, "一、记者 调查", PARA, PARA, PARA], []),  # a subheading, not a byline
+    ("", [PARA] * 8 + ["作者 钱海"] + [PARA] * 3, []),  # too far down (and not closing the text)
+]
+
+
+@pytest.mark.parametrize(("meta", "paragraphs", "authors"), BYLINE_ROUND4_CASES)
+def test_dated_bracket_and_byline_paragraph(meta: str, paragraphs: list[str], authors: list[str]) -> None:
+    assert find_bylines(doc_of("<p>x</p>"), meta, paragraphs).authors == authors
+
+
+BRAND_EDITOR_CASES = [
+    # A4: a brand or outlet before the editor label
+    ("<div>正文</div><span class='who'>abc123编辑：Lena</span>", ["Lena"]),
+    ("<div>正文</div><p>汾水新闻网编辑：钱海</p>", ["钱海"]),
+    ("<div>正文</div><p>总编辑：钱海</p>", []),  # a masthead title, not a brand before the label
+]
+
+
+@pytest.mark.parametrize(("body", "editors"), BRAND_EDITOR_CASES)
+def test_brand_before_editor_label(body: str, editors: list[str]) -> None:
+    assert find_bylines(doc_of(body), "", [PARA]).editors == editors
+
+
+COMMENT_THREAD = "<div id='comments'>" + "".join(
+    f"<h4><a href='#c{i}'>#</a> re: 河边散步小记 <span>2005-01-0{i % 9 + 1} 10:00</span> 网友{i}</h4>"
+    f"<p>写得真好，支持一下，期待下一篇，谢谢分享。</p>" for i in range(60)) + "</div>"
+
+
+def test_comment_thread_is_never_the_body() -> None:
+    # B5: a long comment thread outscores the short post; the post is the body all the same
+    post = f"<div class='entry'><h2><a href='http://blog.example.cn/a/1.html'>河边散步小记</a></h2><p>{PARA}</p><p>{PARA}</p><p>{PARA}</p></div>"
+    doc = doc_of(f"<div id='main'>{post}{COMMENT_THREAD}</div>")
+    body = find_body_node(doc, None)
+    assert body is not None and body.get("class") == "entry"
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("http://blog.example.cn/a/1.html", "河边散步小记"),  # T3: a headline linking to the page itself
+    ("http://blog.example.cn/a/1.html#top", "河边散步小记"),
+    ("http://blog.example.cn/a/2.html", None),  # a link elsewhere is a list entry or a logo
+])
+def test_permalink_headline(url: str, expected: str | None) -> None:
+    post = f"<div class='entry'><h2><a href='/a/1.html'>河边散步小记</a></h2>{f'<p>{PARA}</p>' * 3}</div>"
+    found = find_title(doc_of(f"<div id='main'>{post}{COMMENT_THREAD}</div>"), url)
+    assert (found[0] if found else None) == expected

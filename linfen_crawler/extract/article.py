@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from linfen_crawler.extract import generic
-from linfen_crawler.extract.body import body_blocks, xpath_strings
+from linfen_crawler.extract.body import body_blocks, is_end_notice, xpath_strings
 from linfen_crawler.extract.byline import Byline, finalize_people, is_credit_line, parse_byline
 from linfen_crawler.extract.dates import parse_date
 from linfen_crawler.extract.encoding import decode_html
@@ -222,7 +222,7 @@ def extract_article(
         record["title"], title_node = found
         used["title"] = "profile"
     else:
-        guess = generic.find_title(doc)
+        guess = generic.find_title(doc, url)
         if guess:
             record["title"], title_node = guess
             used["title"] = "generic"
@@ -257,7 +257,7 @@ def extract_article(
     for para in paragraphs:
         if is_credit_line(para):
             credits = credits.merge(parse_byline(para))
-        else:
+        elif not is_end_notice(para):
             kept.append(para)
     for sel in rules.byline:
         for node in sel(doc):
@@ -267,7 +267,7 @@ def extract_article(
     near_title = generic.find_bylines(doc, meta_text, kept, title_node)
     byline = near_title.merge(credits)
     # The source beside the headline outranks a 来源 credit at the foot of the body.
-    source = (generic.find_source(doc, meta_text) or credits.source
+    source = (generic.find_source(doc, meta_text, title_node) or credits.source
               or generic.closing_citation(kept))
     record["source"] = source
     record["authors"], record["editors"] = finalize_people(byline.authors, byline.editors)

@@ -25,7 +25,7 @@ from lxml import etree
 
 from linfen_crawler.normalize import clean_text
 
-__all__ = ["Image", "body_blocks", "is_boilerplate_text"]
+__all__ = ["Image", "body_blocks", "is_boilerplate_text", "is_end_notice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +115,23 @@ def xpath_strings(xp: etree.XPath, node: etree._Element) -> list[str]:
 def node_text(el: etree._Element) -> str:
     """All text inside an element, as one raw string."""
     return "".join(cast("Iterator[str]", el.itertext()))
+
+
+#: a paragraph that only closes the article: an end mark (``- THE END -``, ``— END —``) or a reprint
+#: notice (``转载请注明出处：…``, ``未经授权，禁止转载``); not 完 (labels keep ``（完）``)
+_END_NOTICE_RE = re.compile(
+    r"^[\s\-—–_=*·~【\[(（]*(?:THE\s*)?END[\s\-—–_=*·~】\])）]*$"
+    r"|^[\s【\[(（]*(?:转载请注明|转载请联系|未经(?:授权|许可|允许)[，,]?\s*(?:不得|禁止|请勿|严禁)转载|本文(?:系|为)?.{0,12}原创[，,]\s*转载)",
+    re.IGNORECASE,
+)
+END_NOTICE_MAX = 60
+
+
+def is_end_notice(text: str) -> bool:
+    """True for a short paragraph that is only an end mark (``- THE END -``) or a reprint notice
+    (``转载请注明出处：某某网``, ``未经授权，禁止转载``): boilerplate under the text, not body."""
+    s = text.strip()
+    return bool(s) and len(s) <= END_NOTICE_MAX and bool(_END_NOTICE_RE.match(s))
 
 
 def is_boilerplate_text(text: str) -> bool:

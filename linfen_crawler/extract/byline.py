@@ -34,6 +34,8 @@ __all__ = [
     "GENERIC_SOURCES",
     "LABEL_ROLES",
     "Byline",
+    "bare_names",
+    "byline_paragraph",
     "caption_credit",
     "finalize_people",
     "is_credit_line",
@@ -274,7 +276,9 @@ _PLACEHOLDER_RE = re.compile(
     r"^(?:本报|本网|本站|本刊|本台|特约)"  # 本报记者, 本网编辑 …
     r"|(?:网|报|社|台|站|刊)(?:编辑|记者|小编)$"  # 临汾新闻网编辑, 山西日报记者 …
     r"|管理员|编辑部|整理$|^网络|通讯社$|(?:日报|晚报|早报|新闻网|电视台|广播电台|报社)$"
-    r"|^(?:admin|administrator|webmaster|editor)\d*$",
+    r"|^(?:admin|administrator|webmaster|editor)\d*$"
+    # a job title or form of address names a role, not a person: 摄影：产品经理, 图：李老师
+    r"|(?:经理|总监|主任|主管|总裁|董事长|工程师|设计师|老师|教授|专员|助理|负责人|老板|店长|站长|版主|楼主|博主|群主)$",
     re.IGNORECASE,
 )
 _STAFF_CODE_RE = re.compile(r"[_＿\-]?[A-Za-z]{0,5}\d{2,}$")
@@ -618,11 +622,32 @@ def lead_byline(paragraph: str) -> Byline:
     return Byline()
 
 
+#: writer labels: a paragraph holding one of them may be a byline standing on its own
+_WRITER_LABELS = frozenset(label for label, role in LABEL_ROLES.items() if role == "author")
+
+
+def byline_paragraph(paragraph: str) -> list[str]:
+    """Writers of a body paragraph that is only a byline, wherever it stands near the top of the body.
+
+    ``《河东周刊》作者 张三``, ``文 | 李四`` → the names; the paragraph must be short (≤ 40 characters),
+    hold no sentence punctuation, carry a writer label, and every name must look like a person's
+    (``looks_like_person``), so a subheading such as ``一、记者 调查`` gives nothing.
+    """
+    text = clean_text(paragraph)
+    if not text or len(text) > _BYLINE_PARAGRAPH_MAX or _SENTENCE_END_RE.search(text):
+        return []
+    _, segments = _segments(text)
+    if not any(segment.label in _WRITER_LABELS for segment in segments):
+        return []
+    names = parse_byline(text).authors
+    return names if names and all(looks_like_person(n) for n in names) else []
+
+
 def _has_surname(name: str) -> bool:
     return name.startswith(_COMPOUND_SURNAMES) or name[:1] in _SURNAMES
 
 
-def _bare_names(inner: str) -> list[str]:
+def bare_names(inner: str) -> list[str]:
     """Names in an unlabelled closing bracket: （张巨峰）, （常书香 马丹阳）, （姚峰 上海报道）.
 
     All or nothing: every token must be a 2–4 character Han name starting with a common surname.
@@ -654,7 +679,7 @@ def trailing_byline(paragraph: str) -> Byline:
         inner = closing.group("inner")
         if _LABEL_RE.search(inner):
             return _person_byline(inner)
-        names = _bare_names(inner) or _photo_credits(inner)
+        names = bare_names(inner) or _photo_credits(inner)
         return Byline(authors=names)
     if len(text) <= _BYLINE_PARAGRAPH_MAX and not _SENTENCE_END_RE.search(text):
         found = _person_byline(text)
@@ -707,7 +732,7 @@ def caption_credit(paragraph: str) -> list[str]:
 
 
 _CREDIT_START_RE = re.compile(
-    r"^(?:"
+    r"^(?:本文)?(?:"
     + "|".join(
         re.escape(label)
         for label in sorted(LABEL_ROLES, key=len, reverse=True)

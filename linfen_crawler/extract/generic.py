@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from difflib import SequenceMatcher
+from urllib.parse import urldefrag, urljoin
 
 from lxml import etree
 
@@ -30,6 +31,8 @@ from linfen_crawler.extract.body import BLOCK_TAGS, node_text, xpath_elements, x
 from linfen_crawler.extract.byline import (
     LABEL_ROLES,
     Byline,
+    bare_names,
+    byline_paragraph,
     caption_credit,
     is_credit_line,
     lead_byline,
@@ -43,6 +46,7 @@ from linfen_crawler.normalize import clean_text
 __all__ = [
     "EDITOR_LABELS",
     "closing_citation",
+    "dated_bracket_names",
     "find_body_node",
     "find_bylines",
     "find_date",
@@ -149,12 +153,17 @@ _DATE_TOKEN_RE = re.compile(
 EDITOR_LABELS = tuple(sorted([*(label for label, role in LABEL_ROLES.items() if role == "editor"), "本文编辑"],
                              key=len, reverse=True))
 _EDITOR_ALTERNATIVES = "|".join(map(re.escape, EDITOR_LABELS))
-_EDITOR_LINE_RE = re.compile(rf"^[\s【\[(（]*(?:{_EDITOR_ALTERNATIVES})\s*[:：]")
+#: the brand or outlet a site puts before its editor label: ``ABC编辑：…``, ``某某网编辑：…`` (Rule A4)
+_EDITOR_BRAND = r"(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9.\-]{0,19}|[\u4e00-\u9fff]{1,10}(?:网|报|社|台|客户端))"
+_EDITOR_LINE_RE = re.compile(rf"^[\s【\[(（]*{_EDITOR_BRAND}?(?:{_EDITOR_ALTERNATIVES})\s*[:：]")
 _BYLINE_LINE_RE = re.compile(r"^[\s【\[(（]*(?:作者|记者|文|撰稿|通讯员|来源|稿源|图|摄影)\s*[:：/]")
 
 META_TEXT_MAX = 400
 #: paragraphs at the top of the body searched for a lead byline (a caption may come first)
 LEAD_PARAGRAPHS = 2
+#: paragraphs at the top of the body searched for a byline standing on its own (Rule A2b): a summary box
+#: (划重点, 导读 …) or a subtitle may come first
+BYLINE_PARAGRAPHS = 8
 #: attribute of a detached body container naming the page path where its content starts
 ORIGIN_ATTR = "data-linfen-origin"
 
@@ -243,7 +252,7 @@ def _heading_candidates(doc: etree._Element) -> Iterator[tuple[str, etree._Eleme
             yield text, el
 
 
-def find_title(doc: etree._Element) -> tuple[str, etree._Element | None] | None:
+def find_title(doc: etree._Element, url: str = "") -> tuple[str, etree._Element | None] | None:
     """The headline text and its node.
 
     Rule T1: a heading-like element whose text matches ``<title>`` minus its site suffix or og:title
@@ -277,7 +286,7 @@ def find_title(doc: etree._Element) -> tuple[str, etree._Element | None] | None:
         return exact
     if meta_head:
         return meta_head, None
-    near = _heading_before_body(doc)
+    near = _heading_before_body(doc, url)
     if near is not None:
         return near
     for fallback in (meta_head, head):
@@ -321,9 +330,26 @@ def _exact_title_node(doc: etree._Element, refs: list[str]) -> tuple[str, etree.
     return found
 
 
-def _heading_before_body(doc: etree._Element) -> tuple[str, etree._Element] | None:
-    """Rule T3: with no usable ``<title>``, the last h1–h3/title-classed element (not a lone link) that
-    comes before the body text, or the first one inside it."""
+def _permalink(el: etree._Element, url: str) -> bool:
+    """True when ``el`` holds a link to the page itself (``url``, fragment ignored): blog templates link
+    the post's headline to its permalink."""
+    if not url:
+        return False
+    own = urldefrag(url)[0]
+    for a in el.iter("a"):
+        href = a.get("href")
+        if href:
+            try:
+                if urldefrag(urljoin(url, href.strip()))[0] == own:
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def _heading_before_body(doc: etree._Element, url: str = "") -> tuple[str, etree._Element] | None:
+    """Rule T3: with no usable ``<title>``, the last h1–h3/title-classed element (not a lone link, unless it
+    links to the page itself) that comes before the body text, or the first one inside it."""
     body = find_body_node(doc, None)
     if body is None:
         return None
@@ -335,7 +361,8 @@ def _heading_before_body(doc: etree._Element) -> tuple[str, etree._Element] | No
         return None
     chosen: tuple[str, etree._Element] | None = None
     for text, el in _heading_candidates(doc):
-        if not 5 <= len(text) <= 60 or any(len(_text(a)) >= 0.8 * len(text) for a in el.iter("a")):
+        if not 5 <= len(text) <= 60 or (any(len(_text(a)) >= 0.8 * len(text) for a in el.iter("a"))
+                                         and not _permalink(el, url)):
             continue
         pos = order.get(el, 0)
         if pos <= limit or (anchor is not None and _in(el, anchor) and chosen is None):
@@ -429,6 +456,17 @@ def _is_unlikely(el: etree._Element) -> bool:
     """Rule B2: class/id says comment, nav, footer, related, share … (and not article/content)."""
     tokens = _attrs(el)
     return bool(_UNLIKELY_RE.search(tokens)) and not _LIKELY_RE.search(tokens)
+
+
+#: Rule B5: class/id of a comment thread (and not of the article: ``article-comment`` is no thread)
+_COMMENTS_RE = re.compile(r"comment|pinglun|replies|reply-?list|feedback", re.I)
+#: the least score of a container taken instead of a comment thread (a few sentences of text)
+COMMENTS_ALTERNATIVE_MIN = 10.0
+
+
+def _is_comments(el: etree._Element) -> bool:
+    tokens = _attrs(el)
+    return bool(_COMMENTS_RE.search(tokens)) and not _LIKELY_RE.search(tokens)
 
 
 def _block_value(length: int, link_len: int, punct: int) -> float:
@@ -546,6 +584,13 @@ def find_body_node(doc: etree._Element, title_node: etree._Element | None) -> et
         return None
     ranked.sort(key=lambda pair: pair[0], reverse=True)
     best_score, best = ranked[0]
+    if _is_comments(best):  # Rule B5: a long comment thread is never the article
+        for score, el in ranked[1:]:
+            if score < COMMENTS_ALTERNATIVE_MIN:
+                break
+            if not _is_comments(el) and not _in(el, best) and not _in(best, el):
+                best_score, best = score, el
+                break
     if title_node is not None and _in(title_node, best):
         for score, el in ranked[1:]:
             if score < best_score * 0.5:
@@ -849,12 +894,14 @@ def _clean_source(value: str) -> str | None:
     return value
 
 
-def find_source(doc: etree._Element, meta_text: str) -> str | None:
+def find_source(doc: etree._Element, meta_text: str, title_node: etree._Element | None = None) -> str | None:
     """The outlet credited as origin.
 
     Rule S1: the labelled value (来源/稿源/出处/转自 …) in the meta text, read by ``byline.parse_byline``.
     Rule S2: an outlet-looking name (…日报, …网, …社, 客户端 …) standing alone right after or before the
-    date. Rule S3: ``<meta name="source">``. Placeholders (网络, 互联网, 本站 …) give None.
+    date, unless the page shows that name as a publishing account (Rule S2b). Rule S6: the text of a
+    source-classed element in the headline's header block. Rule S3: ``<meta name="source">``.
+    Placeholders (网络, 互联网, 本站 …) give None.
     """
     text = clean_text(meta_text)
     labelled = parse_byline(text).source if text else None
@@ -866,14 +913,75 @@ def find_source(doc: etree._Element, meta_text: str) -> str | None:
     if date:
         for token in (text[date.end():].split()[:1] + text[: date.start()].split()[-1:]):
             token = token.strip(" :：,，|｜")
-            if _OUTLET_RE.match(token) and _clean_source(token):
+            if _OUTLET_RE.match(token) and _clean_source(token) and not _is_account(doc, token):
                 return _clean_source(token)
     for line in meta_text.splitlines():
         pair = name_outlet(line)
         if pair:
             return pair[1]
+    slot = _source_slot(_header_block(doc, title_node), meta_text) if title_node is not None and text else None
+    if slot:
+        return slot
     meta = _first_string(_SOURCE_META_XP, doc)
     return _clean_source(meta) if meta else None
+
+
+#: Rule S6: class/id of the element that shows the source without a label (``<span class="source">``)
+_SOURCE_ATTR_RE = re.compile(r"source|laiyuan|copyfrom", re.I)
+_SOURCE_SLOT_RE = re.compile(r"^[\u3400-\u9fffA-Za-z0-9][\u3400-\u9fffA-Za-z0-9·\- ]{1,19}$")
+
+
+def _source_slot(block: etree._Element, meta_text: str) -> str | None:
+    """Rule S6: the whole text of a source-classed element (class/id ``source``, ``laiyuan``, ``copyfrom``)
+    in the headline's header block, standing as a word of its own in the meta text: templates print the
+    outlet there without a 来源 label (``<span class="source">河东晚报</span>``). A date or a label inside
+    it is not a bare outlet."""
+    words = {w for line in meta_text.splitlines() for w in (line, *line.split())}
+    for el in block.iter(etree.Element):
+        attrs = el.attrib
+        if not attrs or el.tag in _SKIP_TAGS:
+            continue
+        if not _SOURCE_ATTR_RE.search(f"{attrs.get('class', '')} {attrs.get('id', '')}"):
+            continue
+        value = _text(el)
+        if value in words and _SOURCE_SLOT_RE.match(value) and not _DATE_TOKEN_RE.search(value):
+            return _clean_source(value)
+    return None
+
+
+#: Rule S2b: class/id of a publishing account's card (头条号, 百家号 … show the account's name, avatar
+#: and a follow button) and of its follow control
+_ACCOUNT_ATTR_RE = re.compile(r"user|account|author|media|profile|publisher|pgc|creator", re.I)
+_FOLLOW_ATTR_RE = re.compile(r"follow|subscribe|guanzhu|dingyue", re.I)
+_FOLLOW_TEXTS = frozenset(("关注", "+关注", "+ 关注", "订阅", "+订阅"))
+_NAMED_XP = etree.XPath("//body//*[normalize-space(text()) = $name or normalize-space(text()) = $at]")
+#: how far above the name the account card (name, avatar, follow button) is looked for
+ACCOUNT_LEVELS = 3
+
+
+def _is_account(doc: etree._Element, name: str) -> bool:
+    """Rule S2b: True when the page shows ``name`` (or ``@name``) in a publishing account's card: an
+    element within ACCOUNT_LEVELS above it whose class/id says user/account/author/media … and that holds a
+    follow control (class/id follow/subscribe, or the text 关注/订阅). Self-media pages print the account
+    beside the date like an outlet, but it only says who posted the page."""
+    for el in xpath_elements(_NAMED_XP, doc, name=name, at=f"@{name}"):
+        node: etree._Element | None = el
+        for _ in range(ACCOUNT_LEVELS + 1):
+            if node is None or node.tag == "body":
+                break
+            if _ACCOUNT_ATTR_RE.search(_attrs(node)) and _has_follow(node):
+                return True
+            node = node.getparent()
+    return False
+
+
+def _has_follow(card: etree._Element) -> bool:
+    for el in card.iter(etree.Element):
+        if _FOLLOW_ATTR_RE.search(_attrs(el)):
+            return True
+        if el.text and clean_text(el.text) in _FOLLOW_TEXTS:
+            return True
+    return False
 
 
 def name_outlet(line: str) -> tuple[str, str] | None:
@@ -928,9 +1036,12 @@ def find_bylines(doc: etree._Element, meta_text: str, paragraphs: list[str],
     for line in meta_text.splitlines():  # Rule M4: one block line at a time
         pair = name_outlet(line)
         byline = byline.merge(Byline(authors=[pair[0]]) if pair else parse_byline(line))
+        byline = byline.merge(Byline(authors=dated_bracket_names(line)))
     if paragraphs:
         for para in paragraphs[:LEAD_PARAGRAPHS]:
             byline = byline.merge(lead_byline(para))
+        for para in paragraphs[LEAD_PARAGRAPHS:BYLINE_PARAGRAPHS]:  # Rule A2b: after a summary box
+            byline = byline.merge(Byline(authors=byline_paragraph(para)))
         for para in paragraphs[-3:]:
             byline = byline.merge(trailing_byline(para))
         for para in paragraphs:  # Rule A6: photo credits closing captions anywhere in the body
@@ -943,6 +1054,23 @@ def find_bylines(doc: etree._Element, meta_text: str, paragraphs: list[str],
         if slot:
             byline = byline.merge(Byline(authors=[slot]))
     return Byline(source=None, authors=byline.authors, editors=byline.editors)
+
+
+#: Rule A9: a bracket right after the date in a meta line: ``2004年7月16日08:19 [ 张三 ] 来源：…``
+_DATED_BRACKET_RE = re.compile(
+    rf"(?:{_DATE_TOKEN_RE.pattern})\s*[\[【(（]\s*(?P<names>[^\[\]【】()（）]{{2,30}}?)\s*[\]】)）]"
+)
+
+
+def dated_bracket_names(line: str) -> list[str]:
+    """Rule A9: writers in a bracket standing right after the date in a meta line, without a label
+    (``2004年7月16日08:19 [ 张三 ] 来源：…``). Every token must be a 2–4 character Han name led by a common
+    surname (``byline.bare_names``) and none may look like an outlet (``[ 金陵网 ]``)."""
+    m = _DATED_BRACKET_RE.search(clean_text(line))
+    if m is None:
+        return []
+    names = bare_names(m["names"])
+    return [] if any(_OUTLET_RE.match(n) for n in names) else names
 
 
 #: class/id of the element that shows the writer or publishing account without a label
