@@ -10,6 +10,9 @@ then switches a crawl into a *worker*:
   ``linfen seed`` from Redis, keeps the worker alive while there is work anywhere, and ends it on
   ``linfen stop`` or after ``LINFEN_REDIS_IDLE_TIMEOUT`` seconds without work.
 * :class:`RedisItemPipeline` pushes the raw items to one Redis list instead of writing SQLite.
+* :class:`RunPlans` makes a run incremental when ``linfen seed --db`` published its plan: the known URLs
+  of the run in a Redis set, asked about once per list page, and the same verdict as a local crawl
+  (:meth:`~linfen_crawler.jobs.CrawlPlan.select`).
 
 ``linfen ingest`` (:class:`Ingester`) is the single writer: it moves a batch of items to its own processing
 list, runs them through the same Normalize → Validate → Store code as a local crawl, commits, and only then
@@ -28,8 +31,9 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import asdict, dataclass, fields
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Self
 
 from scrapy import Request, signals
@@ -39,11 +43,14 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.asyncio import sleep
 
 from linfen_crawler.items import Article, Reject
+from linfen_crawler.jobs import CrawlPlan
 from linfen_crawler.pipelines import NormalizePipeline, ValidatePipeline, run_status
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
+RUN_META = "linfen_run"  # request meta (and item attribute): the run a request or item belongs to
+PLAN_TTL = 7 * 24 * 3600  # a run's published plan expires after a week if no writer closes the run before
 # stats that are not counts of work, so they are not summed across workers
 _UNSUMMED = ("elapsed_time_seconds", "memusage/", "linfen/run_id", "linfen/status", "linfen/coverage",
              "linfen/new_articles", "start_time", "finish_time", "finish_reason", "log_count/",
@@ -153,6 +160,14 @@ class Keys:
     def run_info(self, site: str, run: int) -> str:
         return f"{self.prefix}:{site}:run:{run}"
 
+    def run_plan(self, site: str, run: int) -> str:
+        """Hash of an incremental run's plan (``early_stop``, ``known``: how many), set by ``seed --db``."""
+        return f"{self.prefix}:{site}:run:{run}:plan"
+
+    def known(self, site: str, run: int) -> str:
+        """Set of the URLs an incremental run does not fetch (its plan's known pages)."""
+        return f"{self.prefix}:{site}:run:{run}:known"
+
     @property
     def items(self) -> str:
         return f"{self.prefix}:items"
@@ -207,11 +222,18 @@ def frontier(client: Any, keys: Keys, site: str) -> Frontier:
                     busy_workers=busy, run=_int(client.get(keys.run(site))))
 
 
-def seed(client: Any, keys: Keys, site: str, start_urls: Iterable[str], *, restart: bool = False) -> int:
+def seed(client: Any, keys: Keys, site: str, start_urls: Iterable[str], *, restart: bool = False,
+         plan: CrawlPlan | None = None) -> int:
     """Start a new run of ``site``: fresh fingerprints, the start URLs queued. Returns the run number.
 
     Refuses (``DistributedError``) while the site's previous run still has work, unless ``restart``: then
-    the old run's queue is dropped and the workers' in-flight pages count toward the new run.
+    the old run's queue is dropped; the workers' in-flight pages, and what they lead to, stay the old run's.
+
+    ``plan`` (``CrawlPlan.load`` on the dataset) makes the run incremental: its known URLs become the set
+    :meth:`Keys.known` and its ``early_stop`` the hash :meth:`Keys.run_plan`, both for this run only,
+    deleted by the writer when it closes the run (else they expire after :data:`PLAN_TTL`). The set is
+    filled under a temporary name first and renamed in the transaction that queues the seeds, so workers
+    never see a run without its whole plan. Without a plan the run is a full crawl.
     """
     state = frontier(client, keys, site)
     if state.active and not restart:
@@ -219,12 +241,33 @@ def seed(client: Any, keys: Keys, site: str, start_urls: Iterable[str], *, resta
             f"{site} run {state.run} is in progress ({state.seeds + state.requests} requests queued, "
             f"{state.busy_workers} workers busy); wait for it, or seed with --restart to start over")
     urls = list(start_urls)
-    pipe = client.pipeline()
-    pipe.delete(keys.dupefilter(site), keys.requests(site), keys.start_urls(site))
-    pipe.incr(keys.run(site))
-    pipe.rpush(keys.start_urls(site), *[json.dumps({"url": u}) for u in urls])
-    result = pipe.execute()
-    return int(result[1])
+    staging = None
+    if plan is not None and plan.known:
+        staging = f"{keys.prefix}:{site}:known:staging:{uuid.uuid4().hex}"
+        known = sorted(plan.known)
+        pipe = client.pipeline(transaction=False)
+        for i in range(0, len(known), 10_000):
+            pipe.sadd(staging, *known[i:i + 10_000])
+        pipe.expire(staging, 3600)
+        pipe.execute()
+
+    def start(pipe: Any) -> int:  # under WATCH of the run counter: retried if another seed got there first
+        run = _int(pipe.get(keys.run(site))) + 1
+        pipe.multi()
+        pipe.delete(keys.dupefilter(site), keys.requests(site), keys.start_urls(site), keys.run_plan(site, run),
+                    keys.known(site, run))
+        pipe.set(keys.run(site), run)
+        if plan is not None:
+            pipe.hset(keys.run_plan(site, run), mapping={"early_stop": int(plan.early_stop),
+                                                         "known": len(plan.known)})
+            pipe.expire(keys.run_plan(site, run), PLAN_TTL)
+            if staging:
+                pipe.rename(staging, keys.known(site, run))
+                pipe.expire(keys.known(site, run), PLAN_TTL)
+        pipe.rpush(keys.start_urls(site), *[json.dumps({"url": u, "run": run}) for u in urls])
+        return run
+
+    return int(client.transaction(start, keys.run(site), value_from_callable=True))
 
 
 def request_stop(client: Any, keys: Keys) -> int:
@@ -431,13 +474,14 @@ class RedisStartMiddleware:
             seeds = self._pop_seeds(keys=[self.keys.start_urls(site), busy_key],
                                     args=[str(time.time()), self.busy_ttl, 16]) or []
             for raw in seeds:
-                url = json.loads(raw)["url"]
+                data = json.loads(raw)
+                url = data["url"]
                 template = templates.get(url)
                 if template is None:
                     logger.warning("seed %s is not a start URL of %s: ignored", url, site)
                     continue
                 self.crawler.stats.inc_value("distributed/seeds")
-                yield template.copy()
+                yield template.replace(meta={**template.meta, RUN_META: data.get("run") or self.run()})
             local = self._locally_busy()
             queued = self.server.zcard(self.keys.requests(site))
             if seeds or local or queued:
@@ -451,6 +495,25 @@ class RedisStartMiddleware:
                     logger.info("worker %s: no work for %s s, closing", self.worker, self.idle_timeout)
                     return
             await sleep(POLL_SECONDS)
+
+    @staticmethod
+    def _pass_run(response: Any, obj: Any) -> Any:
+        """What a response yields belongs to the response's run: a request (e.g. the next list page), and
+        an item, which :class:`RedisItemPipeline` then files under that run even after a new one started."""
+        run = response.meta.get(RUN_META) if response is not None else None
+        if run and isinstance(obj, Request):
+            obj.meta.setdefault(RUN_META, run)
+        elif run and isinstance(obj, Article | Reject):
+            setattr(obj, RUN_META, run)
+        return obj
+
+    def process_spider_output(self, response: Any, result: Iterable[Any]) -> Iterable[Any]:
+        for obj in result:
+            yield self._pass_run(response, obj)
+
+    async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for obj in result:
+            yield self._pass_run(response, obj)
 
     def _locally_busy(self) -> bool:
         engine = self.crawler.engine
@@ -501,11 +564,46 @@ class RedisStartMiddleware:
         self.crawler.stats.set_value("linfen/status", status)
 
 
+class RunPlans:
+    """A worker's incremental plans: per list page, the known links of the page's run, in one round trip.
+
+    ``linfen seed --db`` publishes a run's plan (:func:`seed`); a run seeded without one is a full crawl.
+    The lookup is per request (:data:`RUN_META`), never cached, so a long-lived worker follows each new
+    run, and it asks Redis only about the page's links (``SMISMEMBER``, Redis 6.2+), never loads the set.
+    The verdict is :meth:`CrawlPlan.select`'s, on a plan whose ``known`` holds the page's known links.
+    """
+
+    def __init__(self, server: Any, keys: Keys, site: str) -> None:
+        self.server = server
+        self.keys = keys
+        self.site = site
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, site: str) -> Self:
+        s = crawler.settings
+        return cls(connect(s.get("LINFEN_REDIS_URL")), _settings_keys(s), site)
+
+    def plan(self, base: CrawlPlan, meta: Mapping[str, Any], links: Sequence[str]) -> CrawlPlan:
+        """``base`` with the known links among ``links`` and the early stopping of the request's run."""
+        run = meta.get(RUN_META)
+        if not run or not links:
+            return base
+        pipe = self.server.pipeline(transaction=False)  # both commands in one round trip
+        pipe.hget(self.keys.run_plan(self.site, run), "early_stop")
+        pipe.smismember(self.keys.known(self.site, run), list(links))
+        early_stop, found = pipe.execute()
+        if early_stop is None:  # seeded without --db (or its plan expired): a full crawl
+            return base
+        known = frozenset(url for url, hit in zip(links, found, strict=True) if hit)
+        return replace(base, known=known, early_stop=early_stop == b"1")
+
+
 class RedisItemPipeline:
     """Hand every Article and Reject to the writer through one Redis list (``<prefix>:items``).
 
     Items go raw, as the spider made them: the writer normalises and validates them, exactly as the
-    pipelines of a local crawl do. Each carries its site, the site's run number and the worker's id.
+    pipelines of a local crawl do. Each carries its site, the worker's id and its run: the run of the
+    response that yielded it, so items of a run are never filed under the next one a worker started.
     """
 
     def __init__(self, crawler: Crawler, server: Any, keys: Keys) -> None:
@@ -513,7 +611,6 @@ class RedisItemPipeline:
         self.server = server
         self.keys = keys
         self.worker = worker_id()
-        self._run: tuple[float, int] = (0.0, 0)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -522,12 +619,10 @@ class RedisItemPipeline:
             raise NotConfigured("LINFEN_REDIS_URL is empty")
         return cls(crawler, connect(s.get("LINFEN_REDIS_URL")), _settings_keys(s))
 
-    def _current_run(self, site: str) -> int:
-        checked, run = self._run
-        if time.monotonic() - checked > 1.0:
-            run = _int(self.server.get(self.keys.run(site)))
-            self._run = (time.monotonic(), run)
-        return run
+    def _run_of(self, item: Any, site: str) -> int:
+        """The run of the response that yielded ``item`` (:class:`RedisStartMiddleware`); else (an errback's
+        reject) the site's current run."""
+        return int(getattr(item, RUN_META, 0)) or _int(self.server.get(self.keys.run(site)))
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
@@ -537,7 +632,7 @@ class RedisItemPipeline:
         else:
             return item
         site = _site(self.crawler.spider)
-        envelope = {"type": kind, "site": site, "run": self._current_run(site), "worker": self.worker,
+        envelope = {"type": kind, "site": site, "run": self._run_of(item, site), "worker": self.worker,
                     "item": asdict(item)}
         self.server.rpush(self.keys.items, json.dumps(envelope, ensure_ascii=False))
         self.crawler.stats.inc_value(f"distributed/items_pushed/{kind}")
@@ -835,6 +930,7 @@ class Ingester:
         record = {"site": site, "run": run, "db_run_id": db_run, "status": status, **counts}
         if not keep_open:  # the record stays a week for late items, then Redis forgets it
             self.client.srem(self.keys.open_runs, f"{site}\t{run}")
+            self.client.delete(self.keys.run_plan(site, run), self.keys.known(site, run))
             self.client.hset(info, "closed", "complete" if complete else "incomplete")
             self.client.expire(info, 7 * 24 * 3600)
             self.closing.pop((site, run), None)

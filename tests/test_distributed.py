@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, article_rows, rows, run_linfen
+from conftest import REPO, article_rows, crawl, rows, run_linfen
 
 from linfen_crawler.demo.portal import Page, Portal
 from linfen_crawler.demo.server import DemoServer
@@ -453,3 +454,80 @@ def test_a_batch_whose_ingest_failed_is_retried_by_the_same_writer_not_deleted(r
     assert writer.ingest_once(block=True) == 2
     writer.dataset.close()
     assert set(article_rows(db)) == set(urls) and processing_lists(client) == {}
+
+
+LIST_PATH = re.compile(r"^/[a-z/]+/(index_\d+\.html)?$")
+
+
+def test_a_run_seeded_with_the_dataset_fetches_only_list_pages_and_new_articles_then_a_full_run_everything(
+        redis_url, tmp_path):
+    db = tmp_path / "news.db"
+    client = redis.Redis.from_url(redis_url)
+    with DemoServer() as server:
+        first = crawl(server, db)  # a local crawl fills the dataset
+        assert first.returncode == 0, first.stderr[-2000:]
+        before = set(article_rows(db))
+        new_urls = server.publish(3)
+        expected = {e["url"] for e in server.portal.expected_articles(site="lfxww")}
+        assert set(new_urls) <= expected and before == expected - set(new_urls)
+        server.clear_requests()
+        # one long-lived worker and writer serve both runs below; `linfen stop` ends them
+        log, writer_log = tmp_path / "worker.log", tmp_path / "writer.log"
+        worker = spawn(["crawl", "lfxww", "--redis", redis_url, "-s", f"LINFEN_PROXY={server.url}", *WORKER,
+                        "-s", "LINFEN_REDIS_IDLE_TIMEOUT=0"], log)
+        writer = spawn(["ingest", "--redis", redis_url, "--db", str(db), "--idle-timeout", "0"], writer_log)
+        wait_for(lambda: waiting(log), 60, "the worker to wait for work")
+
+        # -- run 1, seeded with the dataset: incremental -------------------------------------------------
+        client.config_resetstat()
+        seeded = run_linfen("seed", "lfxww", "--redis", redis_url, "--db", str(db))
+        assert seeded.returncode == 0, seeded.stderr
+        known = client.scard("linfen:lfxww:run:1:known")
+        assert known >= len(before) and client.hget("linfen:lfxww:run:1:plan", "early_stop") == b"1"
+        assert f"lfxww: run 1 seeded with 9 start URLs (incremental, {known} known pages)" in seeded.stdout
+        wait_for(lambda: run_status(db, 2) == "finished", 90, "run 1 to close")
+        lookups = client.info("commandstats").get("cmdstat_smismember", {}).get("calls", 0)
+        incremental = fetched(server)
+        # the run's plan is gone with the run
+        assert not client.exists("linfen:lfxww:run:1:known", "linfen:lfxww:run:1:plan")
+
+        # -- run 2, seeded without the dataset: the same worker fetches everything again -----------------
+        server.clear_requests()
+        seeded = run_linfen("seed", "lfxww", "--redis", redis_url)
+        assert seeded.returncode == 0 and "run 2 seeded with 9 start URLs (full crawl)" in seeded.stdout
+        wait_for(lambda: run_status(db, 3) == "finished", 90, "run 2 to close")
+        full = fetched(server)
+        assert run_linfen("stop", "--redis", redis_url).returncode == 0
+        worker_out, writer_out = finish(worker, log), finish(writer, writer_log)
+
+    assert worker.returncode == 0, worker_out[-3000:]
+    assert writer.returncode == 0, writer_out[-3000:]
+    # run 1 fetched list pages and the new articles, nothing else
+    host = "www.lfxww.com"
+    pages = {u for u in incremental if u.startswith(host)}
+    assert pages == set(incremental), incremental
+    lists = {u for u in pages if LIST_PATH.match(u.removeprefix(host))}
+    assert pages - lists == {u.removeprefix("http://") for u in new_urls}, pages - lists
+    assert max(incremental.values()) == 1
+    assert lookups == len(lists)  # one round trip per list page
+    run1 = rows(db, "SELECT * FROM crawl_runs WHERE id = 2")[0]
+    stats1 = json.loads(run1["stats"])
+    assert (run1["status"], run1["articles_new"], run1["articles_updated"]) == ("finished", 3, 0)
+    assert stats1["linfen/skipped/known"] >= len(lists) and stats1["linfen/early_stops"] >= 1
+    assert stats1["distributed/run"] == 1 and stats1["distributed/workers_lost"] == 0
+    assert set(article_rows(db)) == expected
+    # run 2 fetched every article, and more list pages (no early stop)
+    assert {u.removeprefix("http://") for u in expected} <= set(full)
+    assert len({u for u in full if LIST_PATH.match(u.removeprefix(host))}) > len(lists)
+    run2 = rows(db, "SELECT * FROM crawl_runs WHERE id = 3")[0]
+    stats2 = json.loads(run2["stats"])
+    assert (run2["status"], run2["articles_new"], run2["articles_updated"]) == ("finished", 0, 0)
+    assert "linfen/skipped/known" not in stats2 and "linfen/early_stops" not in stats2
+    assert stats2["distributed/run"] == 2 and stats2["distributed/workers_lost"] == 0
+
+
+def run_status(db: Path, run_id: int) -> str | None:
+    if not db.exists():
+        return None
+    found = rows(db, "SELECT status FROM crawl_runs WHERE id = ?", (run_id,))
+    return found[0]["status"] if found else None

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from linfen_crawler.cli import db_option, fail, profile_or_fail, resolve_db
+from linfen_crawler.cli import db_option, fail, open_existing, profile_or_fail, resolve_db
 from linfen_crawler.distributed import DistributedError, Ingester, Keys, WriterBusy, connect, frontier, request_stop
 from linfen_crawler.distributed import seed as seed_run
 from linfen_crawler.profiles import all_profiles
@@ -57,29 +57,43 @@ def register(main: click.Group) -> None:
     @click.argument("sites", nargs=-1)
     @click.option("--all", "all_sites", is_flag=True, help="seed every profile")
     @click.option("--restart", is_flag=True, help="drop a run still in progress and start over")
+    @click.option("--db", "db_path", metavar="PATH",
+                  help="dataset the writer fills: make the run incremental like a local crawl (known articles "
+                       "are not fetched, paging stops early); without it the run is a full crawl")
     @redis_options
-    def seed(sites: tuple[str, ...], all_sites: bool, restart: bool, redis_url: str, prefix: str) -> None:
+    def seed(sites: tuple[str, ...], all_sites: bool, restart: bool, db_path: str | None, redis_url: str,
+             prefix: str) -> None:
         """Start a distributed run of SITE…: fresh fingerprints, the profile's start URLs queued in Redis.
 
         Workers (`linfen crawl SITE --redis URL`) pick the work up; `linfen ingest` writes it.
         A site whose previous run still has work is refused (exit 3) unless --restart.
+        With --db the run skips the articles the dataset knows, as `linfen crawl` does (its known URLs are
+        put in Redis for this run only); without --db every article is fetched again.
 
-        Example: linfen seed lfxww --redis redis://127.0.0.1:6379/0
+        Example: linfen seed lfxww --redis redis://127.0.0.1:6379/0 --db data/news.db
         """
+        from linfen_crawler.jobs import CrawlPlan
+
         keys = sorted(all_profiles()) if all_sites else list(dict.fromkeys(sites))
         if not keys:
             raise fail("name at least one site (see `linfen sites`) or use --all")
         profiles = [profile_or_fail(k) for k in keys]
         client = _connect(redis_url)
+        plans: dict[str, CrawlPlan] = {}
+        if db_path is not None:
+            with open_existing(db_path) as dataset:
+                plans = {p.key: CrawlPlan.load(dataset, p.key) for p in profiles}
         refused = 0
         for profile in profiles:
+            plan = plans.get(profile.key)
             try:
-                run = seed_run(client, Keys(prefix), profile.key, profile.start_urls, restart=restart)
+                run = seed_run(client, Keys(prefix), profile.key, profile.start_urls, restart=restart, plan=plan)
             except DistributedError as exc:
                 click.echo(f"{profile.key}: refused: {exc}", err=True)
                 refused += 1
                 continue
-            click.echo(f"{profile.key}: run {run} seeded with {len(profile.start_urls)} start URLs")
+            mode = f"incremental, {plan.describe()}" if plan is not None else "full crawl"
+            click.echo(f"{profile.key}: run {run} seeded with {len(profile.start_urls)} start URLs ({mode})")
         if refused:
             sys.exit(Busy.exit_code)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -27,6 +27,9 @@ from linfen_crawler.items import Article, Reject, Removed
 from linfen_crawler.jobs import BEFORE_SINCE, CrawlPlan, SiteLock, link_dates, parse_day, plan_from_crawler
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import Profile, load_profile
+
+if TYPE_CHECKING:
+    from linfen_crawler.distributed import RunPlans
 
 
 def content_type(response: Response) -> str:
@@ -86,6 +89,7 @@ class PortalSpider(scrapy.Spider):
         self.generic_only = False
         self.plan = CrawlPlan()  # issue 4: incremental crawling; loaded from the dataset in from_crawler
         self.site_lock: SiteLock | None = None
+        self.run_plans: RunPlans | None = None  # a distributed worker's: each run's plan, from Redis
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -103,8 +107,12 @@ class PortalSpider(scrapy.Spider):
             priority = s.getpriority(setting) or 0
             if value is not None and not s.frozen and priority < SETTINGS_PRIORITIES["cmdline"]:
                 s.set(setting, value, priority="spider")
-        if not s.get("LINFEN_REDIS_URL"):  # a distributed worker (issue 7) has no dataset: full crawl, no lock
+        if not s.get("LINFEN_REDIS_URL"):
             spider.plan, spider.site_lock = plan_from_crawler(crawler, spider.site_key, spider.profile.timezone)
+        else:  # a distributed worker (issue 7) has no dataset and no lock: `linfen seed --db` plans its runs
+            from linfen_crawler.distributed import RunPlans
+
+            spider.run_plans = RunPlans.from_crawler(crawler, spider.site_key)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -128,7 +136,8 @@ class PortalSpider(scrapy.Spider):
             return
         links = self.article_links(doc, response.url)
         stats.inc_value("linfen/article_links", len(links))
-        verdict = self.plan.select(links, link_dates(doc, response.url) if self.plan.since else None)
+        plan = self.plan if self.run_plans is None else self.run_plans.plan(self.plan, response.meta, links)
+        verdict = plan.select(links, link_dates(doc, response.url) if plan.since else None)
         stats.inc_value("linfen/skipped/known", verdict.known)
         stats.inc_value("linfen/skipped/before_since", verdict.too_old)
         for url in verdict.fetch:
