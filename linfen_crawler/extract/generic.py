@@ -773,12 +773,12 @@ def _jsonld_dates(doc: etree._Element) -> Iterator[str]:
 
 #: class/id of an element that holds the page's own date (``<span class="time">``, ``id="pubdate"``)
 _DATE_ATTR_RE = re.compile(r"time|date|publish|(?:^|[\s_-])pub", re.I)
-#: a line that is only a date (an edition date above a newspaper headline), weekday allowed
 #: a short line that is a publish label and a date: 发布时间：2021-03-05 10:00
 _PUBLISH_DATE_LINE_RE = re.compile(
     r"^(?:发布|发表|更新|刊发|日期|时间)[^\d]{0,4}(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}[日号]?"
     r"(?:\s*\d{1,2}[:：时]\d{2}(?:[:：分]\d{2})?)?$"
 )
+#: a line that is only a date (an edition date above a newspaper headline), weekday allowed
 _DATE_ONLY_LINE_RE = re.compile(
     r"^[(（\[【]?\s*(?:(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}[日号]?)(?:\s*(?:星期|周)[一二三四五六日天])?"
     r"\s*[)）\]】]?$"
