@@ -128,8 +128,12 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         self.writer = writer.acquire(self.crawler)
-        site = self.site
-        self.run_id = self.writer.call(Dataset.start_run, site, os.getpid())
+        try:
+            self.run_id = self.writer.call(Dataset.start_run, self.site, os.getpid())
+        except BaseException:  # no run to record: give the writer (its process, its connection) back
+            self.writer = None
+            writer.release(self.crawler)
+            raise
         self.crawler.stats.set_value("linfen/run_id", self.run_id)
         if self.flush_seconds > 0:
             self._loop = task.LoopingCall(self._timed_flush)
@@ -140,9 +144,8 @@ class StorePipeline:
         whose function raises stops for good)."""
         try:
             self.flush()
-        except Exception:
+        except Exception:  # counted by the writer (failed_batches), in the run record at close
             logger.exception("writing a batch of %s failed", self.site)
-            self.crawler.stats.inc_value("linfen/errors/store/batch_failed")
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Reject):  # failed or refused pages (dropped items are counted in item_dropped)
@@ -207,9 +210,11 @@ class StorePipeline:
                 flush_first()
             self.flush()
             self.writer.drain()  # every batch committed and counted before the run record
+            self._count_failed_batches()
             self._finish_run()
         except Exception:
             # never leave the run 'running' in a process that lives on (several sites in one reactor)
+            self._count_failed_batches()
             run_id, counts = self.run_id, dict(self.counts)
             self.crawler.stats.set_value("linfen/status", "failed")
             try:
@@ -220,6 +225,15 @@ class StorePipeline:
         finally:
             self.writer = None
             writer.release(self.crawler)
+
+    def _count_failed_batches(self) -> None:
+        """Batches of this crawl's writer that raised (their rows are not stored): in the run record, and
+        they make the run ``failed``. A failed batch raises where it is noticed, which may be inside
+        ``process_item``, where Scrapy only logs it."""
+        assert self.writer is not None
+        failed, self.writer.failed_batches = self.writer.failed_batches, 0
+        if failed:
+            self.crawler.stats.inc_value("linfen/errors/store/batch_failed", failed)
 
     def _finish_run(self) -> None:
         assert self.writer is not None and self.run_id is not None

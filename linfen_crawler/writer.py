@@ -2,9 +2,10 @@
 
 ``LINFEN_STORE_WRITER`` chooses where the writes run:
 
-* ``auto`` (the default): :func:`auto_mode`, ``process`` while the crawl processes running side by side
-  leave a core spare, else ``inline``. A writer process pays off only on a spare core: two ``--jobs``
-  workers on two cores crawl faster writing inline than with a writer process each (issue 8).
+* ``auto`` (the default): :func:`auto_mode`, ``process`` while every crawl process and writer process
+  running side by side has a core of its own, else ``inline``. A writer process pays off only on a spare
+  core: two ``--jobs`` workers on two cores crawl as fast writing inline as with a writer process each,
+  and one crawl process with twenty crawlers would otherwise start twenty writers (issue 8).
 * ``process``: a writer process of its own, which owns the dataset's connection. The crawl
   process only pickles each batch to it, on a hand-over thread that waits for the answer without the GIL.
   Everything a write costs (FTS text, near-duplicate keys, charset and compression of raw pages, SQLite)
@@ -23,8 +24,10 @@ Guarantees (issue 8; the same in every mode):
 * :meth:`drain` returns when everything handed over is committed; the Store pipeline drains before it
   writes the run record, so the record comes last;
 * an error in a batch is raised on the reactor thread (at the next hand-over, :meth:`collect` or
-  :meth:`drain`), never swallowed. A writer process that dies is started again and gets the batch once
-  more; a second death during the same batch raises :class:`WriterDied`.
+  :meth:`drain`), never swallowed, and counted in :attr:`DatasetWriter.failed_batches` (the Store
+  pipeline puts them in the run record, which makes the run ``failed``). A writer process found dead
+  before it got a batch is replaced and gets it; one that dies while writing a batch is replaced for the
+  next batches, and that batch raises :class:`WriterDied`: what it had committed is unknown.
 
 The writer process ignores SIGINT and SIGTERM: it stops when the crawl closes it, or when its socket
 reaches end-of-file because the crawl process is gone (a batch it is writing then is still committed
@@ -73,10 +76,11 @@ class DatasetWriter:
         self.dataset: Dataset | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
-        self.db_path = db_path
+        self.db_path = os.path.abspath(db_path)  # a restarted writer process opens the same file
         self.restarts = 0  # writer processes started again after one died
+        self.failed_batches = 0  # batches (submit) whose work raised: their rows are not stored
         if mode == "process":
-            self._start_process(db_path)
+            self._start_process()
         else:
             self.dataset = Dataset(db_path)
         self._pool = None if mode == "inline" else ThreadPoolExecutor(
@@ -89,16 +93,18 @@ class DatasetWriter:
         self.flush_before_articles: list[Callable[[], None]] = []
 
     # -- the writer process ------------------------------------------------------------------------
-    def _start_process(self, db_path: str) -> None:
+    def _start_process(self) -> None:
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
         # the child imports what the parent can: the work functions are pickled by reference
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         with ours, theirs:
             fd = theirs.fileno()
+            # -P: the working directory is not put first on sys.path, so the child imports the code the
+            # parent runs, not a checkout or a json.py that happens to sit where the crawl was started
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", "import sys; from linfen_crawler.writer import serve; "
-                 "serve(int(sys.argv[1]), sys.argv[2])", str(fd), db_path],
+                [sys.executable, "-P", "-c", "import sys; from linfen_crawler.writer import serve; "
+                 "serve(int(sys.argv[1]), sys.argv[2])", str(fd), self.db_path],
                 pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL)
             self._conn = Connection(ours.detach())
         try:
@@ -108,25 +114,40 @@ class DatasetWriter:
             raise
 
     def _remote(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
-        """Send ``work`` to the writer process and return its answer. When the process has died, start
-        a new one and send ``work`` once more: a batch is one transaction, so it was committed whole or
-        not at all (if it was, the second write finds its articles unchanged); a second death is an error."""
-        try:
-            return self._send_receive(work, args)
-        except WriterDied as died:
-            logger.error("%s; starting a new writer process and writing the batch again", died)
-            self._stop_process()
-            self._start_process(self.db_path)
-            self.restarts += 1
-            return self._send_receive(work, args)
+        """Send ``work`` to the writer process and return its answer.
 
-    def _send_receive(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        A writer process found dead before it got ``work`` (the send fails) is replaced and gets it. One
+        that dies while working on it is replaced for the next batches, but ``work`` is not sent again:
+        what it had committed is unknown (a batch is several transactions), so :class:`WriterDied` is
+        raised for it.
+        """
+        if self._conn is None:  # an earlier restart failed: try again
+            self._restart()
         assert self._conn is not None
         try:
             self._conn.send((work, args))
         except (OSError, EOFError) as exc:
-            raise self._died() from exc
-        return self._receive()
+            logger.error("%s; starting a new writer process for the batch", self._died())
+            self._restart(exc)
+            assert self._conn is not None
+            try:
+                self._conn.send((work, args))
+            except (OSError, EOFError) as again:
+                raise self._died() from again
+        try:
+            return self._receive()
+        except WriterDied:
+            with contextlib.suppress(Exception):  # the next batch tries again if this fails
+                self._restart()
+            raise
+
+    def _restart(self, cause: BaseException | None = None) -> None:
+        self._stop_process()
+        self.restarts += 1
+        try:
+            self._start_process()
+        except Exception as exc:
+            raise WriterDied(f"a new dataset writer process could not start: {exc}") from (cause or exc)
 
     def _receive(self) -> Any:
         assert self._conn is not None
@@ -166,9 +187,14 @@ class DatasetWriter:
         return work(self.dataset, *args)
 
     def submit(self, work: Callable[..., T], *args: Any, done: Callable[[T], None] | None = None) -> None:
-        """Queue ``work(dataset, *args)``; ``done(result)`` runs later on the calling thread (at once inline)."""
+        """Queue ``work(dataset, *args)``; ``done(result)`` runs later on the calling thread (at once inline).
+        A batch that raises is counted in :attr:`failed_batches` and its error raised on this thread."""
         if self._pool is None:
-            result = self._run(work, args)
+            try:
+                result = self._run(work, args)
+            except Exception:
+                self.failed_batches += 1
+                raise
             if done is not None:
                 done(result)
             return
@@ -196,6 +222,8 @@ class DatasetWriter:
 
     def _finish_oldest(self) -> None:
         future, done = self._pending.popleft()
+        if future.exception() is not None:
+            self.failed_batches += 1
         result = future.result()  # re-raises the batch's exception here
         if done is not None:
             done(result)
@@ -227,7 +255,7 @@ def serve(fd: int, db_path: str) -> None:
         while True:
             try:
                 message = conn.recv()
-            except EOFError:  # the crawl process is gone
+            except (EOFError, OSError):  # the crawl process is gone
                 break
             except Exception as exc:  # a message that does not unpickle here
                 _answer(conn, False, exc)
@@ -255,15 +283,16 @@ def _answer(conn: Connection, ok: bool, value: Any) -> None:
         conn.send_bytes(payload)
 
 
-def auto_mode(crawl_processes: int = 1, cores: int | None = None) -> str:
+def auto_mode(crawl_processes: int = 1, cores: int | None = None, writer_processes: int = 0) -> str:
     """What ``LINFEN_STORE_WRITER = "auto"`` means for ``crawl_processes`` crawls side by side on ``cores``
-    cores (default: those this process may use): ``process`` when a core is left for the writers, else
-    ``inline``."""
+    cores (default: those this process may use), when this process already runs ``writer_processes``
+    writer processes (one per crawler, several crawlers in one reactor): ``process`` while every crawl
+    process and every writer process, this one included, has a core of its own, else ``inline``."""
     if cores is None:
         from linfen_crawler.parallel import default_jobs
 
         cores = default_jobs()
-    return "process" if crawl_processes < cores else "inline"
+    return "process" if crawl_processes * (2 + writer_processes) <= cores else "inline"
 
 
 _WRITERS: weakref.WeakKeyDictionary[Any, DatasetWriter] = weakref.WeakKeyDictionary()
@@ -275,8 +304,9 @@ def acquire(crawler: Any) -> DatasetWriter:
     if writer is None:
         s = crawler.settings
         mode = s.get("LINFEN_STORE_WRITER", "auto")
-        # --jobs workers get the mode resolved for their number (parallel.run_sites); alone, this is 1
-        writer = DatasetWriter(s.get("LINFEN_DB", "data/news.db"), mode=auto_mode() if mode == "auto" else mode)
+        if mode == "auto":  # --jobs workers get it resolved for their number (parallel.run_sites)
+            mode = auto_mode(writer_processes=sum(w.mode == "process" for w in _WRITERS.values()))
+        writer = DatasetWriter(s.get("LINFEN_DB", "data/news.db"), mode=mode)
         _WRITERS[crawler] = writer
     writer.users += 1
     return writer

@@ -63,25 +63,33 @@ def test_one_job_keeps_every_site_in_this_process(tmp_path: Path) -> None:
     assert [(r["sites"], r["pid"]) for r in _log(log)] == [(["a", "b"], os.getpid())]
 
 
-@pytest.mark.parametrize(("jobs", "configured", "expected"), [
-    (2, None, auto_mode(2)),  # auto: writer processes only while the workers leave a core spare
-    (2, "auto", auto_mode(2)),
-    (2, "thread", "thread"),  # an explicit choice is kept
-    (1, None, None),  # one process: its crawler resolves auto itself (writer.acquire)
+@pytest.mark.parametrize(("sites", "jobs", "configured", "expected"), [
+    (2, 2, None, "process"),  # on 4 cores: two workers and two writer processes
+    (2, 2, "auto", "process"),
+    (2, 3, None, "process"),  # three jobs but two sites: two workers
+    (3, 3, None, "inline"),  # three workers: no core left for writer processes
+    (2, 2, "thread", "thread"),  # an explicit choice is kept
+    (2, 1, None, None),  # one process: its crawlers resolve auto themselves (writer.acquire)
 ])
-def test_workers_get_the_writer_mode_for_their_number(tmp_path: Path, jobs: int, configured: str | None,
-                                                        expected: str | None) -> None:
+def test_workers_get_the_writer_mode_for_their_number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sites: int,
+                                                      jobs: int, configured: str | None,
+                                                      expected: str | None) -> None:
+    monkeypatch.setattr("linfen_crawler.parallel.default_jobs", lambda: 4)
     log = tmp_path / "log.jsonl"
     overrides = {"LINFEN_STORE_WRITER": configured} if configured else {}
-    run_sites(["a", "b"], "x.db", overrides, jobs=jobs, runner=_runner(log))
+    run_sites(["a", "b", "c"][:sites], "x.db", overrides, jobs=jobs, runner=_runner(log))
     assert {r["writer"] for r in _log(log)} == {expected}
 
 
-@pytest.mark.parametrize(("processes", "cores", "mode"), [
-    (1, 2, "process"), (2, 2, "inline"), (1, 1, "inline"), (2, 4, "process"), (4, 4, "inline"), (3, 2, "inline"),
+@pytest.mark.parametrize(("processes", "cores", "writers", "mode"), [
+    (1, 2, 0, "process"), (2, 2, 0, "inline"), (1, 1, 0, "inline"), (2, 4, 0, "process"), (3, 4, 0, "inline"),
+    (4, 4, 0, "inline"), (3, 2, 0, "inline"),
+    # several crawlers in one reactor: a writer process each while the cores last, then inline
+    (1, 2, 1, "inline"), (1, 4, 2, "process"), (1, 4, 3, "inline"),
 ])
-def test_auto_mode_keeps_writer_processes_to_spare_cores(processes: int, cores: int, mode: str) -> None:
-    assert auto_mode(processes, cores) == mode
+def test_auto_mode_keeps_writer_processes_to_spare_cores(processes: int, cores: int, writers: int,
+                                                         mode: str) -> None:
+    assert auto_mode(processes, cores, writers) == mode
 
 
 # -- the real CLI: the sample portal and a tiny second site, through one local proxy-style server -----

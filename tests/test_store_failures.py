@@ -115,3 +115,45 @@ def test_the_run_record_comes_after_the_last_raw_pages(tmp_path, monkeypatch):
     crawler.stats.set_value("finish_reason", "finished")
     pipe.close_spider()
     assert order == ["raw", "record"]
+
+
+def test_a_batch_that_fails_where_scrapy_only_logs_it_still_fails_the_run(tmp_path, monkeypatch):
+    # the error of a handed-over batch comes out of a later process_item (Scrapy logs it as an item
+    # error); the run record must still say the run failed
+    real = Dataset.write_batch
+    calls = []
+
+    def write_batch(self, *args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("writer gone")
+        return real(self, *args)
+
+    monkeypatch.setattr(Dataset, "write_batch", write_batch)
+    crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_WRITER="inline", LINFEN_STORE_BATCH_SIZE=1)
+    with pytest.raises(RuntimeError, match="writer gone"):
+        pipe.process_item(article(1))
+    pipe.process_item(article(2))
+    crawler.stats.set_value("finish_reason", "finished")
+    pipe.close_spider()
+    conn = sqlite3.connect(tmp_path / "news.db")
+    assert conn.execute("SELECT status FROM crawl_runs").fetchall() == [("failed",)]
+    assert crawler.stats.get_value("linfen/errors/store/batch_failed") == 1
+    assert [r[0] for r in conn.execute("SELECT url FROM articles")] == [article(2).url]
+
+
+def test_a_run_that_cannot_start_gives_its_writer_back(tmp_path, monkeypatch):
+    from linfen_crawler import writer
+
+    def locked(self, *args):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(Dataset, "start_run", locked)
+    crawler = get_crawler(settings_dict={"LINFEN_DB": str(tmp_path / "news.db"), "LINFEN_STORE_FLUSH_SECONDS": 0,
+                                         "LINFEN_STORE_WRITER": "inline"})
+    crawler.spider = SimpleNamespace(site_key="lfxww", name="lfxww")
+    pipe = StorePipeline.from_crawler(crawler)
+    with pytest.raises(sqlite3.OperationalError):
+        pipe.open_spider()
+    assert crawler not in writer._WRITERS and pipe.writer is None
+    pipe.close_spider()  # Scrapy closes the pipeline anyway: nothing to do, nothing raised

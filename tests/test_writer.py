@@ -48,6 +48,15 @@ def die(ds: Dataset) -> None:
     os._exit(3)
 
 
+def reject_then_die(ds: Dataset) -> None:
+    ds.add_rejects([("http://x.test/gone.html", "no_body", None)], None)  # committed
+    os._exit(3)
+
+
+def count_rejects(ds: Dataset) -> int:
+    return int(ds.conn.execute("SELECT count(*) FROM rejects").fetchone()[0])
+
+
 def broken(ds: Dataset) -> None:
     raise ValueError("disk on fire")
 
@@ -116,13 +125,42 @@ def test_a_dead_writer_process_is_started_again_and_gets_the_batch_once_more(tmp
     w.close()
 
 
-def test_a_batch_that_kills_its_writer_twice_is_an_error_not_a_hang(tmp_path):
+def test_a_batch_its_writer_dies_on_is_an_error_not_written_again(tmp_path):
+    # the batch committed part of its work before the process died: sending it again would write that
+    # part twice, so it is an error; a new process takes the next batches
     w = DatasetWriter(str(tmp_path / "t.db"), mode="process")
     with pytest.raises(WriterDied, match="exit code 3"):  # at the hand-over or at the drain
-        w.submit(die)
+        w.submit(reject_then_die)
         w.drain()
-    assert w.restarts == 1
+    assert w.failed_batches == 1 and w.restarts == 1
+    assert w.call(count_rejects) == 1
     w.close()
+
+
+def test_a_writer_process_that_cannot_be_started_again_stays_an_error(tmp_path):
+    w = DatasetWriter(str(tmp_path / "t.db"), mode="process")
+    assert w._proc is not None
+    w.db_path = str(tmp_path)  # a directory: a new writer process cannot open it
+    os.kill(w._proc.pid, signal.SIGKILL)
+    w._proc.wait()
+    for _ in range(2):  # each call tries to start one, and says why it could not
+        with pytest.raises(WriterDied, match="could not start"):
+            w.call(count_articles)
+    w.db_path = str(tmp_path / "t.db")
+    assert w.call(count_articles) == 0  # and a later call starts one when it can
+    w.close()
+
+
+def test_the_writer_process_imports_the_crawl_s_code_not_the_working_directory_s(tmp_path, monkeypatch):
+    fake = tmp_path / "cwd" / "linfen_crawler"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('the wrong linfen_crawler')\n")
+    monkeypatch.chdir(tmp_path / "cwd")
+    w = DatasetWriter("t.db", mode="process")  # a relative path: the writer opens it where the crawl is
+    w.submit(upsert_new, [art(1)])
+    assert w.call(count_articles) == 1
+    w.close()
+    assert (tmp_path / "cwd" / "t.db").exists()
 
 
 def test_a_dataset_the_writer_process_cannot_open_fails_at_start(tmp_path):
@@ -176,15 +214,20 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_a_crawl_alone_resolves_auto_for_one_crawl_process(tmp_path):
+@pytest.mark.parametrize(("cores", "modes"), [(2, ["process", "inline", "inline"]),
+                                              (4, ["process", "process", "process"])])
+def test_crawlers_of_one_process_get_writer_processes_while_the_cores_last(tmp_path, monkeypatch, cores, modes):
     from scrapy.utils.test import get_crawler
 
     from linfen_crawler import writer
 
-    crawler = get_crawler(settings_dict={"LINFEN_DB": str(tmp_path / "t.db"), "LINFEN_STORE_WRITER": "auto"})
-    w = writer.acquire(crawler)
+    monkeypatch.setattr("linfen_crawler.parallel.default_jobs", lambda: cores)
+    crawlers = [get_crawler(settings_dict={"LINFEN_DB": str(tmp_path / "t.db"), "LINFEN_STORE_WRITER": "auto"})
+                for _ in modes]
     try:
-        assert w.mode == writer.auto_mode(1)  # "process" on a machine with a second core
-        assert (w._proc is not None) == (w.mode == "process")
+        got = [writer.acquire(c) for c in crawlers]  # several sites in one reactor
+        assert [w.mode for w in got] == modes
+        assert [w._proc is not None for w in got] == [m == "process" for m in modes]
     finally:
-        writer.release(crawler)
+        for c in crawlers:
+            writer.release(c)
