@@ -42,15 +42,15 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.asyncio import sleep
 
-from linfen_crawler.items import Article, Reject
+from linfen_crawler.items import RUN_META, Article, Reject
 from linfen_crawler.jobs import CrawlPlan
 from linfen_crawler.pipelines import NormalizePipeline, ValidatePipeline, run_status
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
-RUN_META = "linfen_run"  # request meta (and item attribute): the run a request or item belongs to
 PLAN_TTL = 7 * 24 * 3600  # a run's published plan expires after a week if no writer closes the run before
+SUPERSEDED_PLAN_TTL = 3600  # ... and an hour after a run closed because a new one was seeded (--restart)
 # stats that are not counts of work, so they are not summed across workers
 _UNSUMMED = ("elapsed_time_seconds", "memusage/", "linfen/run_id", "linfen/status", "linfen/coverage",
              "linfen/new_articles", "start_time", "finish_time", "finish_reason", "log_count/",
@@ -253,6 +253,9 @@ def seed(client: Any, keys: Keys, site: str, start_urls: Iterable[str], *, resta
 
     def start(pipe: Any) -> int:  # under WATCH of the run counter: retried if another seed got there first
         run = _int(pipe.get(keys.run(site))) + 1
+        if staging and not pipe.exists(staging):  # expired or evicted: refuse before anything is changed
+            raise DistributedError(f"{site}: the run's known-URL set vanished from Redis before the seed "
+                                   "(expired or evicted); seed again")
         pipe.multi()
         pipe.delete(keys.dupefilter(site), keys.requests(site), keys.start_urls(site), keys.run_plan(site, run),
                     keys.known(site, run))
@@ -930,7 +933,11 @@ class Ingester:
         record = {"site": site, "run": run, "db_run_id": db_run, "status": status, **counts}
         if not keep_open:  # the record stays a week for late items, then Redis forgets it
             self.client.srem(self.keys.open_runs, f"{site}\t{run}")
-            self.client.delete(self.keys.run_plan(site, run), self.keys.known(site, run))
+            if complete:
+                self.client.delete(self.keys.run_plan(site, run), self.keys.known(site, run))
+            else:  # superseded (seed --restart): its pages still in flight keep their plan a while
+                for key in (self.keys.run_plan(site, run), self.keys.known(site, run)):
+                    self.client.expire(key, SUPERSEDED_PLAN_TTL)
             self.client.hset(info, "closed", "complete" if complete else "incomplete")
             self.client.expire(info, 7 * 24 * 3600)
             self.closing.pop((site, run), None)

@@ -44,3 +44,15 @@ class Removed:
 
     url: str
     reason: str
+
+
+RUN_META = "linfen_run"  # distributed mode (issue 7): the run a request (meta) or an item (attribute) belongs to
+
+
+def with_run_of(item: Any, request: Any) -> Any:
+    """``item`` tagged with the distributed run of ``request`` when it has one: an errback's item (a failed
+    download) does not pass through the spider middleware that tags the others."""
+    run = request.meta.get(RUN_META) if request is not None else None
+    if run:
+        setattr(item, RUN_META, run)
+    return item

@@ -531,3 +531,45 @@ def run_status(db: Path, run_id: int) -> str | None:
         return None
     found = rows(db, "SELECT status FROM crawl_runs WHERE id = ?", (run_id,))
     return found[0]["status"] if found else None
+
+
+def test_an_errback_item_is_filed_under_the_run_of_its_request(redis_url):
+    # a failed download's reject does not pass through the spider middleware that tags callback items
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from linfen_crawler.items import RUN_META, Reject, with_run_of
+    from linfen_crawler.spiders.portal import PortalSpider
+
+    spider = PortalSpider.from_crawler(get_crawler(PortalSpider, {"LINFEN_REDIS_URL": redis_url}), site="lfxww")
+    try:
+        raise TimeoutError("slow")
+    except TimeoutError:
+        failure = Failure()
+    failure.request = Request("http://www.lfxww.com/linfen/shizheng/9.html",  # type: ignore[attr-defined]
+                              meta={"kind": "article", RUN_META: 7})
+    (reject,) = spider.on_error(failure)
+    assert isinstance(reject, Reject) and getattr(reject, RUN_META) == 7
+    untagged = with_run_of(Reject("http://x/1.html", "no_body"), Request("http://x/1.html"))
+    assert not hasattr(untagged, RUN_META)  # a local crawl's items carry no run
+
+
+def test_a_seed_whose_known_set_vanished_changes_nothing(redis_url, monkeypatch):
+    from linfen_crawler.distributed import DistributedError, Keys, seed
+    from linfen_crawler.jobs import CrawlPlan
+
+    client = redis.Redis.from_url(redis_url)
+    keys = Keys()
+    real = client.transaction
+
+    def evicting(func, *watches, **kw):  # the staging set expires (or is evicted) just before the seed
+        for key in client.scan_iter(match=f"{keys.prefix}:*:known:staging:*"):
+            client.delete(key)
+        return real(func, *watches, **kw)
+
+    monkeypatch.setattr(client, "transaction", evicting)
+    plan = CrawlPlan(known=frozenset({"http://www.lfxww.com/linfen/shizheng/1.html"}))
+    with pytest.raises(DistributedError, match="vanished"):
+        seed(client, keys, "lfxww", ["http://www.lfxww.com/linfen/shizheng/"], plan=plan)
+    assert client.get(keys.run("lfxww")) is None and client.llen(keys.start_urls("lfxww")) == 0

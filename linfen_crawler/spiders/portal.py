@@ -23,7 +23,7 @@ from linfen_crawler import __version__
 from linfen_crawler.extract.article import extract_article, node_text, parse_html
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links
-from linfen_crawler.items import Article, Reject, Removed
+from linfen_crawler.items import Article, Reject, Removed, with_run_of
 from linfen_crawler.jobs import BEFORE_SINCE, CrawlPlan, SiteLock, link_dates, parse_day, plan_from_crawler
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import Profile, load_profile
@@ -227,7 +227,8 @@ class PortalSpider(scrapy.Spider):
         self.logger.warning("%s page failed (%s): %s", kind, reason, request.url)
         if kind == "article":  # issue 5: the URL asked for (before redirects), and what went wrong
             first = (request.meta.get("redirect_urls") or [request.url])[0]
-            yield Reject(canonicalize_url(first), reason, getattr(failure.value, "detail", None) or None)
+            yield with_run_of(Reject(canonicalize_url(first), reason, getattr(failure.value, "detail", None) or None),
+                              request)
 
     def on_recheck_error(self, failure: Failure) -> Iterator[Any]:
         """A rechecked article that answers 404/410 was taken down: mark it removed, never delete it."""
@@ -236,7 +237,7 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"linfen/errors/recheck/{reason}")
         if reason in ("http_404", "http_410"):
             self.crawler.stats.inc_value("linfen/removed")
-            yield Removed(canonicalize_url(request.url), reason)
+            yield with_run_of(Removed(canonicalize_url(request.url), reason), request)
         else:
             self.logger.warning("recheck of %s failed (%s)", request.url, reason)
 
@@ -248,5 +249,6 @@ class PortalSpider(scrapy.Spider):
         self.logger.warning("article page %s failed (%s); storing the earlier pages", request.url, reason)
         record = dict(request.meta["record"])
         record["extractor"] = {**record.get("extractor", {}), "incomplete": f"{request.url} {reason}"}
-        yield make_article(record, url=request.meta["first_url"], profile=self.profile,
-                           section=request.meta.get("section"))
+        article = make_article(record, url=request.meta["first_url"], profile=self.profile,
+                               section=request.meta.get("section"))
+        yield with_run_of(article, request)
