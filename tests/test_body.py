@@ -173,6 +173,14 @@ def test_seed_page_body() -> None:
         ("The end of an era for the old bridge", False),
         ("他说，转载请注明出处这句话很多人不看。" + "桥" * 60, False),
         ("网友转载请注明出处的做法值得提倡。", False),
+        # sentences that only open like a notice
+        ("未经许可不得转载是基本的版权常识。", False),
+        ("转载请注明出处，这是网络写作的基本礼仪。", False),
+        ("未经授权，禁止转载他人作品的规定早已写进条例。", False),
+        ("转载请联系作者，他说这件事还要再想想。", False),
+        # whole-paragraph notices with their closing marks
+        ("未经授权，禁止转载。违者必究！", True),
+        ("【转载请注明来源：河东周刊】", True),
         ("", False),
     ],
 )

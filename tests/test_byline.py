@@ -334,6 +334,14 @@ def test_label_regex_matches_as_with_the_look_behind_in_front(text: str) -> None
         ("值班工程师", True),
         ("钱海", False),
         ("经纬", False),
+        # official titles
+        ("张书记", True),
+        ("钱局长", True),
+        ("刘校长", True),
+        ("副市长", True),
+        ("王主席", True),
+        ("钱长海", False),
+        ("李书", False),
     ],
 )
 def test_role_titles_are_no_names(name: str, expected: bool) -> None:
@@ -363,6 +371,14 @@ def test_role_title_credits(text: str, authors: list[str]) -> None:
         ("编辑：钱海", []),  # no writer label
         ("记者 钱海说，这里的桥明年通车。", []),  # a sentence
         ("《河东周刊》记者 钱海" + "，" * 40, []),  # too long
+        # a photo label, a column word or a title is no writer's byline
+        ("摄影 高山流水", []),
+        ("图｜王家大院", []),
+        ("摄 钱海", []),
+        ("文 | 周末特刊", []),
+        ("作者 简介", []),
+        ("记者 张书记", []),
+        ("记者 钱主任", []),
     ],
 )
 def test_byline_paragraph(paragraph: str, expected: list[str]) -> None:

@@ -471,6 +471,11 @@ SOURCE_SLOT_CASES = [
     ("<div class='info'><span class='source'>河东周刊</span></div>", "2023-05-06 民生", None),
     # a label inside the slot is Rule S1's
     ("<div class='info'><span class='source'>来源：河东周刊</span></div>", "来源:河东周刊", "河东周刊"),
+    # a slot opening with a label and a space holds a label, not a bare outlet
+    ("<div class='info'><span class='source'>作者 钱海</span></div>", "作者 钱海", None),
+    ("<div class='info'><span class='source'>点击 河东</span></div>", "点击 河东", None),
+    # …but an outlet whose name only opens like a one-character label is one
+    ("<div class='info'><span class='source'>文山晚报</span> 2023-05-06</div>", "文山晚报 2023-05-06", "文山晚报"),
 ]
 
 
@@ -480,24 +485,20 @@ def test_source_slot(meta_html: str, meta: str, expected: str | None) -> None:
     assert find_source(doc, meta, next(doc.iter("h1"))) == expected
 
 
-ACCOUNT_CARD = ("<div class='author-card'><a href='/u/1'><img src='a.png'></a><a href='/u/1'>{name}</a>"
-                "<div class='follow-btn'>关注</div></div>")
-ACCOUNT_CASES = [
-    # S2b: the name beside the date is the posting account shown in a card with a follow button
-    (ACCOUNT_CARD.format(name="河东晨报"), "河东晨报 2023-05-06 08:10:11", None),
-    (ACCOUNT_CARD.format(name="@河东晨报"), "河东晨报 2023-05-06 08:10:11", None),
-    ("<div class='user-box'><span>河东晨报</span><span>+关注</span></div>", "河东晨报 2023-05-06", None),
-    # no follow control, or another name in the card: an outlet beside the date stays the source
-    ("<div class='author-card'><a href='/u/1'>河东晨报</a></div>", "河东晨报 2023-05-06 08:10:11", "河东晨报"),
-    (ACCOUNT_CARD.format(name="汾水人"), "河东晨报 2023-05-06 08:10:11", "河东晨报"),
-    ("<div class='footer'><a href='/'>河东晨报</a> <a href='/f'>关注我们</a></div>", "河东晨报 2023-05-06", "河东晨报"),
+FOLLOW_BOXES = [
+    "<div class='author-card'><a href='/u/1'><img src='a.png'></a><a href='/u/1'>河东晨报</a>"
+    "<div class='follow-btn'>关注</div></div>",
+    "<div class='social-media'><span>河东晨报</span><a class='follow'>+关注</a></div>",
+    "<div class='userbar'><a href='/'>河东晨报</a> <span>关注我们</span></div>",
 ]
 
 
-@pytest.mark.parametrize(("aside", "meta", "expected"), ACCOUNT_CASES)
-def test_account_beside_the_date_is_no_source(aside: str, meta: str, expected: str | None) -> None:
+@pytest.mark.parametrize("aside", FOLLOW_BOXES)
+def test_follow_box_keeps_the_source(aside: str) -> None:
+    # a "follow us" box or account card naming the outlet does not unmake the outlet beside the date
+    meta = "河东晨报 2023-05-06 08:10:11"
     doc = doc_of(HEADER.format(meta=f"<div class='sub'>{meta}</div>") + aside)
-    assert find_source(doc, meta, next(doc.iter("h1"))) == expected
+    assert find_source(doc, meta, next(doc.iter("h1"))) == "河东晨报"
 
 
 BYLINE_ROUND4_CASES = [
@@ -507,11 +508,28 @@ BYLINE_ROUND4_CASES = [
     ("2009-03-02 10:05 [ 金华网 ] 来源:河东晚报", [], []),  # an outlet, not a name
     ("2009-03-02 10:05 [ 组图 ]", [], []),
     ("[ 钱海 ] 来源:河东晚报", [], []),  # not after a date
+    ("2009-03-02 10:05 [ 钱海 ] 点击:12", [], ["钱海"]),
+    # A9 misfires: a weekday, round brackets, a picture tag, a place, no meta item after the bracket
+    ("2023年5月6日（周六） 来源：河东晚报", [], []),
+    ("2023-05-07 [ 周日 ] 来源:河东晚报", [], []),
+    ("2023-05-07 【星期天】 来源:河东晚报", [], []),
+    ("2023-05-06 08:10 （钱海） 来源:河东晚报", [], []),
+    ("2023-05-06 08:10 [ 高清 ] 来源:河东晚报", [], []),
+    ("2023-05-06 08:10 [ 汾州 ] 来源:河东晚报", [], []),
+    ("2023-05-06 08:10 [ 金海 ]", [], []),
+    ("2023-05-06 08:10 [ 林海 ] 河东新建三座大桥", [], []),
     # A2b: a byline standing alone after a summary box at the top of the body
     ("", ["要点:", "河东新建三座大桥,总投资十二亿元。", "三座大桥将于明年通车,缓解城区交通压力。",
           "《河东周刊》记者 钱海", PARA], ["钱海"]),
     ("", ["要点:", PARA, "一、记者 调查", PARA, PARA, PARA], []),  # a subheading, not a byline
     ("", [PARA] * 8 + ["作者 钱海"] + [PARA] * 3, []),  # too far down (and not closing the text)
+    # A2b misfires: a photo label, a column, a title for a name, a writer already found
+    ("", [PARA, PARA, "摄影 高山流水"] + [PARA] * 5, []),
+    ("", [PARA, PARA, "图｜王家大院"] + [PARA] * 5, []),
+    ("", [PARA, PARA, "文 | 周末特刊"] + [PARA] * 5, []),
+    ("", [PARA, PARA, "作者 简介"] + [PARA] * 5, []),
+    ("", [PARA, PARA, "记者 钱局长"] + [PARA] * 5, []),
+    ("作者:刘一", [PARA, PARA, "记者 钱海"] + [PARA] * 5, ["刘一"]),
 ]
 
 
@@ -523,8 +541,14 @@ def test_dated_bracket_and_byline_paragraph(meta: str, paragraphs: list[str], au
 BRAND_EDITOR_CASES = [
     # A4: a brand or outlet before the editor label
     ("<div>正文</div><span class='who'>abc123编辑：Lena</span>", ["Lena"]),
-    ("<div>正文</div><p>汾水新闻网编辑：钱海</p>", ["钱海"]),
+    ("<div>正文</div><span class='who'>ABC编辑：钱海</span>", ["钱海"]),
     ("<div>正文</div><p>总编辑：钱海</p>", []),  # a masthead title, not a brand before the label
+    # misfires: Han text before 编辑 is a sentence, not a brand; a brand's value must be a person
+    ("<div>正文</div><p>图为出版社编辑：正在校对书稿</p>", []),
+    ("<div>正文</div><p>他曾是汾水网编辑：专跑时政</p>", []),
+    ("<div>正文</div><p>学校校报编辑：高三学生刘洋</p>", []),
+    ("<div>正文</div><p>汾水新闻网编辑：钱海</p>", []),
+    ("<div>正文</div><p>ABC编辑：正在校对书稿</p>", []),
 ]
 
 

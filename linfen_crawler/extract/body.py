@@ -118,10 +118,16 @@ def node_text(el: etree._Element) -> str:
 
 
 #: a paragraph that only closes the article: an end mark (``- THE END -``, ``— END —``) or a reprint
-#: notice (``转载请注明出处：…``, ``未经授权，禁止转载``); not 完 (labels keep ``（完）``)
+#: notice (``转载请注明出处：…``, ``未经授权，禁止转载``) that is the whole paragraph — a sentence that only
+#: opens like one (``转载请注明出处，这是…``) is text; not 完 (labels keep ``（完）``)
 _END_NOTICE_RE = re.compile(
     r"^[\s\-—–_=*·~【\[(（]*(?:THE\s*)?END[\s\-—–_=*·~】\])）]*$"
-    r"|^[\s【\[(（]*(?:转载请注明|转载请联系|未经(?:授权|许可|允许)[，,]?\s*(?:不得|禁止|请勿|严禁)转载|本文(?:系|为)?.{0,12}原创[，,]\s*转载)",
+    r"|^[\s【\[(（]*(?:"
+    r"转载请(?:注明(?:出处|来源)|联系[^，,。]{0,12}?(?:授权|许可)?)[:：]?\s*[^，,。]{0,20}"
+    r"|未经(?:授权|许可|允许)[，,]?\s*(?:不得|禁止|请勿|严禁)转载(?:[。！!]\s*违者必究)?"
+    r"|本文(?:系|为)?.{0,12}原创[，,]\s*(?:转载请注明(?:出处|来源)|未经(?:授权|许可|允许)[，,]?\s*(?:不得|禁止|请勿|严禁)转载)"
+    r"[:：]?\s*[^，,。]{0,20}"
+    r")[。！!]?[】\])）]?$",
     re.IGNORECASE,
 )
 END_NOTICE_MAX = 60

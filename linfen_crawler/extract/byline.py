@@ -277,8 +277,10 @@ _PLACEHOLDER_RE = re.compile(
     r"|(?:网|报|社|台|站|刊)(?:编辑|记者|小编)$"  # 临汾新闻网编辑, 山西日报记者 …
     r"|管理员|编辑部|整理$|^网络|通讯社$|(?:日报|晚报|早报|新闻网|电视台|广播电台|报社)$"
     r"|^(?:admin|administrator|webmaster|editor)\d*$"
-    # a job title or form of address names a role, not a person: 摄影：产品经理, 图：李老师
-    r"|(?:经理|总监|主任|主管|总裁|董事长|工程师|设计师|老师|教授|专员|助理|负责人|老板|店长|站长|版主|楼主|博主|群主)$",
+    # a job title, official title or form of address names a role, not a person: 摄影：产品经理, 图：李老师,
+    # 记者 张书记 (a Chinese name never ends in one of these)
+    r"|(?:经理|总监|主任|主管|总裁|董事长|工程师|设计师|老师|教授|专员|助理|负责人|老板|店长|站长|版主|楼主|博主|群主"
+    r"|书记|局长|市长|县长|镇长|乡长|村长|区长|省长|院长|校长|部长|处长|科长|厅长|主席)$",
     re.IGNORECASE,
 )
 _STAFF_CODE_RE = re.compile(r"[_＿\-]?[A-Za-z]{0,5}\d{2,}$")
@@ -622,25 +624,39 @@ def lead_byline(paragraph: str) -> Byline:
     return Byline()
 
 
-#: writer labels: a paragraph holding one of them may be a byline standing on its own
-_WRITER_LABELS = frozenset(label for label, role in LABEL_ROLES.items() if role == "author")
+#: writer labels: a paragraph holding one of them may be a byline standing on its own (Rule A2b); not the
+#: photo labels 图/摄/摄影, which head captions and picture credits (``图｜王家大院``) as often as bylines
+_PHOTO_LABELS = frozenset(("图", "摄", "摄影"))
+_BYLINE_PARAGRAPH_LABELS = frozenset(
+    label for label, role in LABEL_ROLES.items() if role == "author" and label not in _PHOTO_LABELS
+)
+#: Rule A2b: a value ending in a role or job word (张书记, 钱主任) or naming a column or an issue (简介, 特刊)
+#: is no writer's name
+_NOT_A_NAME_RE = re.compile(
+    r"(?:书记|局长|市长|县长|镇长|乡长|村长|区长|省长|院长|校长|部长|处长|科长|厅长|主席|主任|经理|总监|老师|教授"
+    r"|简介|特刊|专刊|周刊|月刊|副刊|专栏|专题)$"
+)
 
 
 def byline_paragraph(paragraph: str) -> list[str]:
     """Writers of a body paragraph that is only a byline, wherever it stands near the top of the body.
 
     ``《河东周刊》作者 张三``, ``文 | 李四`` → the names; the paragraph must be short (≤ 40 characters),
-    hold no sentence punctuation, carry a writer label, and every name must look like a person's
-    (``looks_like_person``), so a subheading such as ``一、记者 调查`` gives nothing.
+    hold no sentence punctuation, carry a writer label other than the photo labels 图/摄/摄影, and every
+    name must look like a person's (``looks_like_person``) and not end in a role or job word (书记, 局长,
+    主任 …) or a column word (简介, 特刊, 周刊 …), so a subheading such as ``一、记者 调查``, a caption
+    ``图｜王家大院`` or ``记者 张书记`` gives nothing.
     """
     text = clean_text(paragraph)
     if not text or len(text) > _BYLINE_PARAGRAPH_MAX or _SENTENCE_END_RE.search(text):
         return []
     _, segments = _segments(text)
-    if not any(segment.label in _WRITER_LABELS for segment in segments):
+    if not any(segment.label in _BYLINE_PARAGRAPH_LABELS for segment in segments):
         return []
     names = parse_byline(text).authors
-    return names if names and all(looks_like_person(n) for n in names) else []
+    if not names or any(_NOT_A_NAME_RE.search(n) or not looks_like_person(n) for n in names):
+        return []
+    return names
 
 
 def _has_surname(name: str) -> bool:

@@ -153,9 +153,12 @@ _DATE_TOKEN_RE = re.compile(
 EDITOR_LABELS = tuple(sorted([*(label for label, role in LABEL_ROLES.items() if role == "editor"), "本文编辑"],
                              key=len, reverse=True))
 _EDITOR_ALTERNATIVES = "|".join(map(re.escape, EDITOR_LABELS))
-#: the brand or outlet a site puts before its editor label: ``ABC编辑：…``, ``某某网编辑：…`` (Rule A4)
-_EDITOR_BRAND = r"(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9.\-]{0,19}|[\u4e00-\u9fff]{1,10}(?:网|报|社|台|客户端))"
+#: the Latin brand a site puts before its editor label: ``ABC编辑：…`` (Rule A4). Not a Han word: in a
+#: sentence (``图为出版社编辑：…``) the characters before 编辑 are as likely text as an outlet.
+_EDITOR_BRAND = r"(?P<brand>[A-Za-z0-9]*[A-Za-z][A-Za-z0-9.\-]{0,19})"
 _EDITOR_LINE_RE = re.compile(rf"^[\s【\[(（]*{_EDITOR_BRAND}?(?:{_EDITOR_ALTERNATIVES})\s*[:：]")
+#: a Latin personal name (``Lena``, ``Demi Xia``): with a brand before the label the value must be a person
+_LATIN_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z.'\-]*(?: [A-Za-z][A-Za-z.'\-]*){0,3}$")
 _BYLINE_LINE_RE = re.compile(r"^[\s【\[(（]*(?:作者|记者|文|撰稿|通讯员|来源|稿源|图|摄影)\s*[:：/]")
 
 META_TEXT_MAX = 400
@@ -899,8 +902,8 @@ def find_source(doc: etree._Element, meta_text: str, title_node: etree._Element 
 
     Rule S1: the labelled value (来源/稿源/出处/转自 …) in the meta text, read by ``byline.parse_byline``.
     Rule S2: an outlet-looking name (…日报, …网, …社, 客户端 …) standing alone right after or before the
-    date, unless the page shows that name as a publishing account (Rule S2b). Rule S6: the text of a
-    source-classed element in the headline's header block. Rule S3: ``<meta name="source">``.
+    date. Rule S6: the text of a source-classed element in the headline's header block. Rule S3:
+    ``<meta name="source">``.
     Placeholders (网络, 互联网, 本站 …) give None.
     """
     text = clean_text(meta_text)
@@ -913,7 +916,7 @@ def find_source(doc: etree._Element, meta_text: str, title_node: etree._Element 
     if date:
         for token in (text[date.end():].split()[:1] + text[: date.start()].split()[-1:]):
             token = token.strip(" :：,，|｜")
-            if _OUTLET_RE.match(token) and _clean_source(token) and not _is_account(doc, token):
+            if _OUTLET_RE.match(token) and _clean_source(token):
                 return _clean_source(token)
     for line in meta_text.splitlines():
         pair = name_outlet(line)
@@ -928,14 +931,19 @@ def find_source(doc: etree._Element, meta_text: str, title_node: etree._Element 
 
 #: Rule S6: class/id of the element that shows the source without a label (``<span class="source">``)
 _SOURCE_ATTR_RE = re.compile(r"source|laiyuan|copyfrom", re.I)
+#: a slot opening with a label the byline parser knows, then a space or a colon (``来源 河东周刊``), holds
+#: a label, not a bare outlet (文汇报 opens with the label 文 but no separator follows it)
+_LABEL_START_RE = re.compile(
+    rf"^(?:{'|'.join(map(re.escape, sorted(LABEL_ROLES, key=len, reverse=True)))})(?:\s|[:：]|$)"
+)
 _SOURCE_SLOT_RE = re.compile(r"^[\u3400-\u9fffA-Za-z0-9][\u3400-\u9fffA-Za-z0-9·\- ]{1,19}$")
 
 
 def _source_slot(block: etree._Element, meta_text: str) -> str | None:
     """Rule S6: the whole text of a source-classed element (class/id ``source``, ``laiyuan``, ``copyfrom``)
     in the headline's header block, standing as a word of its own in the meta text: templates print the
-    outlet there without a 来源 label (``<span class="source">河东晚报</span>``). A date or a label inside
-    it is not a bare outlet."""
+    outlet there without a 来源 label (``<span class="source">河东晚报</span>``). A value holding a date
+    or a colon, or opening with a known label (``来源 河东周刊``, ``作者 钱海``), is not a bare outlet."""
     words = {w for line in meta_text.splitlines() for w in (line, *line.split())}
     for el in block.iter(etree.Element):
         attrs = el.attrib
@@ -944,44 +952,10 @@ def _source_slot(block: etree._Element, meta_text: str) -> str | None:
         if not _SOURCE_ATTR_RE.search(f"{attrs.get('class', '')} {attrs.get('id', '')}"):
             continue
         value = _text(el)
-        if value in words and _SOURCE_SLOT_RE.match(value) and not _DATE_TOKEN_RE.search(value):
+        if (value in words and _SOURCE_SLOT_RE.match(value) and not _DATE_TOKEN_RE.search(value)
+                and not _LABEL_START_RE.match(value)):
             return _clean_source(value)
     return None
-
-
-#: Rule S2b: class/id of a publishing account's card (头条号, 百家号 … show the account's name, avatar
-#: and a follow button) and of its follow control
-_ACCOUNT_ATTR_RE = re.compile(r"user|account|author|media|profile|publisher|pgc|creator", re.I)
-_FOLLOW_ATTR_RE = re.compile(r"follow|subscribe|guanzhu|dingyue", re.I)
-_FOLLOW_TEXTS = frozenset(("关注", "+关注", "+ 关注", "订阅", "+订阅"))
-_NAMED_XP = etree.XPath("//body//*[normalize-space(text()) = $name or normalize-space(text()) = $at]")
-#: how far above the name the account card (name, avatar, follow button) is looked for
-ACCOUNT_LEVELS = 3
-
-
-def _is_account(doc: etree._Element, name: str) -> bool:
-    """Rule S2b: True when the page shows ``name`` (or ``@name``) in a publishing account's card: an
-    element within ACCOUNT_LEVELS above it whose class/id says user/account/author/media … and that holds a
-    follow control (class/id follow/subscribe, or the text 关注/订阅). Self-media pages print the account
-    beside the date like an outlet, but it only says who posted the page."""
-    for el in xpath_elements(_NAMED_XP, doc, name=name, at=f"@{name}"):
-        node: etree._Element | None = el
-        for _ in range(ACCOUNT_LEVELS + 1):
-            if node is None or node.tag == "body":
-                break
-            if _ACCOUNT_ATTR_RE.search(_attrs(node)) and _has_follow(node):
-                return True
-            node = node.getparent()
-    return False
-
-
-def _has_follow(card: etree._Element) -> bool:
-    for el in card.iter(etree.Element):
-        if _FOLLOW_ATTR_RE.search(_attrs(el)):
-            return True
-        if el.text and clean_text(el.text) in _FOLLOW_TEXTS:
-            return True
-    return False
 
 
 def name_outlet(line: str) -> tuple[str, str] | None:
@@ -1019,9 +993,18 @@ def _editor_lines(doc: etree._Element) -> Iterator[str]:
             text = _text(node)
             if len(text) > 40:
                 break
-            if _EDITOR_LINE_RE.match(text):
-                yield text
+            m = _EDITOR_LINE_RE.match(text)
+            if m:
+                if m["brand"] is None or _brand_credit_ok(text):
+                    yield text
                 break
+
+
+def _brand_credit_ok(line: str) -> bool:
+    """Rule A4: a credit with a brand before its editor label (``ABC编辑：Lena``) counts only when every
+    editor it names looks like a person (a common-surname Han name or a Latin name)."""
+    editors = parse_byline(line).editors
+    return bool(editors) and all(looks_like_person(n) or _LATIN_NAME_RE.match(n) for n in editors)
 
 
 def find_bylines(doc: etree._Element, meta_text: str, paragraphs: list[str],
@@ -1040,13 +1023,14 @@ def find_bylines(doc: etree._Element, meta_text: str, paragraphs: list[str],
     if paragraphs:
         for para in paragraphs[:LEAD_PARAGRAPHS]:
             byline = byline.merge(lead_byline(para))
-        for para in paragraphs[LEAD_PARAGRAPHS:BYLINE_PARAGRAPHS]:  # Rule A2b: after a summary box
-            byline = byline.merge(Byline(authors=byline_paragraph(para)))
         for para in paragraphs[-3:]:
             byline = byline.merge(trailing_byline(para))
         for para in paragraphs:  # Rule A6: photo credits closing captions anywhere in the body
             if "摄" in para:
                 byline = byline.merge(Byline(authors=caption_credit(para)))
+        if not byline.authors:  # Rule A2b: a byline after a summary box, when no other rule found a writer
+            for para in paragraphs[LEAD_PARAGRAPHS:BYLINE_PARAGRAPHS]:
+                byline = byline.merge(Byline(authors=byline_paragraph(para)))
     for line in _editor_lines(doc):
         byline = byline.merge(parse_byline(line))
     if not byline.authors and meta_text:
@@ -1056,21 +1040,36 @@ def find_bylines(doc: etree._Element, meta_text: str, paragraphs: list[str],
     return Byline(source=None, authors=byline.authors, editors=byline.editors)
 
 
-#: Rule A9: a bracket right after the date in a meta line: ``2004年7月16日08:19 [ 张三 ] 来源：…``
+#: labels of two characters or more (来源, 作者, 点击 …): one of them after the bracket marks a meta line
+_LONG_LABELS = sorted((label for label in LABEL_ROLES if len(label) > 1), key=len, reverse=True)
+#: Rule A9: a square bracket right after the date in a meta line, followed by another meta item (a label
+#: or a time): ``2004年7月16日08:19 [ 张三 ] 来源：…``. Round brackets hold a weekday or a place as often.
 _DATED_BRACKET_RE = re.compile(
-    rf"(?:{_DATE_TOKEN_RE.pattern})\s*[\[【(（]\s*(?P<names>[^\[\]【】()（）]{{2,30}}?)\s*[\]】)）]"
+    rf"(?:{_DATE_TOKEN_RE.pattern})\s*(?:\[\s*(?P<names>[^\[\]【】()（）]{{2,30}}?)\s*\]"
+    rf"|【\s*(?P<names2>[^\[\]【】()（）]{{2,30}}?)\s*】)"
+    rf"[^\u3400-\u9fffA-Za-z0-9]{{0,4}}(?:{'|'.join(map(re.escape, _LONG_LABELS))}"
+    r"|\d{1,2}[:：]\d{2})"
+)
+#: a weekday (周六, 星期日), a picture/video tag (高清, 组图 …) or a place with an administrative suffix
+#: (温州, 某某县) in that bracket is no name
+_BRACKET_NOT_NAME_RE = re.compile(
+    r"^(?:周[一二三四五六日天]|星期.|礼拜.|高清|组图|图文|视频|独家|原创|快讯|直播|专题)$|(?:州|市|县|区|镇|乡|村)$"
 )
 
 
 def dated_bracket_names(line: str) -> list[str]:
-    """Rule A9: writers in a bracket standing right after the date in a meta line, without a label
+    """Rule A9: writers in a square bracket (``[ … ]`` or ``【…】``) standing right after the date in a meta
+    line, without a label, and followed by another meta item — a label (来源, 作者, 点击 …) or a time
     (``2004年7月16日08:19 [ 张三 ] 来源：…``). Every token must be a 2–4 character Han name led by a common
-    surname (``byline.bare_names``) and none may look like an outlet (``[ 金陵网 ]``)."""
+    surname (``byline.bare_names``); none may look like an outlet (``[ 金陵网 ]``), a weekday (周六, 星期日)
+    or a picture tag (高清, 组图). Round brackets (``2023年5月6日（周六）``) are never read."""
     m = _DATED_BRACKET_RE.search(clean_text(line))
     if m is None:
         return []
-    names = bare_names(m["names"])
-    return [] if any(_OUTLET_RE.match(n) for n in names) else names
+    names = bare_names(m["names"] or m["names2"])
+    if any(_OUTLET_RE.match(n) or _BRACKET_NOT_NAME_RE.search(n) for n in names):
+        return []
+    return names
 
 
 #: class/id of the element that shows the writer or publishing account without a label
