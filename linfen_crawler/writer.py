@@ -2,10 +2,11 @@
 
 ``LINFEN_STORE_WRITER`` chooses where the writes run:
 
-* ``auto`` (the default): :func:`auto_mode`, ``process`` while every crawl process and writer process
-  running side by side has a core of its own, else ``inline``. A writer process pays off only on a spare
-  core: two ``--jobs`` workers on two cores crawl as fast writing inline as with a writer process each,
-  and one crawl process with twenty crawlers would otherwise start twenty writers (issue 8).
+* ``auto`` (the default): :func:`auto_mode`, ``process`` while each crawl process leaves a core for
+  writing and a crawl process has fewer writer processes than cores, else ``inline``. A writer process
+  pays off only on a spare core: two ``--jobs`` workers on two cores crawl as fast writing inline as with
+  a writer process each, and one crawl process with twenty crawlers would otherwise start twenty writers
+  (issue 8).
 * ``process``: a writer process of its own, which owns the dataset's connection. The crawl
   process only pickles each batch to it, on a hand-over thread that waits for the answer without the GIL.
   Everything a write costs (FTS text, near-duplicate keys, charset and compression of raw pages, SQLite)
@@ -286,13 +287,14 @@ def _answer(conn: Connection, ok: bool, value: Any) -> None:
 def auto_mode(crawl_processes: int = 1, cores: int | None = None, writer_processes: int = 0) -> str:
     """What ``LINFEN_STORE_WRITER = "auto"`` means for ``crawl_processes`` crawls side by side on ``cores``
     cores (default: those this process may use), when this process already runs ``writer_processes``
-    writer processes (one per crawler, several crawlers in one reactor): ``process`` while every crawl
-    process and every writer process, this one included, has a core of its own, else ``inline``."""
+    writer processes: ``process`` while each crawl process leaves a core for writing (``--jobs`` workers
+    on every core write inline), and at most one writer process per core in one crawl process (several
+    crawlers in one reactor share its write load, so more would only cost memory), else ``inline``."""
     if cores is None:
         from linfen_crawler.parallel import default_jobs
 
         cores = default_jobs()
-    return "process" if crawl_processes * (2 + writer_processes) <= cores else "inline"
+    return "process" if crawl_processes * 2 <= cores and writer_processes < cores else "inline"
 
 
 _WRITERS: weakref.WeakKeyDictionary[Any, DatasetWriter] = weakref.WeakKeyDictionary()

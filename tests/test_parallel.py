@@ -85,7 +85,7 @@ def test_workers_get_the_writer_mode_for_their_number(tmp_path: Path, monkeypatc
     (1, 2, 0, "process"), (2, 2, 0, "inline"), (1, 1, 0, "inline"), (2, 4, 0, "process"), (3, 4, 0, "inline"),
     (4, 4, 0, "inline"), (3, 2, 0, "inline"),
     # several crawlers in one reactor: a writer process each while the cores last, then inline
-    (1, 2, 1, "inline"), (1, 4, 2, "process"), (1, 4, 3, "inline"),
+    (1, 2, 1, "process"), (1, 2, 2, "inline"), (1, 4, 3, "process"), (1, 4, 4, "inline"),
 ])
 def test_auto_mode_keeps_writer_processes_to_spare_cores(processes: int, cores: int, writers: int,
                                                          mode: str) -> None:

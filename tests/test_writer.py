@@ -214,7 +214,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize(("cores", "modes"), [(2, ["process", "inline", "inline"]),
+@pytest.mark.parametrize(("cores", "modes"), [(2, ["process", "process", "inline"]),
                                               (4, ["process", "process", "process"])])
 def test_crawlers_of_one_process_get_writer_processes_while_the_cores_last(tmp_path, monkeypatch, cores, modes):
     from scrapy.utils.test import get_crawler
