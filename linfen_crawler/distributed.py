@@ -594,7 +594,11 @@ class RunPlans:
         pipe = self.server.pipeline(transaction=False)  # both commands in one round trip
         pipe.hget(self.keys.run_plan(self.site, run), "early_stop")
         pipe.smismember(self.keys.known(self.site, run), list(links))
-        early_stop, found = pipe.execute()
+        try:
+            early_stop, found = pipe.execute()
+        except _require_redis().RedisError as exc:  # this page is crawled in full rather than lost
+            logger.warning("no plan for a list page of %s run %s (%s): fetching all its links", self.site, run, exc)
+            return base
         if early_stop is None:  # seeded without --db (or its plan expired): a full crawl
             return base
         known = frozenset(url for url, hit in zip(links, found, strict=True) if hit)

@@ -573,3 +573,16 @@ def test_a_seed_whose_known_set_vanished_changes_nothing(redis_url, monkeypatch)
     with pytest.raises(DistributedError, match="vanished"):
         seed(client, keys, "lfxww", ["http://www.lfxww.com/linfen/shizheng/"], plan=plan)
     assert client.get(keys.run("lfxww")) is None and client.llen(keys.start_urls("lfxww")) == 0
+
+
+def test_a_list_page_whose_plan_redis_cannot_give_is_crawled_in_full():
+    # a Redis error while asking for the page's known links must not lose the section: all links fetched
+    from linfen_crawler.distributed import Keys, RunPlans
+    from linfen_crawler.items import RUN_META
+    from linfen_crawler.jobs import CrawlPlan
+
+    plans = RunPlans(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1), Keys(), "lfxww")
+    links = ["http://www.lfxww.com/linfen/shizheng/1.html", "http://www.lfxww.com/linfen/shizheng/2.html"]
+    base = CrawlPlan()
+    plan = plans.plan(base, {RUN_META: 3}, links)
+    assert plan is base and plan.select(links).fetch == links

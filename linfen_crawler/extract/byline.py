@@ -630,12 +630,9 @@ _PHOTO_LABELS = frozenset(("图", "摄", "摄影"))
 _BYLINE_PARAGRAPH_LABELS = frozenset(
     label for label, role in LABEL_ROLES.items() if role == "author" and label not in _PHOTO_LABELS
 )
-#: Rule A2b: a value ending in a role or job word (张书记, 钱主任) or naming a column or an issue (简介, 特刊)
-#: is no writer's name
-_NOT_A_NAME_RE = re.compile(
-    r"(?:书记|局长|市长|县长|镇长|乡长|村长|区长|省长|院长|校长|部长|处长|科长|厅长|主席|主任|经理|总监|老师|教授"
-    r"|简介|特刊|专刊|周刊|月刊|副刊|专栏|专题)$"
-)
+#: Rule A2b: a value naming a column or an issue (简介, 特刊) is no writer's name (one ending in a role or
+#: job word, 张书记, is already dropped by parse_byline: is_placeholder_name)
+_COLUMN_WORD_RE = re.compile(r"(?:简介|特刊|专刊|周刊|月刊|副刊|专栏|专题)$")
 
 
 def byline_paragraph(paragraph: str) -> list[str]:
@@ -654,7 +651,7 @@ def byline_paragraph(paragraph: str) -> list[str]:
     if not any(segment.label in _BYLINE_PARAGRAPH_LABELS for segment in segments):
         return []
     names = parse_byline(text).authors
-    if not names or any(_NOT_A_NAME_RE.search(n) or not looks_like_person(n) for n in names):
+    if not names or any(_COLUMN_WORD_RE.search(n) or not looks_like_person(n) for n in names):
         return []
     return names
 
