@@ -618,9 +618,8 @@ def measure_extraction(root: Path, site: Site, sample: int) -> dict[str, Any]:
 def article_rows(root: Path, site: Site, count: int) -> list[dict[str, Any]]:
     """Stored-row dicts (as the Store pipeline gets them) of ``count`` distinct synthetic articles."""
     from linfen_crawler.extract.article import extract_article
-    from linfen_crawler.pipelines import normalize_article
     from linfen_crawler.profiles import load_profile
-    from linfen_crawler.spiders.portal import make_article
+    from linfen_crawler.records import make_article, normalize_article
 
     profile = load_profile(site.key)
     rows = []

@@ -312,8 +312,7 @@ def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bo
     Example: linfen check page.html --site lfxww --json
     """
     from linfen_crawler.extract.article import extract_article
-    from linfen_crawler.pipelines import normalize_article, reject_reason
-    from linfen_crawler.spiders.portal import make_article
+    from linfen_crawler.records import make_article, normalize_article, reject_reason
 
     profile = profile_or_fail(site) if site else None
     for label, body, headers, fetched_url in _check_inputs(targets):

@@ -44,7 +44,8 @@ from scrapy.utils.asyncio import sleep
 
 from linfen_crawler.items import RUN_META, Article, Reject
 from linfen_crawler.jobs import CrawlPlan
-from linfen_crawler.pipelines import NormalizePipeline, ValidatePipeline, run_status
+from linfen_crawler.pipelines import NormalizePipeline, ValidatePipeline
+from linfen_crawler.records import run_status
 
 logger = logging.getLogger(__name__)
 

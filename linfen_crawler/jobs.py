@@ -31,8 +31,8 @@ from typing import Any, ClassVar
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from linfen_crawler.normalize import canonicalize_url
-from linfen_crawler.storage import Dataset, utcnow
+from linfen_crawler.normalize import canonicalize_url, utcnow
+from linfen_crawler.storage import Dataset
 
 logger = logging.getLogger(__name__)
 

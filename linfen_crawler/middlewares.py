@@ -638,7 +638,7 @@ class CrawlGuardSpiderMiddleware:
             return [Reject(canonicalize_url(original_url(response.request) if response.request else response.url),
                            reason, f"{type(exception).__name__}: {exception}"[:500])]
         if kind == "article_page" and "record" in response.meta:  # store what the earlier pages gave
-            from linfen_crawler.spiders.portal import make_article
+            from linfen_crawler.records import make_article
 
             record = dict(response.meta["record"])
             record["extractor"] = {**record.get("extractor", {}), "incomplete": f"{response.url} {reason}"}

@@ -15,7 +15,9 @@ deliberately not NFKC, which would also rewrite ① → 1 and ㎡ → m2.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 __all__ = [
@@ -146,3 +148,14 @@ def canonicalize_url(url: str) -> str:
     query = "&".join(sorted(pairs))
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def utcnow() -> str:
+    """Now, ISO 8601 in UTC to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def content_hash(title: str | None, body: str | None) -> str:
+    """Hash of the normalised title and body: equal for the same text, different when it changes."""
+    data = f"{title or ''}\n{body or ''}".encode()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -22,50 +20,11 @@ from scrapy.exceptions import DropItem
 from twisted.internet import task
 
 from linfen_crawler import jobs, writer
-from linfen_crawler.extract.byline import finalize_people
 from linfen_crawler.items import Article, Reject, Removed
-from linfen_crawler.normalize import clean_lines, clean_text
-from linfen_crawler.storage import BatchResult, Dataset, content_hash, utcnow
+from linfen_crawler.records import normalize_article, reject_reason, run_status
+from linfen_crawler.storage import BatchResult, Dataset
 
 logger = logging.getLogger(__name__)
-
-
-def normalize_article(item: Article, *, crawled_at: str | None = None) -> Article:
-    """Clean every text field, dedupe people, compute the content hash (pure)."""
-    title = clean_text(item.title) if item.title else None
-    body = "\n".join(clean_lines(item.body)) if item.body else None
-    source = clean_text(item.source) if item.source else None
-    authors, editors = finalize_people(list(item.authors), list(item.editors))
-    return replace(
-        item, title=title or None, body=body or None, source=source or None, authors=authors,
-        editors=editors, section=clean_text(item.section) if item.section else None,
-        content_hash=content_hash(title, body), crawled_at=item.crawled_at or crawled_at or utcnow(),
-    )
-
-
-_SENTENCE_END = re.compile(r"[。！？!?；;…]|\.(\s|$)")
-PROSE_MIN_CHARS = 200
-
-
-def reject_reason(item: Article, min_body_chars: int) -> str | None:
-    """Why ``item`` is not a storable article (a reason code), or None when it is.
-
-    ``no_body``: less than ``min_body_chars`` of body text and no image. ``not_prose``: a short body
-    without a single sentence-ending mark and no image — the menu, vote form or link list a generic
-    extractor finds on an index page, not an article.
-    """
-    if item.not_article:
-        return item.not_article
-    if not item.title:
-        return "no_title"
-    body = item.body or ""
-    if item.images:
-        return None
-    if len(body) < min_body_chars:
-        return "no_body"
-    if len(body) < PROSE_MIN_CHARS and not _SENTENCE_END.search(body):
-        return "not_prose"
-    return None
 
 
 class NormalizePipeline:
@@ -272,26 +231,3 @@ class StorePipeline:
 
 def _run_history(ds: Dataset, site: str, limit: int, before_id: int) -> list[dict[str, Any]]:
     return ds.run_history(site, limit=limit, before_id=before_id)
-
-
-def run_status(finish_reason: str, stats: dict[str, Any], counts: dict[str, int]) -> str:
-    """finished / degraded / interrupted / failed for a run that is closing."""
-    if finish_reason in ("shutdown", "cancelled"):
-        return "interrupted"
-    # issue 5: a guard that stopped or capped the run (site blocking the crawler, request cap) says why
-    if stats.get("linfen/degraded"):
-        return "degraded"
-    if not int(stats.get("linfen/list_pages", 0)) and any(k.startswith("linfen/errors/list/") for k in stats):
-        return "degraded"  # every list page failed: nothing of the site was seen
-    if finish_reason != "finished" and not finish_reason.startswith("closespider_"):
-        return "failed"
-    if any(k.startswith("linfen/errors/store/") for k in stats):
-        return "failed"  # a batch could not be written (its articles are recorded as store_error rejects)
-    article_pages = int(stats.get("linfen/article_pages", 0))
-    stored = counts.get("articles_new", 0) + counts.get("articles_updated", 0) + counts.get(
-        "articles_unchanged", 0) + int(stats.get("linfen/skipped/article_before_since", 0))
-    if article_pages and not stored:
-        return "degraded"
-    if int(stats.get("linfen/list_pages", 0)) and not int(stats.get("linfen/article_links", 0)):
-        return "degraded"
-    return "finished"

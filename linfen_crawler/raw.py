@@ -29,8 +29,8 @@ from twisted.internet import task
 from linfen_crawler import jobs, writer
 from linfen_crawler.extract.encoding import detect_charset
 from linfen_crawler.jobs import RAW_KINDS
-from linfen_crawler.normalize import canonicalize_url
-from linfen_crawler.storage import Dataset, utcnow
+from linfen_crawler.normalize import canonicalize_url, utcnow
+from linfen_crawler.storage import Dataset
 
 logger = logging.getLogger(__name__)
 
@@ -169,8 +169,7 @@ def rebuild(article_url: str, pages: dict[str, dict[str, Any]], profile: Any, se
     """The normalised Article for a kept article (first page, then its 下一页 chain as the spider follows it);
     the flag is False when a later page it links to was not kept."""
     from linfen_crawler.extract.article import extract_article
-    from linfen_crawler.pipelines import normalize_article
-    from linfen_crawler.spiders.portal import make_article, merge_pages
+    from linfen_crawler.records import make_article, merge_pages, normalize_article
 
     def extract(row: dict[str, Any]) -> dict[str, Any]:
         headers = json.loads(row["headers"] or "{}")
@@ -199,8 +198,8 @@ def reextract(dataset: Dataset, *, site: str | None = None, min_body_chars: int 
 
     Each site's rewrite is recorded as a ``crawl_runs`` row whose stats say ``linfen/mode: reextract``.
     """
-    from linfen_crawler.pipelines import reject_reason
     from linfen_crawler.profiles import load_profile
+    from linfen_crawler.records import reject_reason
 
     current: str | None = None
     result = ReextractResult()

@@ -12,7 +12,6 @@ which match exactly the character sequence, for queries of any length, mixed wit
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -21,13 +20,13 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from linfen_crawler import dedupe
+from linfen_crawler.normalize import content_hash, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -108,17 +107,6 @@ ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
 
 class StorageError(RuntimeError):
     """The dataset cannot be opened or used; the message says why and what to do."""
-
-
-def utcnow() -> str:
-    """Now, ISO 8601 in UTC to the second."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def content_hash(title: str | None, body: str | None) -> str:
-    """Hash of the normalised title and body: equal for the same text, different when it changes."""
-    data = f"{title or ''}\n{body or ''}".encode()
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def fts_text(text: str | None) -> str:

@@ -23,10 +23,11 @@ from linfen_crawler import __version__
 from linfen_crawler.extract.article import extract_article, node_text, parse_html
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links
-from linfen_crawler.items import Article, Reject, Removed, with_run_of
+from linfen_crawler.items import Reject, Removed, with_run_of
 from linfen_crawler.jobs import BEFORE_SINCE, CrawlPlan, SiteLock, link_dates, parse_day, plan_from_crawler
 from linfen_crawler.normalize import canonicalize_url
-from linfen_crawler.profiles import Profile, load_profile
+from linfen_crawler.profiles import load_profile
+from linfen_crawler.records import make_article, merge_pages
 
 if TYPE_CHECKING:
     from linfen_crawler.distributed import RunPlans
@@ -45,32 +46,6 @@ def failure_reason(failure: Failure) -> str:
     if isinstance(named, str):
         return named
     return type(failure.value).__name__
-
-
-def merge_pages(first: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
-    """Append a later page of a multi-page article to the record of its earlier pages."""
-    merged = dict(first)
-    bodies = [b for b in (first.get("body"), more.get("body")) if b]
-    merged["body"] = "\n".join(bodies) or None
-    merged["images"] = [*first.get("images", []), *more.get("images", [])]
-    for key in ("authors", "editors"):
-        merged[key] = list(dict.fromkeys([*first.get(key, []), *more.get(key, [])]))
-    for key in ("source", "published_at", "published_text", "title"):
-        merged[key] = first.get(key) or more.get(key)
-    merged["next_page"] = more.get("next_page")
-    return merged
-
-
-def make_article(record: dict[str, Any], *, url: str, profile: Profile, section: str | None) -> Article:
-    """The item for an extracted (and merged) record."""
-    return Article(
-        url=url, site=profile.key, site_name=profile.name, section=section or record.get("section"),
-        title=record.get("title"), published_at=record.get("published_at"),
-        published_text=record.get("published_text"), source=record.get("source"),
-        authors=list(record.get("authors", [])), editors=list(record.get("editors", [])),
-        body=record.get("body"), images=list(record.get("images", [])),
-        extractor=dict(record.get("extractor", {})), not_article=record.get("not_article"),
-    )
 
 
 class PortalSpider(scrapy.Spider):

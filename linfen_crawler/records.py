@@ -1,0 +1,106 @@
+"""From extracted pages to an article record: pure functions shared by the spider, the pipelines, `linfen check`,
+`linfen reextract` and the distributed writer.
+
+A page's extraction (``extract.article.extract_article``) gives a record dict; a multi-page article's records are
+merged page by page (:func:`merge_pages`), made into an :class:`~linfen_crawler.items.Article`
+(:func:`make_article`), cleaned (:func:`normalize_article`) and judged (:func:`reject_reason`). A closing run's
+status comes from its stats (:func:`run_status`). Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from linfen_crawler.extract.byline import finalize_people
+from linfen_crawler.items import Article
+from linfen_crawler.normalize import clean_lines, clean_text, content_hash, utcnow
+from linfen_crawler.profiles import Profile
+
+
+def merge_pages(first: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """Append a later page of a multi-page article to the record of its earlier pages."""
+    merged = dict(first)
+    bodies = [b for b in (first.get("body"), more.get("body")) if b]
+    merged["body"] = "\n".join(bodies) or None
+    merged["images"] = [*first.get("images", []), *more.get("images", [])]
+    for key in ("authors", "editors"):
+        merged[key] = list(dict.fromkeys([*first.get(key, []), *more.get(key, [])]))
+    for key in ("source", "published_at", "published_text", "title"):
+        merged[key] = first.get(key) or more.get(key)
+    merged["next_page"] = more.get("next_page")
+    return merged
+
+
+def make_article(record: dict[str, Any], *, url: str, profile: Profile, section: str | None) -> Article:
+    """The item for an extracted (and merged) record."""
+    return Article(
+        url=url, site=profile.key, site_name=profile.name, section=section or record.get("section"),
+        title=record.get("title"), published_at=record.get("published_at"),
+        published_text=record.get("published_text"), source=record.get("source"),
+        authors=list(record.get("authors", [])), editors=list(record.get("editors", [])),
+        body=record.get("body"), images=list(record.get("images", [])),
+        extractor=dict(record.get("extractor", {})), not_article=record.get("not_article"),
+    )
+
+
+def normalize_article(item: Article, *, crawled_at: str | None = None) -> Article:
+    """Clean every text field, dedupe people, compute the content hash (pure)."""
+    title = clean_text(item.title) if item.title else None
+    body = "\n".join(clean_lines(item.body)) if item.body else None
+    source = clean_text(item.source) if item.source else None
+    authors, editors = finalize_people(list(item.authors), list(item.editors))
+    return replace(
+        item, title=title or None, body=body or None, source=source or None, authors=authors,
+        editors=editors, section=clean_text(item.section) if item.section else None,
+        content_hash=content_hash(title, body), crawled_at=item.crawled_at or crawled_at or utcnow(),
+    )
+
+
+_SENTENCE_END = re.compile(r"[。！？!?；;…]|\.(\s|$)")
+PROSE_MIN_CHARS = 200
+
+
+def reject_reason(item: Article, min_body_chars: int) -> str | None:
+    """Why ``item`` is not a storable article (a reason code), or None when it is.
+
+    ``no_body``: less than ``min_body_chars`` of body text and no image. ``not_prose``: a short body
+    without a single sentence-ending mark and no image — the menu, vote form or link list a generic
+    extractor finds on an index page, not an article.
+    """
+    if item.not_article:
+        return item.not_article
+    if not item.title:
+        return "no_title"
+    body = item.body or ""
+    if item.images:
+        return None
+    if len(body) < min_body_chars:
+        return "no_body"
+    if len(body) < PROSE_MIN_CHARS and not _SENTENCE_END.search(body):
+        return "not_prose"
+    return None
+
+
+def run_status(finish_reason: str, stats: dict[str, Any], counts: dict[str, int]) -> str:
+    """finished / degraded / interrupted / failed for a run that is closing."""
+    if finish_reason in ("shutdown", "cancelled"):
+        return "interrupted"
+    # issue 5: a guard that stopped or capped the run (site blocking the crawler, request cap) says why
+    if stats.get("linfen/degraded"):
+        return "degraded"
+    if not int(stats.get("linfen/list_pages", 0)) and any(k.startswith("linfen/errors/list/") for k in stats):
+        return "degraded"  # every list page failed: nothing of the site was seen
+    if finish_reason != "finished" and not finish_reason.startswith("closespider_"):
+        return "failed"
+    if any(k.startswith("linfen/errors/store/") for k in stats):
+        return "failed"  # a batch could not be written (its articles are recorded as store_error rejects)
+    article_pages = int(stats.get("linfen/article_pages", 0))
+    stored = counts.get("articles_new", 0) + counts.get("articles_updated", 0) + counts.get(
+        "articles_unchanged", 0) + int(stats.get("linfen/skipped/article_before_since", 0))
+    if article_pages and not stored:
+        return "degraded"
+    if int(stats.get("linfen/list_pages", 0)) and not int(stats.get("linfen/article_links", 0)):
+        return "degraded"
+    return "finished"
