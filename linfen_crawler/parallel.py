@@ -35,19 +35,13 @@ from multiprocessing.connection import Connection, wait
 from types import FrameType
 from typing import Any
 
-__all__ = ["default_jobs", "run_sites"]
+from linfen_crawler.writer import auto_mode, usable_cores
+
+__all__ = ["run_sites"]
 
 logger = logging.getLogger(__name__)
 
 Runner = Callable[[list[str], str, dict[str, Any], dict[str, dict[str, Any]] | None], dict[str, str]]
-
-
-def default_jobs() -> int:
-    """The number of cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _default_runner() -> Runner:
@@ -75,18 +69,16 @@ def _worker(runner: Runner, key: str, db_path: str, overrides: dict[str, Any],
 def run_sites(sites: list[str], db_path: str, overrides: dict[str, Any],
               per_site: dict[str, dict[str, Any]] | None = None, *, jobs: int | None = None,
               runner: Runner | None = None) -> dict[str, str]:
-    """Crawl ``sites`` in up to ``jobs`` worker processes (default: :func:`default_jobs`); each site's status.
+    """Crawl ``sites`` in up to ``jobs`` worker processes (default: :func:`writer.usable_cores`); each site's status.
 
     ``runner`` is ``cli.run_crawls`` (replaceable in tests); it is called with one site per worker, or with
     every site in this process when ``jobs`` is 1 or there is only one site.
     """
     run = runner or _default_runner()
-    jobs = jobs or default_jobs()
+    jobs = jobs or usable_cores()
     if jobs <= 1 or len(sites) <= 1:
         return run(sites, db_path, overrides, per_site)
     if overrides.get("LINFEN_STORE_WRITER", "auto") == "auto":
-        from linfen_crawler.writer import auto_mode
-
         overrides = {**overrides, "LINFEN_STORE_WRITER": auto_mode(min(jobs, len(sites)))}
     ctx = multiprocessing.get_context("fork")
     pending = list(sites)

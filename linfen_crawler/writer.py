@@ -284,6 +284,14 @@ def _answer(conn: Connection, ok: bool, value: Any) -> None:
         conn.send_bytes(payload)
 
 
+def usable_cores() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def auto_mode(crawl_processes: int = 1, cores: int | None = None, writer_processes: int = 0) -> str:
     """What ``LINFEN_STORE_WRITER = "auto"`` means for ``crawl_processes`` crawls side by side on ``cores``
     cores (default: those this process may use), when this process already runs ``writer_processes``
@@ -291,9 +299,7 @@ def auto_mode(crawl_processes: int = 1, cores: int | None = None, writer_process
     on every core write inline), and at most one writer process per core in one crawl process (several
     crawlers in one reactor share its write load, so more would only cost memory), else ``inline``."""
     if cores is None:
-        from linfen_crawler.parallel import default_jobs
-
-        cores = default_jobs()
+        cores = usable_cores()
     return "process" if crawl_processes * 2 <= cores and writer_processes < cores else "inline"
 
 

@@ -74,7 +74,7 @@ def test_one_job_keeps_every_site_in_this_process(tmp_path: Path) -> None:
 def test_workers_get_the_writer_mode_for_their_number(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sites: int,
                                                       jobs: int, configured: str | None,
                                                       expected: str | None) -> None:
-    monkeypatch.setattr("linfen_crawler.parallel.default_jobs", lambda: 4)
+    monkeypatch.setattr("linfen_crawler.writer.usable_cores", lambda: 4)
     log = tmp_path / "log.jsonl"
     overrides = {"LINFEN_STORE_WRITER": configured} if configured else {}
     run_sites(["a", "b", "c"][:sites], "x.db", overrides, jobs=jobs, runner=_runner(log))

@@ -221,7 +221,7 @@ def test_crawlers_of_one_process_get_writer_processes_while_the_cores_last(tmp_p
 
     from linfen_crawler import writer
 
-    monkeypatch.setattr("linfen_crawler.parallel.default_jobs", lambda: cores)
+    monkeypatch.setattr("linfen_crawler.writer.usable_cores", lambda: cores)
     crawlers = [get_crawler(settings_dict={"LINFEN_DB": str(tmp_path / "t.db"), "LINFEN_STORE_WRITER": "auto"})
                 for _ in modes]
     try:
