@@ -1,8 +1,11 @@
 """Turn one article page into a record: profile selectors first, the generic extractor for the rest.
 
 Each field is taken from the profile's selector when the profile gives one and it finds something;
-otherwise from :mod:`linfen_crawler.extract.generic`. ``record["extractor"]`` says which, field by field,
-so a stale selector shows up in the data instead of silently emptying a column.
+otherwise from the generic rules, one module per field group: :mod:`~linfen_crawler.extract.title`,
+:mod:`~linfen_crawler.extract.scoring` (body), :mod:`~linfen_crawler.extract.meta` (meta text, date,
+source) and :mod:`~linfen_crawler.extract.credits` (authors, editors).
+``record["extractor"]`` says which, field by field, so a stale selector shows up in the data instead of
+silently emptying a column.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from linfen_crawler.extract import generic
 from linfen_crawler.extract.body import body_blocks, is_end_notice, xpath_strings
 from linfen_crawler.extract.byline import Byline, finalize_people, is_credit_line, parse_byline
+from linfen_crawler.extract.credits import find_bylines, find_footer_credits
 from linfen_crawler.extract.dates import parse_date
 from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler.extract.meta import closing_citation, find_date, find_meta_text, find_source
 from linfen_crawler.extract.pages import next_page
+from linfen_crawler.extract.scoring import find_body_node
+from linfen_crawler.extract.title import find_title
 from linfen_crawler.normalize import clean_text
 from linfen_crawler.profiles import ArticleRules, Profile, Selector
 
@@ -222,7 +228,7 @@ def extract_article(
         record["title"], title_node = found
         used["title"] = "profile"
     else:
-        guess = generic.find_title(doc, url)
+        guess = find_title(doc, url)
         if guess:
             record["title"], title_node = guess
             used["title"] = "generic"
@@ -230,7 +236,7 @@ def extract_article(
     body_node = _first_node(rules.body, doc)
     used["body"] = "profile"
     if body_node is None:
-        body_node = generic.find_body_node(doc, title_node)
+        body_node = find_body_node(doc, title_node)
         used["body"] = "generic"
         if body_node is not None and body_node.tag == "form":
             body_node = None  # a vote or search form on an index page is never an article body
@@ -240,13 +246,13 @@ def extract_article(
         record["images"] = [{"url": im.url, "caption": im.caption} for im in images]
 
     meta = _first(rules.meta, doc)
-    meta_text = meta[0] if meta else generic.find_meta_text(doc, title_node, body_node)
+    meta_text = meta[0] if meta else find_meta_text(doc, title_node, body_node)
     meta_from = "profile" if meta else "generic"
 
     date = parse_date(meta_text, now=now, tz=tz) if meta else None
     used["published_at"] = "profile"
     if date is None:
-        date = generic.find_date(doc, url, meta_text, now=now, tz=tz, title_node=title_node, lead=paragraphs)
+        date = find_date(doc, url, meta_text, now=now, tz=tz, title_node=title_node, lead=paragraphs)
         used["published_at"] = "generic"
     if date is not None:
         record["published_at"], record["published_text"] = date.value, date.text
@@ -263,12 +269,12 @@ def extract_article(
         for node in sel(doc):
             credits = credits.merge(parse_byline(node_text(node)))
     if used["body"] == "generic":
-        credits = credits.merge(generic.find_footer_credits(doc, body_node))
-    near_title = generic.find_bylines(doc, meta_text, kept, title_node)
+        credits = credits.merge(find_footer_credits(doc, body_node))
+    near_title = find_bylines(doc, meta_text, kept, title_node)
     byline = near_title.merge(credits)
     # The source beside the headline outranks a 来源 credit at the foot of the body.
-    source = (generic.find_source(doc, meta_text, title_node) or credits.source
-              or generic.closing_citation(kept))
+    source = (find_source(doc, meta_text, title_node) or credits.source
+              or closing_citation(kept))
     record["source"] = source
     record["authors"], record["editors"] = finalize_people(byline.authors, byline.editors)
     for key in ("source", "authors", "editors"):
