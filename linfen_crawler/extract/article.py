@@ -3,9 +3,9 @@
 Each field is taken from the profile's selector when the profile gives one and it finds something;
 otherwise from the generic rules, one module per field group: :mod:`~linfen_crawler.extract.title`,
 :mod:`~linfen_crawler.extract.scoring` (body), :mod:`~linfen_crawler.extract.meta` (meta text, date,
-source) and :mod:`~linfen_crawler.extract.credits` (authors, editors).
-``record["extractor"]`` says which, field by field, so a stale selector shows up in the data instead of
-silently emptying a column.
+source) and :mod:`~linfen_crawler.extract.credits` (authors, editors). The record is an
+:class:`ExtractedPage`; its ``extractor`` says which, field by field, so a stale selector shows up in the
+data instead of silently emptying a column.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -30,7 +30,7 @@ from linfen_crawler.extract.title import find_title
 from linfen_crawler.normalize import clean_text
 from linfen_crawler.profiles import ArticleRules, Profile, Selector
 
-__all__ = ["extract_article", "own_url", "parse_html"]
+__all__ = ["ExtractedImage", "ExtractedPage", "extract_article", "extract_page", "own_url", "parse_html"]
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # control characters (and U+FFFE/U+FFFF) that XML cannot hold; pages from hostile or broken CMSs carry them
@@ -44,6 +44,36 @@ _TEXT_NODES = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::sty
 _ERROR_PAGE = re.compile(r"页面不存在|页面未找到|找不到(该|此)?页面|页面已删除|404 ?Not Found|^404$|文章不存在|"
                          r"信息不存在|该文章已被删除|出错了")
 _NO_RULES = ArticleRules()
+
+
+class ExtractedImage(TypedDict):
+    """One picture of the body: its absolute URL and its caption (None without one)."""
+
+    url: str
+    caption: str | None
+
+
+class ExtractedPage(TypedDict):
+    """What :func:`extract_article` returns for one page.
+
+    ``extractor`` maps each field name (title, body, published_at, source, authors, editors) to
+    ``"profile"`` or ``"generic"``; ``not_article`` is a reason (``empty_page``, ``error_page``) or None.
+    """
+
+    title: str | None
+    published_at: str | None
+    published_text: str | None
+    source: str | None
+    authors: list[str]
+    editors: list[str]
+    body: str | None
+    images: list[ExtractedImage]
+    section: str | None
+    own_url: str | None
+    charset: str
+    next_page: str | None
+    extractor: dict[str, str]
+    not_article: str | None
 #: every href value, each knowing its element (``getparent``): no element proxy is made for the many links
 #: that need no check
 _HREFS = etree.XPath("//@href")
@@ -186,7 +216,7 @@ def own_url(doc: etree._Element, profile: Profile | None) -> str | None:
     return urljoin(profile.start_urls[0], profile.article.url_template.format(**values))
 
 
-def extract_article(
+def extract_page(
     html: bytes | str,
     url: str,
     *,
@@ -194,13 +224,11 @@ def extract_article(
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
     generic_only: bool = False,
-) -> dict[str, Any]:
-    """Extract one article page.
+) -> ExtractedPage:
+    """Extract one article page into an :class:`ExtractedPage`.
 
-    Returns a dict with keys ``title, published_at, published_text, source, authors, editors, body,
-    images, section, own_url, charset, next_page, extractor, not_article``. ``not_article`` is a reason
-    (``empty_page``, ``error_page``) when the page is clearly no article; missing title or body is left to
-    the Validate pipeline, which records the reject.
+    ``not_article`` is a reason (``empty_page``, ``error_page``) when the page is clearly no article;
+    missing title or body is left to the Validate pipeline, which records the reject.
     """
     content_type = None
     if headers:
@@ -211,7 +239,7 @@ def extract_article(
         text, charset = html, "unicode"
     rules = profile.article if profile is not None and not generic_only else _NO_RULES
     tz = profile.timezone if profile is not None else "Asia/Shanghai"
-    record: dict[str, Any] = {
+    record: ExtractedPage = {
         "title": None, "published_at": None, "published_text": None, "source": None, "authors": [],
         "editors": [], "body": None, "images": [], "section": None, "own_url": None, "charset": charset,
         "next_page": None, "extractor": {}, "not_article": None,
@@ -277,8 +305,10 @@ def extract_article(
               or closing_citation(kept))
     record["source"] = source
     record["authors"], record["editors"] = finalize_people(byline.authors, byline.editors)
-    for key in ("source", "authors", "editors"):
-        used[key] = meta_from if (record[key] or used["body"] == "generic") else "profile"
+    filled = {"source": bool(record["source"]), "authors": bool(record["authors"]),
+              "editors": bool(record["editors"])}
+    for key, has_value in filled.items():
+        used[key] = meta_from if (has_value or used["body"] == "generic") else "profile"
 
     record["body"] = "\n".join(kept) or None
     if rules.section is not None:
@@ -291,3 +321,22 @@ def extract_article(
     if record["title"] and _ERROR_PAGE.search(record["title"]) and len(record["body"] or "") < 200:
         record["not_article"] = "error_page"
     return record
+
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    *,
+    profile: Profile | None = None,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    generic_only: bool = False,
+) -> dict[str, Any]:
+    """:func:`extract_page`'s record as a plain ``dict[str, Any]`` (the same object, not a copy).
+
+    The spider and ``linfen reextract`` extend the record as they go (``merge_pages`` appends the later
+    pages of an article to it), so they hold it as a ``dict[str, Any]``; code that only reads one page
+    calls :func:`extract_page` and has mypy check its keys.
+    """
+    page = extract_page(html, url, profile=profile, headers=headers, now=now, generic_only=generic_only)
+    return cast(dict[str, Any], page)
