@@ -64,7 +64,6 @@ LEAD_PARAGRAPHS = 2
 BYLINE_PARAGRAPHS = 8
 
 
-# ---------------------------------------------------------------------------------------------- bylines
 #: an editor label and its colon anywhere in the page text: without one no element can be an editor line
 _EDITOR_LABEL_RE = re.compile(rf"(?:{_EDITOR_ALTERNATIVES})\s*[:：]")
 

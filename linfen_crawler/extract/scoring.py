@@ -34,7 +34,6 @@ _LIKELY_RE = re.compile(r"article|content|main|text|body|detail|entry|post|story
                         r"(?:^|[\s_-])(?:con|txt)(?:$|[\s_-])|TRS_Editor|Custom_UnionStyle", re.I)
 
 
-# ---------------------------------------------------------------------------------------------- body
 def own_text_blocks(root: etree._Element) -> dict[etree._Element, list[int]]:
     """Per block element: [text length, link text length, punctuation count, br count] of its own text.
 

@@ -26,7 +26,7 @@ _MARKUP_RE = re.compile(r"<[^<>]{1,200}>")
 _HEADING_ATTR_RE = re.compile(r"tit|Tit|TIT|eading|biaoti")
 _HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4"))
 
-# ---------------------------------------------------------------------------------------------- title
+
 def title_head(title: str) -> str:
     """``<title>`` without its site suffix: the longest leading run before a site separator.
 
