@@ -63,10 +63,10 @@ def load_pages(dirs: list[Path]) -> list[Page]:
 
 
 def _ours() -> Extractor:
-    from linfen_crawler.extract.article import extract_article
+    from linfen_crawler.extract.article import extract_page
 
     def run(raw: bytes, url: str) -> dict[str, Any]:
-        r = extract_article(raw, url, generic_only=True)
+        r = extract_page(raw, url, generic_only=True)
         return {"title": r["title"], "published": r["published_at"], "source": r["source"],
                 "authors": r["authors"], "editors": r["editors"], "body": r["body"]}
 

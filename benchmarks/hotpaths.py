@@ -34,7 +34,7 @@ from linfen_crawler import dedupe, middlewares, normalize  # noqa: E402
 sys.path.insert(0, str(REPO / "tests"))
 from replaced import PLAIN_LABEL_RE, plain_next_page, plain_subtree_totals  # noqa: E402
 
-from linfen_crawler.extract import article, byline, generic  # noqa: E402
+from linfen_crawler.extract import article, byline, credits, scoring, tree  # noqa: E402
 from linfen_crawler.extract import pages as article_pages  # noqa: E402
 from linfen_crawler.extract.encoding import decode_html, detect_charset  # noqa: E402
 
@@ -121,9 +121,9 @@ def old_editor_lines(doc: Any) -> list[str]:
         return found
     for el in _OLD_EDITOR_TEXT_XP(doc):
         for node in (el, el.getparent()):
-            if node is None or node.tag in generic._SKIP_TAGS:
+            if node is None or node.tag in tree.SKIP_TAGS:
                 break
-            text = generic._text(node)
+            text = tree.text_of(node)
             if len(text) > 40:
                 break
             if _OLD_EDITOR_LINE_RE.match(text):
@@ -174,8 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     texts = [decode_html(b)[0] for b in pages]
     docs = [article.parse_html(t) for t in texts]
     doc_urls = [(d, f"http://www.bencha.test/news/x/{i}.html") for i, d in enumerate(docs, 1)]
-    body_nodes = [n for n in (generic.find_body_node(d, None) for d in docs) if n is not None]
-    doc_stats = [(d, generic._own_text_blocks(d)) for d in docs]
+    body_nodes = [n for n in (scoring.find_body_node(d, None) for d in docs) if n is not None]
+    doc_stats = [(d, scoring.own_text_blocks(d)) for d in docs]
     rows: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], list[Any]]] = [
         ("dedupe: LSH keys of a body", lambda b: dedupe.band_keys(old_signature(dedupe.shingles(b))),
          dedupe.lsh_keys, bodies),
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         ("antibot_reason of a 200 page (full count / prefix)", lambda b: len(middlewares._visible(b[:65536])) >= 600,
          lambda b: middlewares.antibot_reason(200, b), pages),
         ("parse_html: a decoded page", old_parse_html, article.parse_html, texts),
-        ("find_bylines: editor lines of a page", old_editor_lines, lambda d: list(generic._editor_lines(d)), docs),
+        ("find_bylines: editor lines of a page", old_editor_lines, lambda d: list(credits.editor_lines(d)), docs),
         ("next_page of a page", lambda du: plain_next_page(*du), lambda du: article_pages.next_page(*du), doc_urls),
         ("body selector's check: the body has text", lambda n: bool(article.node_text(n)), article.has_text,
          body_nodes),
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         ("own_url: canonical link and og:url of a page", lambda d: [str(v) for v in _OLD_CANONICAL(d)],
          lambda d: list(article._canonical_urls(d)), docs),
         ("generic body: subtree text totals of a page", lambda ds: plain_subtree_totals(*ds),
-         lambda ds: generic._subtree_totals(*ds), doc_stats),
+         lambda ds: scoring.subtree_totals(*ds), doc_stats),
     ]
     print(f"{'hot path':48} {'before µs':>10} {'after µs':>10} {'speed-up':>9}")
     for label, old, new, inputs in rows:

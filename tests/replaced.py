@@ -52,7 +52,7 @@ PLAIN_LABEL_RE = re.compile(
 
 
 def plain_subtree_totals(root: Any, stats: dict[Any, list[int]]) -> dict[Any, tuple[int, int]]:
-    """generic._subtree_totals as it was: an entry for every element."""
+    """scoring.subtree_totals as it was: an entry for every element."""
     totals: dict[Any, list[int]] = {}
     for el in reversed(list(root.iter())):
         row = stats.get(el)

@@ -15,7 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from linfen_crawler.extract.article import _canonical_urls, has_text, node_text, parse_html, xml_compatible
+from linfen_crawler.extract.article import (
+    ExtractedPage,
+    _canonical_urls,
+    extract_article,
+    extract_page,
+    has_text,
+    node_text,
+    parse_html,
+    xml_compatible,
+)
 
 _OLD_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _OLD_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -186,3 +195,26 @@ def test_canonical_urls_are_the_xpaths(html: str) -> None:
     doc = parse_html(f"<html>{html}</html>")
     if doc is not None:
         assert list(_canonical_urls(doc)) == [str(v) for v in _OLD_CANONICAL(doc)]
+
+
+
+_ARTICLE = ("<html><head><title>临汾召开会议_临汾新闻网</title></head><body><h1>临汾召开会议</h1>"
+            "<div class='info'>2021-03-05 10:00 来源：临汾日报 作者：张三</div><div class='content'>"
+            + "<p>市直机关基层党组织要牢固确立大局意识、服务意识和职能意识，采取多种形式凝聚党员。</p>" * 4
+            + "<p>责任编辑：李四</p></div></body></html>")
+
+
+@pytest.mark.parametrize("html", [_ARTICLE.encode(), _ARTICLE, b"", b"<html><body></body></html>"])
+def test_extracted_page_holds_exactly_the_typed_keys(html: bytes | str) -> None:
+    """The record has every key ExtractedPage declares and no other, on an article and on empty pages."""
+    rec = extract_page(html, "http://www.lfxww.com/news/1.html")
+    assert list(rec) == list(ExtractedPage.__annotations__)
+
+
+def test_extract_article_is_extract_page_untyped() -> None:
+    rec = extract_page(_ARTICLE.encode(), "http://www.lfxww.com/news/1.html")
+    assert extract_article(_ARTICLE.encode(), "http://www.lfxww.com/news/1.html") == rec
+    assert rec["title"] == "临汾召开会议"
+    assert rec["source"] == "临汾日报"
+    assert rec["authors"] == ["张三"] and rec["editors"] == ["李四"]
+    assert rec["published_at"] is not None and rec["published_at"].startswith("2021-03-05")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from linfen_crawler.extract.article import extract_article
+from linfen_crawler.extract.article import extract_page
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("LINFEN_CORPUS") or REPO.parent / "shared" / "corpus")
@@ -47,7 +47,7 @@ def results() -> dict[str, Any]:
             pid = f"{d.name}/{html.stem}"
             if pid not in gold:
                 continue
-            rec = extract_article(html.read_bytes(), gold[pid].get("url") or "", generic_only=True)
+            rec = extract_page(html.read_bytes(), gold[pid].get("url") or "", generic_only=True)
             preds[pid] = {"title": rec["title"], "published": rec["published_at"], "source": rec["source"],
                           "authors": rec["authors"], "editors": rec["editors"], "body": rec["body"]}
     result: dict[str, Any] = scorer.score(gold, preds)

@@ -11,26 +11,18 @@ from replaced import plain_subtree_totals
 
 from linfen_crawler.extract.body import body_blocks
 from linfen_crawler.extract.byline import LABEL_ROLES
-from linfen_crawler.extract.generic import (
-    _EDITOR_KEYS,
-    _EDITOR_LINE_RE,
-    _SKIP_TAGS,
+from linfen_crawler.extract.credits import (
     EDITOR_LABELS,
-    ORIGIN_ATTR,
-    _editor_lines,
-    _own_text_blocks,
-    _subtree_totals,
-    closing_citation,
-    find_body_node,
+    EDITOR_LINE_RE,
+    editor_lines,
     find_bylines,
-    find_date,
     find_footer_credits,
-    find_meta_text,
-    find_source,
-    find_title,
-    name_outlet,
-    title_head,
 )
+from linfen_crawler.extract.meta import closing_citation, find_date, find_meta_text, find_source, name_outlet
+from linfen_crawler.extract.scoring import find_body_node, is_unlikely, own_text_blocks, subtree_totals
+from linfen_crawler.extract.title import find_title, title_head
+from linfen_crawler.extract.tree import ORIGIN_ATTR, SKIP_TAGS
+from linfen_crawler.extract.xpaths import EDITOR_KEYS
 from linfen_crawler.normalize import clean_text
 
 PARA = "市直机关基层党组织要牢固确立大局意识、服务意识和职能意识，采取多种形式把广大党员的思想凝聚到中心任务上来。"
@@ -222,27 +214,27 @@ EDITOR_LINE_CASES = [
 
 @pytest.mark.parametrize(("body", "expected"), EDITOR_LINE_CASES)
 def test_editor_lines(body: str, expected: list[str]) -> None:
-    assert list(_editor_lines(doc_of(body))) == expected
+    assert list(editor_lines(doc_of(body))) == expected
 
 
 def test_editor_labels_are_the_parsers() -> None:
     parser_labels = {label for label, role in LABEL_ROLES.items() if role == "editor"}
     assert parser_labels <= set(EDITOR_LABELS) and set(EDITOR_LABELS) - parser_labels == {"本文编辑"}
-    assert all(any(key in label for key in _EDITOR_KEYS) for label in EDITOR_LABELS)
+    assert all(any(key in label for key in EDITOR_KEYS) for label in EDITOR_LABELS)
 
 
 def plain_editor_lines(doc: etree._Element) -> list[str]:
-    """_editor_lines without its shortcuts: every text node tested for every key, no look at the page text."""
-    test = " or ".join(f"contains(., '{key}')" for key in _EDITOR_KEYS)
+    """editor_lines without its shortcuts: every text node tested for every key, no look at the page text."""
+    test = " or ".join(f"contains(., '{key}')" for key in EDITOR_KEYS)
     found = []
     for el in doc.xpath(f"//body//text()[{test}]/.."):
         for node in (el, el.getparent()):
-            if node is None or node.tag in _SKIP_TAGS:
+            if node is None or node.tag in SKIP_TAGS:
                 break
             text = clean_text("".join(node.itertext()))
             if len(text) > 40:
                 break
-            if _EDITOR_LINE_RE.match(text):
+            if EDITOR_LINE_RE.match(text):
                 found.append(text)
                 break
     return found
@@ -257,7 +249,7 @@ EDITOR_PIECES = st.sampled_from(["<p>", "</p>", "<div>", "</div>", "<b>", "</b>"
 @settings(max_examples=300)
 def test_editor_lines_are_the_plain_rule(body: str) -> None:
     doc = lxml.html.document_fromstring(f"<html><head><title>t</title></head><body>{body}x</body></html>")
-    assert list(_editor_lines(doc)) == plain_editor_lines(doc)
+    assert list(editor_lines(doc)) == plain_editor_lines(doc)
 
 
 # ---------------------------------------------------------------- meta text as lines (M4)
@@ -436,9 +428,7 @@ def test_footer_credits_read_only_the_lines_right_under_the_body() -> None:
     ("main-content", False),
 ])
 def test_rule_b2_body_words_count_only_as_whole_tokens(cls, unlikely):
-    from linfen_crawler.extract.generic import _is_unlikely
-
-    assert _is_unlikely(lxml.html.fromstring(f'<div class="{cls}">x</div>')) is unlikely
+    assert is_unlikely(lxml.html.fromstring(f'<div class="{cls}">x</div>')) is unlikely
 
 
 
@@ -452,9 +442,9 @@ BODY_PIECES = st.sampled_from(["<div>", "</div>", "<p>", "</p>", "<a href='/x'>"
 @settings(max_examples=300)
 def test_subtree_totals_are_the_plain_ones(body: str) -> None:
     doc = doc_of(body)
-    stats = _own_text_blocks(doc)
+    stats = own_text_blocks(doc)
     plain = plain_subtree_totals(doc, stats)
-    totals = _subtree_totals(doc, stats)
+    totals = subtree_totals(doc, stats)
     assert all(totals.get(el, (0, 0)) == value for el, value in plain.items())
     assert all(value != (0, 0) for value in totals.values())
 

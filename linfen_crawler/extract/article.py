@@ -1,8 +1,11 @@
 """Turn one article page into a record: profile selectors first, the generic extractor for the rest.
 
 Each field is taken from the profile's selector when the profile gives one and it finds something;
-otherwise from :mod:`linfen_crawler.extract.generic`. ``record["extractor"]`` says which, field by field,
-so a stale selector shows up in the data instead of silently emptying a column.
+otherwise from the generic rules, one module per field group: :mod:`~linfen_crawler.extract.title`,
+:mod:`~linfen_crawler.extract.scoring` (body), :mod:`~linfen_crawler.extract.meta` (meta text, date,
+source) and :mod:`~linfen_crawler.extract.credits` (authors, editors). The record is an
+:class:`ExtractedPage`; its ``extractor`` says which, field by field, so a stale selector shows up in the
+data instead of silently emptying a column.
 """
 
 from __future__ import annotations
@@ -10,21 +13,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from linfen_crawler.extract import generic
 from linfen_crawler.extract.body import body_blocks, is_end_notice, xpath_strings
 from linfen_crawler.extract.byline import Byline, finalize_people, is_credit_line, parse_byline
+from linfen_crawler.extract.credits import find_bylines, find_footer_credits
 from linfen_crawler.extract.dates import parse_date
 from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler.extract.meta import closing_citation, find_date, find_meta_text, find_source
 from linfen_crawler.extract.pages import next_page
+from linfen_crawler.extract.scoring import find_body_node
+from linfen_crawler.extract.title import find_title
 from linfen_crawler.normalize import clean_text
 from linfen_crawler.profiles import ArticleRules, Profile, Selector
 
-__all__ = ["extract_article", "own_url", "parse_html"]
+__all__ = ["ExtractedImage", "ExtractedPage", "extract_article", "extract_page", "own_url", "parse_html"]
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # control characters (and U+FFFE/U+FFFF) that XML cannot hold; pages from hostile or broken CMSs carry them
@@ -38,6 +44,36 @@ _TEXT_NODES = etree.XPath(".//text()[not(ancestor::script) and not(ancestor::sty
 _ERROR_PAGE = re.compile(r"页面不存在|页面未找到|找不到(该|此)?页面|页面已删除|404 ?Not Found|^404$|文章不存在|"
                          r"信息不存在|该文章已被删除|出错了")
 _NO_RULES = ArticleRules()
+
+
+class ExtractedImage(TypedDict):
+    """One picture of the body: its absolute URL and its caption (None without one)."""
+
+    url: str
+    caption: str | None
+
+
+class ExtractedPage(TypedDict):
+    """What :func:`extract_article` returns for one page.
+
+    ``extractor`` maps each field name (title, body, published_at, source, authors, editors) to
+    ``"profile"`` or ``"generic"``; ``not_article`` is a reason (``empty_page``, ``error_page``) or None.
+    """
+
+    title: str | None
+    published_at: str | None
+    published_text: str | None
+    source: str | None
+    authors: list[str]
+    editors: list[str]
+    body: str | None
+    images: list[ExtractedImage]
+    section: str | None
+    own_url: str | None
+    charset: str
+    next_page: str | None
+    extractor: dict[str, str]
+    not_article: str | None
 #: every href value, each knowing its element (``getparent``): no element proxy is made for the many links
 #: that need no check
 _HREFS = etree.XPath("//@href")
@@ -180,7 +216,7 @@ def own_url(doc: etree._Element, profile: Profile | None) -> str | None:
     return urljoin(profile.start_urls[0], profile.article.url_template.format(**values))
 
 
-def extract_article(
+def extract_page(
     html: bytes | str,
     url: str,
     *,
@@ -188,13 +224,11 @@ def extract_article(
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
     generic_only: bool = False,
-) -> dict[str, Any]:
-    """Extract one article page.
+) -> ExtractedPage:
+    """Extract one article page into an :class:`ExtractedPage`.
 
-    Returns a dict with keys ``title, published_at, published_text, source, authors, editors, body,
-    images, section, own_url, charset, next_page, extractor, not_article``. ``not_article`` is a reason
-    (``empty_page``, ``error_page``) when the page is clearly no article; missing title or body is left to
-    the Validate pipeline, which records the reject.
+    ``not_article`` is a reason (``empty_page``, ``error_page``) when the page is clearly no article;
+    missing title or body is left to the Validate pipeline, which records the reject.
     """
     content_type = None
     if headers:
@@ -205,7 +239,7 @@ def extract_article(
         text, charset = html, "unicode"
     rules = profile.article if profile is not None and not generic_only else _NO_RULES
     tz = profile.timezone if profile is not None else "Asia/Shanghai"
-    record: dict[str, Any] = {
+    record: ExtractedPage = {
         "title": None, "published_at": None, "published_text": None, "source": None, "authors": [],
         "editors": [], "body": None, "images": [], "section": None, "own_url": None, "charset": charset,
         "next_page": None, "extractor": {}, "not_article": None,
@@ -222,7 +256,7 @@ def extract_article(
         record["title"], title_node = found
         used["title"] = "profile"
     else:
-        guess = generic.find_title(doc, url)
+        guess = find_title(doc, url)
         if guess:
             record["title"], title_node = guess
             used["title"] = "generic"
@@ -230,7 +264,7 @@ def extract_article(
     body_node = _first_node(rules.body, doc)
     used["body"] = "profile"
     if body_node is None:
-        body_node = generic.find_body_node(doc, title_node)
+        body_node = find_body_node(doc, title_node)
         used["body"] = "generic"
         if body_node is not None and body_node.tag == "form":
             body_node = None  # a vote or search form on an index page is never an article body
@@ -240,13 +274,13 @@ def extract_article(
         record["images"] = [{"url": im.url, "caption": im.caption} for im in images]
 
     meta = _first(rules.meta, doc)
-    meta_text = meta[0] if meta else generic.find_meta_text(doc, title_node, body_node)
+    meta_text = meta[0] if meta else find_meta_text(doc, title_node, body_node)
     meta_from = "profile" if meta else "generic"
 
     date = parse_date(meta_text, now=now, tz=tz) if meta else None
     used["published_at"] = "profile"
     if date is None:
-        date = generic.find_date(doc, url, meta_text, now=now, tz=tz, title_node=title_node, lead=paragraphs)
+        date = find_date(doc, url, meta_text, now=now, tz=tz, title_node=title_node, lead=paragraphs)
         used["published_at"] = "generic"
     if date is not None:
         record["published_at"], record["published_text"] = date.value, date.text
@@ -263,16 +297,18 @@ def extract_article(
         for node in sel(doc):
             credits = credits.merge(parse_byline(node_text(node)))
     if used["body"] == "generic":
-        credits = credits.merge(generic.find_footer_credits(doc, body_node))
-    near_title = generic.find_bylines(doc, meta_text, kept, title_node)
+        credits = credits.merge(find_footer_credits(doc, body_node))
+    near_title = find_bylines(doc, meta_text, kept, title_node)
     byline = near_title.merge(credits)
     # The source beside the headline outranks a 来源 credit at the foot of the body.
-    source = (generic.find_source(doc, meta_text, title_node) or credits.source
-              or generic.closing_citation(kept))
+    source = (find_source(doc, meta_text, title_node) or credits.source
+              or closing_citation(kept))
     record["source"] = source
     record["authors"], record["editors"] = finalize_people(byline.authors, byline.editors)
-    for key in ("source", "authors", "editors"):
-        used[key] = meta_from if (record[key] or used["body"] == "generic") else "profile"
+    filled = {"source": bool(record["source"]), "authors": bool(record["authors"]),
+              "editors": bool(record["editors"])}
+    for key, has_value in filled.items():
+        used[key] = meta_from if (has_value or used["body"] == "generic") else "profile"
 
     record["body"] = "\n".join(kept) or None
     if rules.section is not None:
@@ -285,3 +321,22 @@ def extract_article(
     if record["title"] and _ERROR_PAGE.search(record["title"]) and len(record["body"] or "") < 200:
         record["not_article"] = "error_page"
     return record
+
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    *,
+    profile: Profile | None = None,
+    headers: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+    generic_only: bool = False,
+) -> dict[str, Any]:
+    """:func:`extract_page`'s record as a plain ``dict[str, Any]`` (the same object, not a copy).
+
+    The spider and ``linfen reextract`` extend the record as they go (``merge_pages`` appends the later
+    pages of an article to it), so they hold it as a ``dict[str, Any]``; code that only reads one page
+    calls :func:`extract_page` and has mypy check its keys.
+    """
+    page = extract_page(html, url, profile=profile, headers=headers, now=now, generic_only=generic_only)
+    return cast(dict[str, Any], page)

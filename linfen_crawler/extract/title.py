@@ -1,0 +1,198 @@
+"""The headline (Rules T1–T4 in ``docs/extraction.md``): text and the element it came from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from difflib import SequenceMatcher
+from urllib.parse import urldefrag, urljoin
+
+from lxml import etree
+
+from linfen_crawler.extract.body import xpath_elements
+from linfen_crawler.extract.scoring import find_body_node
+from linfen_crawler.extract.tree import CJK_RE, ORIGIN_ATTR, first_string, is_inside, resolve_path, text_of
+from linfen_crawler.extract.xpaths import META_TITLE, SHORT_TEXT_ELEMENTS, TITLE
+from linfen_crawler.normalize import clean_text
+
+__all__ = ["find_title", "title_head"]
+
+
+_TITLE_SEP_RE = re.compile(r"\s*(?:[_|｜]|--|\s[-–—]+\s|\s-|-\s)\s*")
+_MARKUP_RE = re.compile(r"<[^<>]{1,200}>")
+
+#: class/id words of headline elements (checked in Python: libxml2's contains() on every element cost
+#: more than a millisecond a page, over half the title step)
+_HEADING_ATTR_RE = re.compile(r"tit|Tit|TIT|eading|biaoti")
+_HEADING_TAGS = frozenset(("h1", "h2", "h3", "h4"))
+
+
+def title_head(title: str) -> str:
+    """``<title>`` without its site suffix: the longest leading run before a site separator.
+
+    "走在最前列 争当排头兵_临汾新闻网" → "走在最前列 争当排头兵". The first segment is taken unless it is
+    much shorter than a later one (a "频道 - 标题" prefix).
+    """
+    parts = [p for p in _TITLE_SEP_RE.split(clean_text(title)) if p]
+    if not parts:
+        return ""
+    head = parts[0]
+    if not CJK_RE.search(head):  # a Latin site name before a Chinese headline: "Site - 标题"
+        head = next((p for p in parts[1:] if CJK_RE.search(p)), head)
+    longest = max(parts, key=len)
+    if len(head) < 6 and len(longest) >= 2 * len(head):
+        return longest
+    return head
+
+
+def _similarity(candidate: str, reference: str) -> float:
+    """Share of the candidate and the reference covered by their longest common run (0..1; 0 when it cannot
+    reach the 0.6 that Rule T1 needs)."""
+    if not candidate or not reference:
+        return 0.0
+    a, b = candidate.replace(" ", ""), reference.replace(" ", "")
+    if min(len(a), len(b)) < 0.6 * max(len(a), len(b)):
+        return 0.0  # the common run is at most the shorter one: it can't reach the 0.6 T1 needs
+    match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+    return match.size / max(len(a), len(b))
+
+
+_TAG_WEIGHT = {"h1": 3.0, "h2": 2.5, "h3": 1.5, "h4": 0.5}
+
+
+def _heading_elements(doc: etree._Element) -> Iterator[etree._Element]:
+    """Elements under <body> that look like headings: h1–h4, ``itemprop=headline``, or a class/id with
+    ``tit``/``heading``/``biaoti``; in document order."""
+    search = _HEADING_ATTR_RE.search
+    for body in doc.iter("body"):
+        for el in body.iter(etree.Element):
+            if el is body:
+                continue
+            attrs = el.attrib
+            if el.tag in _HEADING_TAGS or (attrs and (
+                    search(f"{attrs.get('class', '')} {attrs.get('id', '')}")
+                    or attrs.get("itemprop") == "headline")):
+                yield el
+
+
+def _heading_candidates(doc: etree._Element) -> Iterator[tuple[str, etree._Element]]:
+    for el in _heading_elements(doc):
+        if el.tag in ("a", "script", "style", "title", "meta", "body", "html"):
+            continue
+        text = text_of(el)
+        if 4 <= len(text) <= 100:
+            yield text, el
+
+
+def find_title(doc: etree._Element, url: str = "") -> tuple[str, etree._Element | None] | None:
+    """The headline text and its node.
+
+    Rule T1: a heading-like element whose text matches ``<title>`` minus its site suffix or og:title
+    (longest common run ≥ 60% of the longer) wins; ties go to h1 > h2 > h3, then to the first in the page.
+    Rule T2: without such an element, og:title, then the ``<title>`` head, is the headline (node None).
+    """
+    titles = xpath_elements(TITLE, doc)
+    raw_title = text_of(titles[0]) if titles else ""
+    head = title_head(raw_title)
+    meta_title = clean_text(_MARKUP_RE.sub("", first_string(META_TITLE, doc)))
+    meta_head = title_head(meta_title) if meta_title else ""
+    refs = [r for r in (head, meta_head, raw_title) if r]
+    best: tuple[float, str, etree._Element] | None = None
+    for order, (text, el) in enumerate(_heading_candidates(doc)):
+        sim = max((_similarity(text, r) for r in refs), default=0.0)
+        if sim < 0.6:
+            continue
+        weight = _TAG_WEIGHT.get(str(el.tag), 1.0)
+        parent = el.getparent()
+        if (parent is not None and parent.tag == "a") or any(
+            len(text_of(a)) >= len(text) * 0.8 for a in el.iter("a")
+        ):
+            weight -= 1.0  # a heading that is one link is usually a logo or a list entry
+        score = sim * 4 + weight - order * 0.001
+        if best is None or score > best[0]:
+            best = (score, text, el)
+    if best is not None:
+        return _strip_badge(best[1], refs), best[2]
+    exact = _exact_title_node(doc, [r for r in (meta_head, head) if len(r) >= 5])
+    if exact is not None:
+        return exact
+    if meta_head:
+        return meta_head, None
+    near = _heading_before_body(doc, url)
+    if near is not None:
+        return near
+    for fallback in (meta_head, head):
+        if fallback:
+            return fallback, None
+    return None
+
+
+#: labels that templates glue in front of a headline (a badge element), never part of it
+_BADGES = ("原创", "独家", "首发", "置顶", "推荐", "热门", "图集", "视频", "专题")
+
+
+def _strip_badge(text: str, refs: list[str]) -> str:
+    """Rule T4: a badge (原创, 独家, 置顶 …) opening the heading's text is dropped when no ``<title>`` or
+    og:title reference opens with it: ``原创最不愁吃肉的国家`` beside ``<title>最不愁吃肉的国家``."""
+    for badge in _BADGES:
+        if text.startswith(badge) and len(text) > len(badge) + 4 and not any(r.startswith(badge) for r in refs):
+            return text[len(badge):].lstrip(" |:·-")
+    return text
+
+
+def _exact_title_node(doc: etree._Element, refs: list[str]) -> tuple[str, etree._Element] | None:
+    """Rule T1b: the last element outside any link whose whole text is the ``<title>`` head or og:title."""
+    if not refs:
+        return None
+    wanted = {r.replace(" ", ""): r for r in refs}
+    found: tuple[str, etree._Element] | None = None
+    for el in xpath_elements(SHORT_TEXT_ELEMENTS, doc):
+        text = text_of(el)
+        if text.replace(" ", "") not in wanted or any(True for _ in el.iter("a")):
+            continue
+        if any(anc.tag == "a" for anc in el.iterancestors()):
+            continue
+        found = (text, el)
+    return found
+
+
+def _permalink(el: etree._Element, url: str) -> bool:
+    """True when ``el`` holds a link to the page itself (``url``, fragment ignored): blog templates link
+    the post's headline to its permalink."""
+    if not url:
+        return False
+    own = urldefrag(url)[0]
+    for a in el.iter("a"):
+        href = a.get("href")
+        if href:
+            try:
+                if urldefrag(urljoin(url, href.strip()))[0] == own:
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def _heading_before_body(doc: etree._Element, url: str = "") -> tuple[str, etree._Element] | None:
+    """Rule T3: with no usable ``<title>``, the last h1–h3/title-classed element (not a lone link, unless it
+    links to the page itself) that comes before the body text, or the first one inside it."""
+    body = find_body_node(doc, None)
+    if body is None:
+        return None
+    origin = body.get(ORIGIN_ATTR)
+    anchor = resolve_path(doc, origin) if origin else body
+    order = {el: i for i, el in enumerate(doc.iter())}
+    limit = order.get(anchor) if anchor is not None else None
+    if limit is None:
+        return None
+    chosen: tuple[str, etree._Element] | None = None
+    for text, el in _heading_candidates(doc):
+        if not 5 <= len(text) <= 60 or (any(len(text_of(a)) >= 0.8 * len(text) for a in el.iter("a"))
+                                         and not _permalink(el, url)):
+            continue
+        pos = order.get(el, 0)
+        if pos <= limit or (anchor is not None and is_inside(el, anchor) and chosen is None):
+            chosen = (text, el)
+        if pos > limit:
+            break
+    return chosen
