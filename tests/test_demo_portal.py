@@ -18,12 +18,14 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from lxml import html as lxml_html
 
-from linfen_crawler.demo import portal
-from linfen_crawler.demo.server import DemoServer, RequestRecord, request_target
+from linfen_crawler.demo import lfxww, portal
+from linfen_crawler.demo.base import fold
+from linfen_crawler.demo.recording import request_target
+from linfen_crawler.demo.server import DemoServer, RequestRecord
 
 SEED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "seed-page.html"
 SEED_EXPECTED = Path(__file__).resolve().parents[2] / "shared" / "seed-article.expected.json"
-PACKAGE_SEED = Path(portal.__file__).with_name("seed-93512.html")
+PACKAGE_SEED = Path(lfxww.__file__).with_name("seed-93512.html")
 ORIGIN = "http://www.lfxww.com"
 
 
@@ -88,7 +90,7 @@ def test_enough_articles_over_all_sections_and_years() -> None:
     records = portal.expected_articles(site="lfxww")
     assert len(records) >= 70
     sections = Counter(r["section"] for r in records)
-    assert set(sections) == {name for _, name in portal.SECTIONS.values()}
+    assert set(sections) == {name for _, name in lfxww.SECTIONS.values()}
     years = {int(r["published_at"][:4]) for r in records}
     assert min(years) == 2011 and max(years) == 2024
     assert len({r["url"] for r in records}) == len(records)
@@ -198,8 +200,8 @@ def test_article_pages_match_their_records(server: DemoServer) -> None:
         charsets[meta] += 1
         doc = parse(body, meta, record["url"])
         assert doc.findtext(".//title") == f"{doc.xpath('string(//h2)')}_临汾新闻网"
-        assert portal.fold(doc.xpath("string(//h2)")) == record["title"]
-        page_text = portal.fold(" ".join(doc.xpath("//body//text()")))
+        assert fold(doc.xpath("string(//h2)")) == record["title"]
+        page_text = fold(" ".join(doc.xpath("//body//text()")))
         assert record["published_at"][:10] in page_text
         first, last = record["body"].split("\n")[0], record["body"].split("\n")[-1]
         assert first in page_text, record["url"]
@@ -246,7 +248,7 @@ def list_links(srv: DemoServer, url: str) -> tuple[list[str], dict[str, str]]:
 def test_list_pagination_trs_style(server: DemoServer) -> None:
     start = ORIGIN + "/linfen/shizheng/"
     first, pager = list_links(server, start)
-    assert len(first) == portal.PER_PAGE
+    assert len(first) == lfxww.PER_PAGE
     assert pager["下一页"] == start + "index_1.html"
     assert proxy_get(server, start + "index.html")[2] == proxy_get(server, start)[2]
     second, pager2 = list_links(server, pager["下一页"])
@@ -325,7 +327,7 @@ def test_multi_page_article(server: DemoServer) -> None:
         assert ("下一页" in pager) == (i < 3) and ("上一页" in pager) == (i > 1)
         if i < 3:
             assert pager["下一页"] == urls[i]
-        bodies.append(portal.fold(doc.xpath("string(//div[contains(@class,'jcontent')])")))
+        bodies.append(fold(doc.xpath("string(//div[contains(@class,'jcontent')])")))
         other = 3 if i == 2 else 2
         assert doc.xpath(f"//div[@class='pages']//a[text()='{other}']/@href") == [f"152360_{other}.html"]
     assert len(heads) == 1
@@ -348,7 +350,7 @@ def test_photo_story_layout(server: DemoServer) -> None:
     assert len(imgs) == 4 and all(src.startswith("/uploads/") for src in imgs)
     assert proxy_get(server, ORIGIN + imgs[0])[1]["content-type"] == "image/gif"
     record = next(r for r in portal.expected_articles() if r["url"] == url)
-    captions = [portal.fold(p) for p in doc.xpath("//div[@class='picshow']/p/text()")]
+    captions = [fold(p) for p in doc.xpath("//div[@class='picshow']/p/text()")]
     assert record["body"].split("\n") == captions
     assert record["authors"] == ["刘通", "吉瑞"]
 
@@ -423,7 +425,7 @@ def test_sample_site_is_served_under_its_host(server: DemoServer, site: str) -> 
         meta = meta_charset(body)
         assert charset_of(headers["content-type"]) == meta
         doc = parse(body, meta, r["url"])
-        page_text = portal.fold(" ".join(doc.xpath("//body//text()")))
+        page_text = fold(" ".join(doc.xpath("//body//text()")))
         assert r["title"] in page_text and r["body"].split("\n")[0] in page_text
     bare = origin.replace("http://www.", "http://")
     status, headers, _ = proxy_get(server, bare + "/")
@@ -543,11 +545,11 @@ def test_publish_adds_new_articles_at_the_top() -> None:
         assert {r["url"] for r in after} - {r["url"] for r in before} == set(new_urls)
         for url in new_urls:
             record = next(r for r in after if r["url"] == url)
-            section_start = next(ORIGIN + path for path, name in portal.SECTIONS.values() if name == record["section"])
+            section_start = next(ORIGIN + path for path, name in lfxww.SECTIONS.values() if name == record["section"])
             links, _ = list_links(srv, section_start)
             assert links[0] == url or url in links[:3]
             status, _, body = proxy_get(srv, url)
-            assert status == 200 and record["body"].split("\n")[1] in portal.fold(body.decode("gbk"))
+            assert status == 200 and record["body"].split("\n")[1] in fold(body.decode("gbk"))
         assert bfs(srv) >= {r["url"] for r in after}
         # deterministic: another portal published the same way yields the same records
         again = portal.Portal(published=3).expected_articles(site="lfxww")
