@@ -650,3 +650,90 @@ def test_scrapy_reaches_the_portal_as_an_http_proxy(tmp_path: Path) -> None:
 ])
 def test_request_target(raw, host_header, expected):
     assert request_target(raw, host_header) == expected
+
+
+# -- the package's shape (issue 12): imports point one way, nothing private crosses a module --------------
+
+DEMO_DIR = Path(lfxww.__file__).parent
+
+
+def _own_imports(path: Path) -> list[tuple[str, list[str], bool]]:
+    """(module, imported names, inside a function?) of each import of the package's own modules."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nested = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+              for n in ast.walk(f) if n is not f}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("linfen_crawler"):
+            names = [a.name for a in node.names]
+            if node.module == "linfen_crawler.demo":  # from linfen_crawler.demo import portal
+                out += [(f"linfen_crawler.demo.{n}", [], id(node) in nested) for n in names]
+            else:
+                out.append((node.module or "", names, id(node) in nested))
+        elif isinstance(node, ast.Import):
+            out += [(a.name, [], id(node) in nested) for a in node.names if a.name.startswith("linfen_crawler")]
+    return out
+
+
+def test_demo_modules_import_downwards_without_private_names() -> None:
+    graph: dict[str, set[str]] = {}
+    for path in sorted(DEMO_DIR.glob("*.py")):
+        name = f"linfen_crawler.demo.{path.stem}"
+        graph[name] = set()
+        for module, names, local in _own_imports(path):
+            assert not local, f"{path.name}: function-local import of {module}"
+            assert not [n for n in names if n.startswith("_")], f"{path.name}: private names from {module}"
+            if module.startswith("linfen_crawler.demo."):
+                graph[name].add(module)
+    # no cycle: repeatedly drop modules that import no remaining module
+    left = dict(graph)
+    while left:
+        leaves = [m for m, deps in left.items() if not deps & left.keys()]
+        assert leaves, f"import cycle among {sorted(left)}"
+        for m in leaves:
+            del left[m]
+    assert "linfen_crawler.demo.lfxww" in graph["linfen_crawler.demo.sites"]
+    assert "linfen_crawler.demo.sites" not in graph["linfen_crawler.demo.lfxww"]
+    assert graph["linfen_crawler.demo.base"] == set()
+
+
+# -- the crawl benchmark's synthetic portal (linfen_crawler.demo.synthetic) -----------------------------------
+
+# sha256 over (relative path, bytes) of every file of a 40-article portal, as benchmarks/crawl.py generated it
+# before the generator moved out of the benchmark: the benchmark's pages must stay byte for byte the same
+SYNTHETIC_40 = "b34ef8410ef61c7742d4c835163b4b0d44b7f047449e8128aca814defb9b3d43"
+
+
+def test_synthetic_portal_bytes_are_pinned_and_served_for_any_host(tmp_path: Path) -> None:
+    import hashlib
+
+    from linfen_crawler.demo.synthetic import FileServer, Site, article_path, build_portal
+
+    root = tmp_path / "portal"
+    build_portal(root, 40, {"main": 40})
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".complete")
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
+    assert len(files) == 48 and digest.hexdigest() == SYNTHETIC_40
+
+    site = Site("bencha", "main", 40)
+    with FileServer(root) as srv:
+        def get(url: str) -> tuple[int, bytes, str | None]:
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            conn.request("GET", url, headers={"Host": urlsplit(url).hostname or ""})  # proxy form
+            resp = conn.getresponse()
+            try:
+                return resp.status, resp.read(), resp.getheader("Content-Type")
+            finally:
+                conn.close()
+
+        status, body, ctype = get(f"http://{site.host}{article_path(7)}?x=1")
+        assert (status, ctype) == (200, "text/html")
+        assert body == (root / article_path(7).lstrip("/")).read_bytes()
+        status, body, _ = get(site.start_urls()[0])  # a folder answers with its index.html
+        assert status == 200 and body == (root / "lists/main/shizheng/index.html").read_bytes()
+        assert get(f"http://{site.host}/news/shizheng/999.html")[:2] == (404, b"not found")
+        assert get(f"http://{site.host}/lists/../news/")[:2] == (200, b"")

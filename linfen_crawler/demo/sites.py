@@ -1,8 +1,9 @@
 """The sample portals, one :class:`SampleSite` per bundled Shanxi profile, served by :class:`~.portal.Portal`.
 
-* 临汾新闻网 www.lfxww.com (:class:`Lfxww`) — built from ``articles.json`` with the templates of
-  :mod:`linfen_crawler.demo.portal` (the seed page byte for byte, GBK pages, a multi-page article, a photo
-  story, non-article pages, an old DedeCMS URL; it also publishes new articles on request).
+* 临汾新闻网 www.lfxww.com (:class:`~linfen_crawler.demo.lfxww.Lfxww`, its own module) — built from
+  ``articles.json`` with its templates (the seed page byte for byte, GBK pages, a multi-page article, a photo
+  story, non-article pages, an old DedeCMS URL; it also publishes new articles on request). It is the first
+  of :data:`SITE_CLASSES`, the home site.
 
 The small portals of the other profiles are built in memory from ``sites.json`` with their CMS's page layout,
 as far as public crawler configurations describe it (see each profile's ``facts``):
@@ -17,8 +18,8 @@ as far as public crawler configurations describe it (see each profile's ``facts`
   ``/changzhi/jinritoutiao/YYYY-MM-DD/N.html``, headline ``p.fywztitle``, a ``table.fywzzz`` meta cell
   with the 来源 outlet as a link, body ``div.fymain div#kzzt``.
 
-Pages and expected records come from the same facts (the byline and editor helpers of
-:mod:`linfen_crawler.demo.portal`), so the expectations hold by construction.
+Pages and expected records come from the same facts (the body, byline and editor helpers of
+:mod:`linfen_crawler.demo.base`), so the expectations hold by construction.
 """
 
 from __future__ import annotations
