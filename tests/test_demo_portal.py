@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import http.client
 import json
 import re
@@ -22,6 +24,7 @@ from linfen_crawler.demo import lfxww, portal
 from linfen_crawler.demo.base import fold
 from linfen_crawler.demo.recording import request_target
 from linfen_crawler.demo.server import DemoServer, RequestRecord
+from linfen_crawler.demo.synthetic import FileServer, Site, article_path, build_portal
 
 SEED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "seed-page.html"
 SEED_EXPECTED = Path(__file__).resolve().parents[2] / "shared" / "seed-article.expected.json"
@@ -659,8 +662,6 @@ DEMO_DIR = Path(lfxww.__file__).parent
 
 def _own_imports(path: Path) -> list[tuple[str, list[str], bool]]:
     """(module, imported names, inside a function?) of each import of the package's own modules."""
-    import ast
-
     tree = ast.parse(path.read_text(encoding="utf-8"))
     nested = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
               for n in ast.walk(f) if n is not f}
@@ -707,10 +708,6 @@ SYNTHETIC_40 = "b34ef8410ef61c7742d4c835163b4b0d44b7f047449e8128aca814defb9b3d43
 
 
 def test_synthetic_portal_bytes_are_pinned_and_served_for_any_host(tmp_path: Path) -> None:
-    import hashlib
-
-    from linfen_crawler.demo.synthetic import FileServer, Site, article_path, build_portal
-
     root = tmp_path / "portal"
     build_portal(root, 40, {"main": 40})
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".complete")
