@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Self
 
-from linfen_crawler.demo.server import RecordingHandler, RecordingHTTPServer, RecordingServer
+from linfen_crawler.demo.recording import RecordingHandler, RecordingHTTPServer, RecordingServer
 
 HOST = "www.linfen-faults.test"
 ORIGIN = f"http://{HOST}"

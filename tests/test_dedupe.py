@@ -12,7 +12,7 @@ import pytest
 from conftest import article_rows, rows, run_linfen
 
 from linfen_crawler import dedupe
-from linfen_crawler.demo.portal import _load_data, article_path
+from linfen_crawler.demo.lfxww import article_path, load_data
 from linfen_crawler.storage import Dataset
 
 STORY = ("本报讯（记者 李志勇）今年我省夏粮生产克服了干旱少雨等不利因素影响，夏粮总产量达271万吨，比上年增加"
@@ -128,7 +128,7 @@ def test_dedupe_all_rebuilds_links_and_takes_a_threshold(ds):
 
 def republished_pairs():
     """(copy url, original url) for the demo portal's republished stories (articles.json `body_from`)."""
-    data = _load_data()["articles"]
+    data = load_data()["articles"]
     by_id = {a["id"]: a for a in data}
     pairs = []
     for a in data:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import http.client
 import json
 import re
@@ -18,12 +20,15 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from lxml import html as lxml_html
 
-from linfen_crawler.demo import portal
-from linfen_crawler.demo.server import DemoServer, RequestRecord, request_target
+from linfen_crawler.demo import lfxww, portal
+from linfen_crawler.demo.base import fold
+from linfen_crawler.demo.recording import request_target
+from linfen_crawler.demo.server import DemoServer, RequestRecord
+from linfen_crawler.demo.synthetic import FileServer, Site, article_path, build_portal
 
 SEED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "seed-page.html"
 SEED_EXPECTED = Path(__file__).resolve().parents[2] / "shared" / "seed-article.expected.json"
-PACKAGE_SEED = Path(portal.__file__).with_name("seed-93512.html")
+PACKAGE_SEED = Path(lfxww.__file__).with_name("seed-93512.html")
 ORIGIN = "http://www.lfxww.com"
 
 
@@ -88,7 +93,7 @@ def test_enough_articles_over_all_sections_and_years() -> None:
     records = portal.expected_articles(site="lfxww")
     assert len(records) >= 70
     sections = Counter(r["section"] for r in records)
-    assert set(sections) == {name for _, name in portal.SECTIONS.values()}
+    assert set(sections) == {name for _, name in lfxww.SECTIONS.values()}
     years = {int(r["published_at"][:4]) for r in records}
     assert min(years) == 2011 and max(years) == 2024
     assert len({r["url"] for r in records}) == len(records)
@@ -198,8 +203,8 @@ def test_article_pages_match_their_records(server: DemoServer) -> None:
         charsets[meta] += 1
         doc = parse(body, meta, record["url"])
         assert doc.findtext(".//title") == f"{doc.xpath('string(//h2)')}_临汾新闻网"
-        assert portal.fold(doc.xpath("string(//h2)")) == record["title"]
-        page_text = portal.fold(" ".join(doc.xpath("//body//text()")))
+        assert fold(doc.xpath("string(//h2)")) == record["title"]
+        page_text = fold(" ".join(doc.xpath("//body//text()")))
         assert record["published_at"][:10] in page_text
         first, last = record["body"].split("\n")[0], record["body"].split("\n")[-1]
         assert first in page_text, record["url"]
@@ -246,7 +251,7 @@ def list_links(srv: DemoServer, url: str) -> tuple[list[str], dict[str, str]]:
 def test_list_pagination_trs_style(server: DemoServer) -> None:
     start = ORIGIN + "/linfen/shizheng/"
     first, pager = list_links(server, start)
-    assert len(first) == portal.PER_PAGE
+    assert len(first) == lfxww.PER_PAGE
     assert pager["下一页"] == start + "index_1.html"
     assert proxy_get(server, start + "index.html")[2] == proxy_get(server, start)[2]
     second, pager2 = list_links(server, pager["下一页"])
@@ -325,7 +330,7 @@ def test_multi_page_article(server: DemoServer) -> None:
         assert ("下一页" in pager) == (i < 3) and ("上一页" in pager) == (i > 1)
         if i < 3:
             assert pager["下一页"] == urls[i]
-        bodies.append(portal.fold(doc.xpath("string(//div[contains(@class,'jcontent')])")))
+        bodies.append(fold(doc.xpath("string(//div[contains(@class,'jcontent')])")))
         other = 3 if i == 2 else 2
         assert doc.xpath(f"//div[@class='pages']//a[text()='{other}']/@href") == [f"152360_{other}.html"]
     assert len(heads) == 1
@@ -348,7 +353,7 @@ def test_photo_story_layout(server: DemoServer) -> None:
     assert len(imgs) == 4 and all(src.startswith("/uploads/") for src in imgs)
     assert proxy_get(server, ORIGIN + imgs[0])[1]["content-type"] == "image/gif"
     record = next(r for r in portal.expected_articles() if r["url"] == url)
-    captions = [portal.fold(p) for p in doc.xpath("//div[@class='picshow']/p/text()")]
+    captions = [fold(p) for p in doc.xpath("//div[@class='picshow']/p/text()")]
     assert record["body"].split("\n") == captions
     assert record["authors"] == ["刘通", "吉瑞"]
 
@@ -423,7 +428,7 @@ def test_sample_site_is_served_under_its_host(server: DemoServer, site: str) -> 
         meta = meta_charset(body)
         assert charset_of(headers["content-type"]) == meta
         doc = parse(body, meta, r["url"])
-        page_text = portal.fold(" ".join(doc.xpath("//body//text()")))
+        page_text = fold(" ".join(doc.xpath("//body//text()")))
         assert r["title"] in page_text and r["body"].split("\n")[0] in page_text
     bare = origin.replace("http://www.", "http://")
     status, headers, _ = proxy_get(server, bare + "/")
@@ -543,11 +548,11 @@ def test_publish_adds_new_articles_at_the_top() -> None:
         assert {r["url"] for r in after} - {r["url"] for r in before} == set(new_urls)
         for url in new_urls:
             record = next(r for r in after if r["url"] == url)
-            section_start = next(ORIGIN + path for path, name in portal.SECTIONS.values() if name == record["section"])
+            section_start = next(ORIGIN + path for path, name in lfxww.SECTIONS.values() if name == record["section"])
             links, _ = list_links(srv, section_start)
             assert links[0] == url or url in links[:3]
             status, _, body = proxy_get(srv, url)
-            assert status == 200 and record["body"].split("\n")[1] in portal.fold(body.decode("gbk"))
+            assert status == 200 and record["body"].split("\n")[1] in fold(body.decode("gbk"))
         assert bfs(srv) >= {r["url"] for r in after}
         # deterministic: another portal published the same way yields the same records
         again = portal.Portal(published=3).expected_articles(site="lfxww")
@@ -648,3 +653,84 @@ def test_scrapy_reaches_the_portal_as_an_http_proxy(tmp_path: Path) -> None:
 ])
 def test_request_target(raw, host_header, expected):
     assert request_target(raw, host_header) == expected
+
+
+# -- the package's shape (issue 12): imports point one way, nothing private crosses a module --------------
+
+DEMO_DIR = Path(lfxww.__file__).parent
+
+
+def _own_imports(path: Path) -> list[tuple[str, list[str], bool]]:
+    """(module, imported names, inside a function?) of each import of the package's own modules."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nested = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+              for n in ast.walk(f) if n is not f}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("linfen_crawler"):
+            names = [a.name for a in node.names]
+            if node.module == "linfen_crawler.demo":  # from linfen_crawler.demo import portal
+                out += [(f"linfen_crawler.demo.{n}", [], id(node) in nested) for n in names]
+            else:
+                out.append((node.module or "", names, id(node) in nested))
+        elif isinstance(node, ast.Import):
+            out += [(a.name, [], id(node) in nested) for a in node.names if a.name.startswith("linfen_crawler")]
+    return out
+
+
+def test_demo_modules_import_downwards_without_private_names() -> None:
+    graph: dict[str, set[str]] = {}
+    for path in sorted(DEMO_DIR.glob("*.py")):
+        name = f"linfen_crawler.demo.{path.stem}"
+        graph[name] = set()
+        for module, names, local in _own_imports(path):
+            assert not local, f"{path.name}: function-local import of {module}"
+            assert not [n for n in names if n.startswith("_")], f"{path.name}: private names from {module}"
+            if module.startswith("linfen_crawler.demo."):
+                graph[name].add(module)
+    # no cycle: repeatedly drop modules that import no remaining module
+    left = dict(graph)
+    while left:
+        leaves = [m for m, deps in left.items() if not deps & left.keys()]
+        assert leaves, f"import cycle among {sorted(left)}"
+        for m in leaves:
+            del left[m]
+    assert "linfen_crawler.demo.lfxww" in graph["linfen_crawler.demo.sites"]
+    assert "linfen_crawler.demo.sites" not in graph["linfen_crawler.demo.lfxww"]
+    assert graph["linfen_crawler.demo.base"] == set()
+
+
+# -- the crawl benchmark's synthetic portal (linfen_crawler.demo.synthetic) -----------------------------------
+
+# sha256 over (relative path, bytes) of every file of a 40-article portal, as benchmarks/crawl.py generated it
+# before the generator moved out of the benchmark: the benchmark's pages must stay byte for byte the same
+SYNTHETIC_40 = "b34ef8410ef61c7742d4c835163b4b0d44b7f047449e8128aca814defb9b3d43"
+
+
+def test_synthetic_portal_bytes_are_pinned_and_served_for_any_host(tmp_path: Path) -> None:
+    root = tmp_path / "portal"
+    build_portal(root, 40, {"main": 40})
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".complete")
+    digest = hashlib.sha256()
+    for p in files:
+        digest.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
+    assert len(files) == 48 and digest.hexdigest() == SYNTHETIC_40
+
+    site = Site("bencha", "main", 40)
+    with FileServer(root) as srv:
+        def get(url: str) -> tuple[int, bytes, str | None]:
+            conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            conn.request("GET", url, headers={"Host": urlsplit(url).hostname or ""})  # proxy form
+            resp = conn.getresponse()
+            try:
+                return resp.status, resp.read(), resp.getheader("Content-Type")
+            finally:
+                conn.close()
+
+        status, body, ctype = get(f"http://{site.host}{article_path(7)}?x=1")
+        assert (status, ctype) == (200, "text/html")
+        assert body == (root / article_path(7).lstrip("/")).read_bytes()
+        status, body, _ = get(site.start_urls()[0])  # a folder answers with its index.html
+        assert status == 200 and body == (root / "lists/main/shizheng/index.html").read_bytes()
+        assert get(f"http://{site.host}/news/shizheng/999.html")[:2] == (404, b"not found")
+        assert get(f"http://{site.host}/lists/../news/")[:2] == (200, b"")

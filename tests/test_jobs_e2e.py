@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import FAST, REPO, article_rows, crawl, rows, run_linfen
 
-from linfen_crawler.demo.portal import HOST, Page
+from linfen_crawler.demo.lfxww import HOST, Page
 
 ARTICLE_PATH = re.compile(r"^/(linfen/)?[a-z]+/\d+(_\d+)?\.html$")
 COMPARED = ("url", "site", "section", "title", "published_at", "source", "authors", "editors", "body",

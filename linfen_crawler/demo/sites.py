@@ -1,8 +1,9 @@
 """The sample portals, one :class:`SampleSite` per bundled Shanxi profile, served by :class:`~.portal.Portal`.
 
-* 临汾新闻网 www.lfxww.com (:class:`Lfxww`) — built from ``articles.json`` with the templates of
-  :mod:`linfen_crawler.demo.portal` (the seed page byte for byte, GBK pages, a multi-page article, a photo
-  story, non-article pages, an old DedeCMS URL; it also publishes new articles on request).
+* 临汾新闻网 www.lfxww.com (:class:`~linfen_crawler.demo.lfxww.Lfxww`, its own module) — built from
+  ``articles.json`` with its templates (the seed page byte for byte, GBK pages, a multi-page article, a photo
+  story, non-article pages, an old DedeCMS URL; it also publishes new articles on request). It is the first
+  of :data:`SITE_CLASSES`, the home site.
 
 The small portals of the other profiles are built in memory from ``sites.json`` with their CMS's page layout,
 as far as public crawler configurations describe it (see each profile's ``facts``):
@@ -17,42 +18,20 @@ as far as public crawler configurations describe it (see each profile's ``facts`
   ``/changzhi/jinritoutiao/YYYY-MM-DD/N.html``, headline ``p.fywztitle``, a ``table.fywzzz`` meta cell
   with the 来源 outlet as a link, body ``div.fymain div#kzzt``.
 
-Pages and expected records come from the same facts (the byline and editor helpers of
-:mod:`linfen_crawler.demo.portal`), so the expectations hold by construction.
+Pages and expected records come from the same facts (the body, byline and editor helpers of
+:mod:`linfen_crawler.demo.base`), so the expectations hold by construction.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from html import escape
-from importlib import resources
-from typing import Any, Self
+from typing import Any
 
-from linfen_crawler.demo import portal as lf  # the 临汾新闻网 facts and templates
-from linfen_crawler.demo.portal import (
-    _GIF,
-    Page,
-    _authors,
-    _body_items,
-    _editor_names,
-    _html_page,
-    _Item,
-    fold,
-)
+from linfen_crawler.demo.base import BodyItem, Entry, SampleSite, body_items
+from linfen_crawler.demo.lfxww import Lfxww
 
-__all__ = ["SITE_CLASSES", "SITE_PER_PAGE", "Lfxww", "SampleSite", "sample_sites"]
-
-SITE_PER_PAGE = 6  # list entries per page on the small sample sites (so each has list pagination)
-
-
-def _load() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath("sites.json").read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
+__all__ = ["SITE_CLASSES", "Changzhinews", "Jcnews", "Lfxww", "SampleSite", "Sxycrb", "sample_sites"]
 
 
 def _editor_text(art: dict[str, Any]) -> str:
@@ -62,286 +41,13 @@ def _editor_text(art: dict[str, Any]) -> str:
     return "　".join(f"{part[0]}：{'、'.join(part[1:])}" for part in ed["parts"])
 
 
-def _p(item: _Item) -> str:
+def _p(item: BodyItem) -> str:
     if item.kind == "h":
         return f"<p><strong>{escape(item.text)}</strong></p>\n"
     if item.kind == "img":
         out = f'<p align="center"><img src="{item.src}" border="0" /></p>\n'
         return out + (f'<p align="center">{escape(item.text)}</p>\n' if item.text else "")
     return f"<p>　　{escape(item.text)}</p>\n"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One list entry: date text, path, headline, article id."""
-
-    date: str
-    path: str
-    title: str
-    id: int
-
-
-class SampleSite:
-    """One sample portal: pages by path and the records its articles must give."""
-
-    key = ""
-    name = ""
-    host = ""
-    bare_host = ""
-    sections: dict[str, tuple[str, str]]  # section key -> (list path, Chinese name)
-
-    def __init__(self, articles: list[dict[str, Any]]) -> None:
-        self.articles = articles
-        self.pages: dict[str, Page] = {}
-        self.expected: list[dict[str, Any]] = []
-        self._build()
-
-    @classmethod
-    def load(cls) -> Self:
-        """The site built from its bundled facts (``sites.json``)."""
-        data = _load()["sites"]
-        return cls(_resolve(data, data[cls.key]))
-
-    @property
-    def origin(self) -> str:
-        return f"http://{self.host}"
-
-    def get(self, path: str) -> Page | None:
-        """The page for a path with optional query (``/plus/view.php?aid=1``), or None."""
-        page = self.pages.get(path)
-        if page is None and "?" in path:
-            page = self.pages.get(path.split("?", 1)[0])
-        return page
-
-    def with_published(self, n: int) -> tuple[SampleSite, list[str]]:
-        """This site with n more (new) articles, and their URLs; only sites that publish have them."""
-        raise NotImplementedError(f"{self.name} does not publish articles")
-
-    # -- layout hooks ---------------------------------------------------------------------------
-    def article_path(self, art: dict[str, Any]) -> str:
-        raise NotImplementedError
-
-    def list_path(self, section: str, page: int) -> str:
-        raise NotImplementedError
-
-    def render_article(self, art: dict[str, Any], related: Sequence[Entry]) -> str:
-        raise NotImplementedError
-
-    def render_list(self, section: str, page: int, pages: int, entries: Sequence[Entry]) -> str:
-        raise NotImplementedError
-
-    def list_date(self, art: dict[str, Any]) -> str:
-        return str(art["date"])[:10]
-
-    # -- building ---------------------------------------------------------------------------------
-    def _build(self) -> None:
-        by_section: dict[str, list[Entry]] = {s: [] for s in self.sections}
-        for art in self.articles:
-            by_section[art["section"]].append(Entry(art["date"], self.article_path(art), art["title"], art["id"]))
-        for entries in by_section.values():
-            entries.sort(key=lambda e: (e.date, e.id), reverse=True)
-        for art in self.articles:
-            same = [e for e in by_section[art["section"]] if e.id != art["id"]][:3]
-            charset = art.get("charset", self.article_charset)
-            self.pages[self.article_path(art)] = _html_page(self.render_article(art, same), charset)
-            for para in art["paragraphs"]:
-                if isinstance(para, dict) and "img" in para:
-                    self.pages[para["img"]] = Page(200, "image/gif", _GIF)
-            self.expected.append(self.expected_record(art))
-        for section, entries in by_section.items():
-            pages = max(1, -(-len(entries) // SITE_PER_PAGE))
-            for page in range(1, pages + 1):
-                chunk = entries[(page - 1) * SITE_PER_PAGE : page * SITE_PER_PAGE]
-                html = self.render_list(section, page, pages, chunk)
-                self.pages[self.list_path(section, page)] = _html_page(html, self.list_charset)
-        home = self.render_home({s: e[:5] for s, e in by_section.items()})
-        self.pages["/"] = self.pages["/index.html"] = _html_page(home, self.list_charset)
-        self.pages["/robots.txt"] = Page(200, "text/plain; charset=utf-8", b"User-agent: *\nDisallow:\n")
-
-    list_charset = "utf-8"
-    article_charset = "utf-8"
-
-    def render_home(self, heads: dict[str, list[Entry]]) -> str:
-        blocks = ""
-        for section, entries in heads.items():
-            path, name = self.sections[section]
-            lis = "".join(f'<li><a href="{e.path}">{escape(e.title)}</a></li>\n' for e in entries)
-            blocks += f'<div class="block"><h3><a href="{path}">{name}</a></h3><ul>\n{lis}</ul></div>\n'
-        return self.head(f"{self.name}", self.list_charset) + blocks + self.foot()
-
-    def head(self, title: str, charset: str) -> str:
-        if charset == "utf-8":
-            meta = '<meta charset="utf-8" />'
-        else:
-            meta = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}" />'
-        menu = "".join(f'<a href="{p}">{n}</a>' for p, n in self.sections.values())
-        return (
-            f'<!DOCTYPE html>\n<html>\n<head>\n{meta}\n<title>{escape(title)}</title>\n'
-            f'<meta name="keywords" content="{self.name}" />\n</head>\n<body>\n'
-            f'<div class="nav clearfix"><a href="/">首页</a>{menu}</div>\n'
-        )
-
-    def foot(self) -> str:
-        return (
-            f'<div class="footer"><p>{self.name} 版权所有　未经书面授权不得转载</p>'
-            '<p><a href="/about/">关于我们</a> | <a href="/contact/">联系我们</a></p></div>\n</body>\n</html>\n'
-        )
-
-    def expected_record(self, art: dict[str, Any]) -> dict[str, Any]:
-        lines = [fold(item.text) for item in _body_items(art)]
-        source = art.get("source")
-        date = str(art["date"])
-        published = date.replace(" ", "T") + (":00" if len(date) == 16 else "") + "+08:00"
-        return {
-            "url": self.origin + self.article_path(art),
-            "site": self.key,
-            "section": self.sections[art["section"]][1],
-            "title": fold(art["title"]),
-            "published_at": published,
-            "source": None if source in (None, "", "网络", "互联网") else source,
-            "authors": _authors(art),
-            "editors": _editor_names(art),
-            "body": "\n".join(line for line in lines if line),
-        }
-
-    def start_urls(self) -> list[str]:
-        return [self.origin + path for path, _ in self.sections.values()]
-
-    def non_article_urls(self) -> list[str]:
-        """Pages linked from lists like articles that must be rejected, not stored."""
-        return []
-
-    def multipage_urls(self) -> list[str]:
-        """All page URLs of each multi-page article, first page first."""
-        return []
-
-
-# ------------------------------------------------------------------------------------ 临汾新闻网
-
-
-_EXPECTED_KEYS = ("url", "site", "section", "title", "published_at", "source", "authors", "editors", "body")
-
-
-class Lfxww(SampleSite):
-    """The sample 临汾新闻网, laid out by the templates of :mod:`linfen_crawler.demo.portal`.
-
-    Besides articles it has non-article pages linked like articles (``non_articles``), lists of 10 with a
-    热点新闻 sidebar and prev/next/related links around each article, and it publishes: ``published`` new
-    articles continue after the newest bundled one, so publishing is deterministic.
-    """
-
-    key = lf.SITE_KEY
-    name = lf.SITE_NAME
-    host = lf.HOST
-    bare_host = lf.BARE_HOST
-    sections = lf.SECTIONS
-
-    def __init__(
-        self, articles: list[dict[str, Any]], non_articles: Sequence[dict[str, Any]] = (), published: int = 0
-    ) -> None:
-        self.bundled = articles
-        self.non_articles = list(non_articles)
-        self.published = published
-        base_id = max(a["id"] for a in articles)
-        base_date = max(datetime.strptime(a["date"], "%Y-%m-%d %H:%M:%S") for a in articles)
-        self.new_articles = [
-            lf._published_article(k, base_id + k, base_date + timedelta(hours=k, minutes=7 * k))
-            for k in range(1, published + 1)
-        ]
-        super().__init__(articles + self.new_articles)
-
-    @classmethod
-    def load(cls) -> Self:
-        data = lf._load_data()
-        by_id = {a["id"]: a for a in data["articles"]}
-        articles = []
-        for art in data["articles"]:
-            if "body_from" in art:  # a republished story: same text, its own URL/date/section
-                merged = copy.deepcopy(by_id[art["body_from"]])
-                merged.pop("path", None)
-                merged.update({k: v for k, v in art.items() if k != "body_from"})
-                art = merged
-            articles.append(art)
-        return cls(articles, data["non_articles"])
-
-    def with_published(self, n: int) -> tuple[Self, list[str]]:
-        site = type(self)(self.bundled, self.non_articles, self.published + n)
-        return site, [site.origin + self.article_path(a) for a in site.new_articles[self.published :]]
-
-    def article_path(self, art: dict[str, Any]) -> str:
-        return lf.article_path(art)
-
-    def list_path(self, section: str, page: int) -> str:
-        return lf.list_path(section, page)
-
-    def _build(self) -> None:
-        pages = self.pages
-        entries: dict[str, list[Entry]] = {s: [] for s in self.sections}
-        for art in self.articles:
-            entries[art["section"]].append(Entry(art["date"], self.article_path(art), art["title"], art["id"]))
-        for na in self.non_articles:
-            entries[na["section"]].append(Entry(na["date"], na["path"], na["title"], na["id"]))
-        for lst in entries.values():
-            lst.sort(key=lambda e: (e.date, e.id), reverse=True)
-
-        def hot_for(section: str) -> list[tuple[str, str]]:
-            return [(lst[0].path, lst[0].title) for s, lst in entries.items() if s != section and lst][:6]
-
-        for art in self.articles:
-            sec = entries[art["section"]]
-            lst = [e for e in sec if e.path != art.get("path", "")] or sec
-            pos = next(i for i, e in enumerate(sec) if e.id == art["id"])
-            ctx = lf._Context(
-                prev=(sec[pos + 1].path, sec[pos + 1].title) if pos + 1 < len(sec) else None,
-                next=(sec[pos - 1].path, sec[pos - 1].title) if pos > 0 else None,
-                related=[(e.path, e.title, e.date[:10]) for e in lst if e.id != art["id"]][:3],
-                hot=hot_for(art["section"]),
-            )
-            if art["id"] == lf.SEED_ID:
-                pages[self.article_path(art)] = Page(200, "text/html; charset=gb2312", lf._seed_bytes())
-            else:
-                pages.update(lf.render_article(art, ctx))
-            for para in art["paragraphs"]:
-                if isinstance(para, dict) and "img" in para:
-                    pages[para["img"]] = Page(200, "image/gif", _GIF)
-            self.expected.append(self.expected_record(art))
-        for na in self.non_articles:
-            pages[na["path"]] = lf.render_non_article(na, hot_for(na["section"]))
-
-        heads: dict[str, list[tuple[str, str, str]]] = {}
-        for section, lst in entries.items():
-            n_pages = max(1, -(-len(lst) // lf.PER_PAGE))
-            for page in range(1, n_pages + 1):
-                chunk = [(e.path, e.title, e.date[:10]) for e in lst[(page - 1) * lf.PER_PAGE : page * lf.PER_PAGE]]
-                rendered = lf.render_list(section, page, n_pages, chunk, hot_for(section))
-                pages[self.list_path(section, page)] = rendered
-                if page == 1:
-                    pages[self.sections[section][0] + "index.html"] = rendered
-            heads[section] = [(e.path, e.title, e.date[:10]) for e in lst[:6]]
-        pages["/"] = pages["/index.html"] = lf.render_home(heads, f"{self.name}_临汾日报社主办")
-        linfen = {s: v for s, v in heads.items() if s != "shanxi"}
-        pages["/linfen/"] = lf.render_home(linfen, f"临汾_{self.name}")
-        pages["/robots.txt"] = Page(200, "text/plain; charset=utf-8", lf.ROBOTS_TXT.encode())
-        pages["/plus/count.php"] = Page(200, "application/javascript", b"document.write('1024');")
-
-    def expected_record(self, art: dict[str, Any]) -> dict[str, Any]:
-        if art["id"] != lf.SEED_ID:
-            return super().expected_record(art)
-        seed = json.loads(resources.files(__package__).joinpath("seed-93512.expected.json").read_text("utf-8"))
-        record = {k: seed[k] for k in ("url", "title", "published_at", "source", "authors", "editors", "body")}
-        record.update(site=self.key, section=self.sections[art["section"]][1])
-        return {k: record[k] for k in _EXPECTED_KEYS}
-
-    def non_article_urls(self) -> list[str]:
-        return [self.origin + na["path"] for na in self.non_articles]
-
-    def multipage_urls(self) -> list[str]:
-        out = []
-        for art in self.bundled:
-            n = len(art.get("page_breaks", [])) + 1
-            if n > 1:
-                out += [self.origin + lf.article_path(art, p) for p in range(1, n + 1)]
-        return out
 
 
 # ------------------------------------------------------------------------------------ 运城新闻网
@@ -366,7 +72,7 @@ class Sxycrb(SampleSite):
 
     def render_article(self, art: dict[str, Any], related: Sequence[Entry]) -> str:
         charset = art.get("charset", self.article_charset)
-        items = _body_items(art)
+        items = body_items(art)
         author = f"作者：{escape(art['meta_author'])}" if art.get("meta_author") else ""
         body = "".join(_p(i) for i in items)
         editor = _editor_text(art)
@@ -435,7 +141,7 @@ class Jcnews(SampleSite):
 
     def render_article(self, art: dict[str, Any], related: Sequence[Entry]) -> str:
         charset = art.get("charset", self.article_charset)
-        items = _body_items(art)
+        items = body_items(art)
         body = "".join(_p(i) for i in items)
         author = f"<span>作者：{escape(art['meta_author'])}</span>" if art.get("meta_author") else ""
         editor = _editor_text(art)
@@ -507,7 +213,7 @@ class Changzhinews(SampleSite):
 
     def render_article(self, art: dict[str, Any], related: Sequence[Entry]) -> str:
         charset = art.get("charset", self.article_charset)
-        items = _body_items(art)
+        items = body_items(art)
         body = "".join(_p(i) for i in items)
         editor = _editor_text(art)
         if editor:
@@ -553,19 +259,3 @@ SITE_CLASSES: tuple[type[SampleSite], ...] = (Lfxww, Sxycrb, Jcnews, Changzhinew
 def sample_sites() -> list[SampleSite]:
     """The sample portals of the bundled profiles, built from their facts."""
     return [cls.load() for cls in SITE_CLASSES]
-
-
-_STORY_KEYS = ("title", "source", "lead", "byline", "paragraphs", "signoff", "wentu", "author_note")
-
-
-def _resolve(data: dict[str, list[dict[str, Any]]], articles: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Articles with ``"body_from": "site/id"`` take that story's text (a republished story)."""
-    out = []
-    for art in articles:
-        if "body_from" in art:
-            site, _, ident = art["body_from"].partition("/")
-            origin = next(a for a in data[site] if a["id"] == int(ident))
-            story = {k: copy.deepcopy(origin[k]) for k in _STORY_KEYS if k in origin}
-            art = {**story, **{k: v for k, v in art.items() if k != "body_from"}}
-        out.append(art)
-    return out
