@@ -19,9 +19,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
-from linfen_crawler import jobs, writer
+from linfen_crawler import writer
 from linfen_crawler.items import Article, Reject, Removed
 from linfen_crawler.records import normalize_article, reject_reason, run_status
+from linfen_crawler.scheduled.monitor import CoverageCounter, coverage_alerts, coverage_from_stats, http_errors
+from linfen_crawler.scheduled.plan import crawled_site
 from linfen_crawler.storage import BatchResult, Dataset
 
 logger = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ class StorePipeline:
         self.started = datetime.now(UTC)
         # issue 4: takedowns found by --recheck, field coverage of new articles, coverage alert rule
         self.removed: list[str] = []
-        self.coverage = jobs.CoverageCounter()
+        self.coverage = CoverageCounter()
         self.coverage_runs = 5
         self.coverage_min_articles = 5
         self._loop: task.LoopingCall | None = None
@@ -83,7 +85,7 @@ class StorePipeline:
 
     @property
     def site(self) -> str:
-        return jobs.crawled_site(self.crawler)
+        return crawled_site(self.crawler)
 
     def open_spider(self) -> None:
         self.writer = writer.acquire(self.crawler)
@@ -208,9 +210,9 @@ class StorePipeline:
             self.crawler.stats.set_value(f"linfen/coverage/{name}", share)
         self.crawler.stats.set_value("linfen/new_articles", self.coverage.articles)
         site, limit, run_id = self.site, self.coverage_runs, self.run_id
-        history = [jobs.coverage_from_stats(r["stats"])
+        history = [coverage_from_stats(r["stats"])
                    for r in self.writer.call(_run_history, site, limit, run_id)]
-        alerts = jobs.coverage_alerts(coverage, [h for h in history if h], articles=self.coverage.articles,
+        alerts = coverage_alerts(coverage, [h for h in history if h], articles=self.coverage.articles,
                                       min_articles=self.coverage_min_articles)
         for alert in alerts:
             logger.warning(alert.message(self.site))
@@ -221,7 +223,7 @@ class StorePipeline:
         counts = {"pages": pages, "errors": errors, **self.counts}
         record: dict[str, Any] = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
         record["duration_s"] = round((datetime.now(UTC) - self.started).total_seconds(), 3)
-        record["http_errors"] = jobs.http_errors(stats)
+        record["http_errors"] = http_errors(stats)
         record["articles_removed"] = self.counts.get("articles_removed", 0)
         self.writer.call(Dataset.finish_run, run_id, status, counts, record)
         self.crawler.stats.set_value("linfen/status", status)

@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from linfen_crawler import jobs
+from linfen_crawler.scheduled.plan import crawled_site
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class ProgressExtension:
 
     @property
     def site(self) -> str:
-        return jobs.crawled_site(self.crawler)
+        return crawled_site(self.crawler)
 
     def spider_opened(self) -> None:
         self._loop = task.LoopingCall(self.report)

@@ -26,10 +26,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.internet import task
 
-from linfen_crawler import jobs, writer
+from linfen_crawler import writer
 from linfen_crawler.extract.encoding import detect_charset
-from linfen_crawler.jobs import RAW_KINDS
 from linfen_crawler.normalize import canonicalize_url, utcnow
+from linfen_crawler.scheduled.plan import crawled_site
 from linfen_crawler.storage import Dataset
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 KEPT_HEADERS = ("Content-Type", "Content-Encoding", "Last-Modified", "ETag", "Date", "Server", "Location")
 ZLIB_LEVEL = 1  # level 6 took about 2.4x as long on the synthetic portal's pages for a 2 % smaller blob
 PENDING_BYTES = 4 << 20  # uncompressed page bytes buffered before a batch is handed to the writer
+RAW_KINDS = ("article", "article_page", "recheck")  # request kinds whose pages are kept in raw_pages
 
 
 def pending_row(request: Request, response: Response, site: str, run_id: int | None,
@@ -110,7 +111,7 @@ class RawPagesExtension:
 
     @property
     def site(self) -> str:
-        return jobs.crawled_site(self.crawler)
+        return crawled_site(self.crawler)
 
     def spider_opened(self) -> None:
         self.writer = writer.acquire(self.crawler)

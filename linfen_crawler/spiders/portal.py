@@ -24,10 +24,11 @@ from linfen_crawler.extract.article import extract_article, node_text, parse_htm
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links
 from linfen_crawler.items import Reject, Removed, with_run_of
-from linfen_crawler.jobs import BEFORE_SINCE, CrawlPlan, SiteLock, link_dates, parse_day, plan_from_crawler
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import load_profile
 from linfen_crawler.records import make_article, merge_pages
+from linfen_crawler.scheduled.locks import SiteLock
+from linfen_crawler.scheduled.plan import BEFORE_SINCE, CrawlPlan, link_dates, parse_day, plan_from_crawler
 
 if TYPE_CHECKING:
     from linfen_crawler.distributed import RunPlans
@@ -169,7 +170,7 @@ class PortalSpider(scrapy.Spider):
             return
         record = self.extract(response)
         if response.meta.get("kind") == "article" and self.plan.too_old(record.get("published_at")):
-            # not stored, but remembered: the next --since run does not fetch it again (jobs.CrawlPlan.load)
+            # not stored, but remembered: the next --since run does not fetch it again (CrawlPlan.load)
             self.crawler.stats.inc_value("linfen/skipped/article_before_since")
             first = (response.meta.get("redirect_urls") or [response.url])[0]
             yield Reject(canonicalize_url(first), BEFORE_SINCE, parse_day(record.get("published_at")))
