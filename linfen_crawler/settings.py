@@ -30,6 +30,8 @@ LINFEN_JOBS_DIR = ""  # root of the per-site Scrapy JOBDIRs; empty: jobs/ beside
 LINFEN_COVERAGE_RUNS = 5  # a field's coverage is compared with its median over this many earlier runs
 LINFEN_COVERAGE_MIN_ARTICLES = 5  # ... in runs with at least this many new articles
 LINFEN_PROGRESS = "auto"  # live progress line: auto (on a terminal), on, off (plain log lines)
+# what the spider asks for each list page's plan (which links are known); distributed mode sets its own
+LINFEN_LIST_PLANNER = "linfen_crawler.scheduled.plan.LocalListPlanner"
 
 # --- distributed crawling (issue 7; docs/distributed.md) ---------------------------------------------
 LINFEN_REDIS_URL = ""  # redis://host:6379/0: run as a distributed worker (`linfen crawl --redis URL`)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -162,6 +162,15 @@ class CrawlPlan:
         if self.recheck:
             parts.append(f"{len(self.recheck)} articles to recheck")
         return ", ".join(parts)
+
+
+class ListPlanner(Protocol):
+    """What the spider asks for each list page's plan (the component named by ``LINFEN_LIST_PLANNER``)."""
+
+    def plan(self, base: CrawlPlan, meta: Mapping[str, Any], links: Sequence[str]) -> CrawlPlan:
+        """The plan for a list page's article ``links``; ``base`` is the run's plan, ``meta`` the page's
+        request meta."""
+        ...
 
 
 class LocalListPlanner:

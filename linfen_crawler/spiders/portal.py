@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from linfen_crawler import __version__
@@ -28,10 +29,14 @@ from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import load_profile
 from linfen_crawler.records import make_article, merge_pages
 from linfen_crawler.scheduled.locks import SiteLock
-from linfen_crawler.scheduled.plan import BEFORE_SINCE, CrawlPlan, link_dates, parse_day, plan_from_crawler
-
-if TYPE_CHECKING:
-    from linfen_crawler.distributed import RunPlans
+from linfen_crawler.scheduled.plan import (
+    BEFORE_SINCE,
+    CrawlPlan,
+    ListPlanner,
+    link_dates,
+    parse_day,
+    plan_from_crawler,
+)
 
 
 def content_type(response: Response) -> str:
@@ -65,14 +70,14 @@ class PortalSpider(scrapy.Spider):
         self.generic_only = False
         self.plan = CrawlPlan()  # issue 4: incremental crawling; loaded from the dataset in from_crawler
         self.site_lock: SiteLock | None = None
-        self.run_plans: RunPlans | None = None  # a distributed worker's: each run's plan, from Redis
+        self.list_planner: ListPlanner | None = None  # LINFEN_LIST_PLANNER's, built at the first list page
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
-        spider.max_article_pages = s.getint("LINFEN_MAX_ARTICLE_PAGES", 30)
-        spider.generic_only = s.getbool("LINFEN_GENERIC_ONLY", False)
+        spider.max_article_pages = s.getint("LINFEN_MAX_ARTICLE_PAGES")
+        spider.generic_only = s.getbool("LINFEN_GENERIC_ONLY")
         # The User-Agent names the contact URL given for this crawl (-s LINFEN_CONTACT_URL=…) unless the
         # User-Agent itself was set explicitly.
         if not s.frozen and (s.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["project"]:
@@ -83,13 +88,19 @@ class PortalSpider(scrapy.Spider):
             priority = s.getpriority(setting) or 0
             if value is not None and not s.frozen and priority < SETTINGS_PRIORITIES["cmdline"]:
                 s.set(setting, value, priority="spider")
+        # a distributed worker (issue 7) has no dataset and no lock: `linfen seed --db` plans its runs, and its
+        # LINFEN_LIST_PLANNER asks Redis for each list page's
         if not s.get("LINFEN_REDIS_URL"):
             spider.plan, spider.site_lock = plan_from_crawler(crawler, spider.site_key, spider.profile.timezone)
-        else:  # a distributed worker (issue 7) has no dataset and no lock: `linfen seed --db` plans its runs
-            from linfen_crawler.distributed import RunPlans
-
-            spider.run_plans = RunPlans.from_crawler(crawler, spider.site_key)
         return spider
+
+    def planner(self) -> ListPlanner:
+        """The list planner named by ``LINFEN_LIST_PLANNER``, built (``from_crawler``) when first needed: by
+        then the crawler knows its spider, so a planner can find the site from the crawler."""
+        if self.list_planner is None:
+            self.list_planner = build_from_crawler(load_object(self.crawler.settings.get("LINFEN_LIST_PLANNER")),
+                                                   self.crawler)
+        return self.list_planner
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.profile.start_urls:
@@ -112,7 +123,7 @@ class PortalSpider(scrapy.Spider):
             return
         links = self.article_links(doc, response.url)
         stats.inc_value("linfen/article_links", len(links))
-        plan = self.plan if self.run_plans is None else self.run_plans.plan(self.plan, response.meta, links)
+        plan = self.planner().plan(self.plan, response.meta, links)
         verdict = plan.select(links, link_dates(doc, response.url) if plan.since else None)
         stats.inc_value("linfen/skipped/known", verdict.known)
         stats.inc_value("linfen/skipped/before_since", verdict.too_old)
