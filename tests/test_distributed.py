@@ -316,7 +316,7 @@ def test_the_shared_dupefilter_uses_the_crawls_canonical_fingerprints(redis_url)
     from scrapy import Request
 
     from linfen_crawler.distributed import shared_dupefilter
-    from linfen_crawler.middlewares import CanonicalRequestFingerprinter
+    from linfen_crawler.fingerprint import CanonicalRequestFingerprinter
 
     df = shared_dupefilter(redis.Redis.from_url(redis_url), "t:dupefilter", CanonicalRequestFingerprinter())
     url = "http://www.lfxww.com/linfen/shizheng/1.html"

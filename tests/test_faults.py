@@ -15,14 +15,10 @@ from conftest import rows, run_linfen
 from faultserver import CATALOG, HOST, ORIGIN, FaultServer
 from scrapy import Request
 
-from linfen_crawler.middlewares import (
-    BackoffRetryMiddleware,
-    CanonicalRequestFingerprinter,
-    antibot_reason,
-    is_private_host,
-    not_html_reason,
-    retry_after_seconds,
-)
+from linfen_crawler.fingerprint import CanonicalRequestFingerprinter
+from linfen_crawler.middlewares.antibot import antibot_reason, not_html_reason
+from linfen_crawler.middlewares.guards import is_private_host
+from linfen_crawler.middlewares.retry import BackoffRetryMiddleware, retry_after_seconds
 
 MAX_DEPTH, MAX_ARTICLE_PAGES, RETRY_TIMES = 5, 5, 2
 TUNED = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
@@ -284,7 +280,7 @@ def test_a_crashing_callback_becomes_a_parse_error_reject():
     from scrapy.utils.test import get_crawler
 
     from linfen_crawler.items import Reject
-    from linfen_crawler.middlewares import CrawlGuardSpiderMiddleware
+    from linfen_crawler.middlewares.crawlguard import CrawlGuardSpiderMiddleware
 
     crawler = get_crawler(settings_dict={})
     crawler.stats = crawler._create_stats() if hasattr(crawler, "_create_stats") else crawler.stats

@@ -214,7 +214,7 @@ def test_version_1_dataset_upgrades_without_loss(tmp_path):
 
 
 def test_progress_counts_and_text():
-    from linfen_crawler.progress import progress_counts, progress_text
+    from linfen_crawler.extensions.progress import progress_counts, progress_text
 
     stats = {"downloader/response_count": 120, "linfen/articles_new": 30, "linfen/rejects/no_body": 2,
              "linfen/errors/article/http_404": 1, "linfen/errors/list/TimeoutError": 2}

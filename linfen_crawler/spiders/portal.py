@@ -48,7 +48,7 @@ def failure_reason(failure: Failure) -> str:
     """A short reason code for a failed request: ``http_404``, ``TimeoutError``, ``ConnectionLost`` …"""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
-    named = getattr(failure.value, "linfen_reason", None)  # issue 5: middlewares.PageFailure (too_large …)
+    named = getattr(failure.value, "linfen_reason", None)  # issue 5: middlewares.failures.PageFailure (too_large …)
     if isinstance(named, str):
         return named
     return type(failure.value).__name__
