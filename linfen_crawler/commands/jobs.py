@@ -1,7 +1,7 @@
 """Commands for scheduled crawl jobs (issue 4): ``linfen reextract``.
 
 ``linfen crawl``'s job options (``--refresh``, ``--since``, ``--recheck``, ``--resume``, ``--no-raw``,
-``--httpcache``) live with the crawl command in ``cli.py``; the logic is in ``scheduled/`` and ``raw.py``.
+``--httpcache``) live with the crawl command in ``cli.py``; the logic is in ``scheduled/`` and ``reextract.py``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def reextract(site: str | None, db_path: str | None) -> None:
 
     Example: linfen reextract --site lfxww
     """
-    from linfen_crawler import raw
+    from linfen_crawler import reextract as raw
     from linfen_crawler.scheduled.locks import take_locks
 
     if site:
