@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from linfen_crawler import settings as defaults
 from linfen_crawler.extract.article import extract_article
-from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import load_profile
 from linfen_crawler.raw import raw_body
-from linfen_crawler.records import make_article, merge_pages, normalize_article, reject_reason
+from linfen_crawler.records import follow_pages, make_article, normalize_article, reject_reason
 from linfen_crawler.storage import Dataset
 
 
@@ -34,7 +34,7 @@ class ReextractResult:
 
 
 def rebuild(article_url: str, pages: dict[str, dict[str, Any]], profile: Any, section: str | None,
-            max_pages: int = 30) -> tuple[Any, bool]:
+            max_pages: int = defaults.LINFEN_MAX_ARTICLE_PAGES) -> tuple[Any, bool]:
     """The normalised Article for a kept article (first page, then its 下一页 chain as the spider follows it);
     the flag is False when a later page it links to was not kept."""
     def extract(row: dict[str, Any]) -> dict[str, Any]:
@@ -43,23 +43,18 @@ def rebuild(article_url: str, pages: dict[str, dict[str, Any]], profile: Any, se
         return extract_article(raw_body(row), row["final_url"] or row["url"], profile=profile,
                                headers={"Content-Type": headers.get("Content-Type", "")}, now=now)
 
+    def kept(url: str) -> dict[str, Any] | None:
+        row = pages.get(url)
+        return extract(row) if row is not None and row["status"] == 200 else None
+
     first = pages.get(article_url) or next(iter(pages.values()))
-    record = extract(first)
-    complete = True
-    count = 1
-    while record.get("next_page") and count < max_pages and not record.get("not_article"):
-        nxt = pages.get(canonicalize_url(record["next_page"]))
-        if nxt is None or nxt["status"] != 200:
-            complete = False
-            break
-        record = merge_pages(record, extract(nxt))
-        count += 1
+    record, complete = follow_pages(extract(first), kept, max_pages)
     article = make_article(record, url=article_url, profile=profile, section=section)
     return normalize_article(article, crawled_at=first["fetched_at"]), complete
 
 
-def reextract(dataset: Dataset, *, site: str | None = None, min_body_chars: int = 20,
-              batch_size: int = 200) -> Iterator[tuple[str, ReextractResult]]:
+def reextract(dataset: Dataset, *, site: str | None = None, min_body_chars: int = defaults.LINFEN_MIN_BODY_CHARS,
+              batch_size: int = defaults.LINFEN_STORE_BATCH_SIZE) -> Iterator[tuple[str, ReextractResult]]:
     """Rebuild the records of every article with kept pages (of ``site``); yields (site, counts) per site.
 
     Each site's rewrite is recorded as a ``crawl_runs`` row whose stats say ``linfen/mode: reextract``.

@@ -55,7 +55,7 @@ class ProgressExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        mode = str(crawler.settings.get("LINFEN_PROGRESS", "auto")).lower()
+        mode = str(crawler.settings.get("LINFEN_PROGRESS")).lower()
         if mode not in ("auto", "on", "off"):
             raise NotConfigured(f"LINFEN_PROGRESS {mode!r}: expected auto, on or off")
         draw = mode == "on" or (mode == "auto" and sys.stderr.isatty())

@@ -148,8 +148,8 @@ class ResponseGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        return cls(crawler, s.getint("LINFEN_ANTIBOT_LIMIT", 5), s.getfloat("LINFEN_ANTIBOT_DELAY", 5.0),
-                   s.getfloat("LINFEN_ANTIBOT_MAX_DELAY", 60.0))
+        return cls(crawler, s.getint("LINFEN_ANTIBOT_LIMIT"), s.getfloat("LINFEN_ANTIBOT_DELAY"),
+                   s.getfloat("LINFEN_ANTIBOT_MAX_DELAY"))
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._keep_floor(request)

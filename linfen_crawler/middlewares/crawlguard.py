@@ -13,7 +13,7 @@ from scrapy.http import Response
 from linfen_crawler.items import Article, Reject
 from linfen_crawler.middlewares.failures import original_url
 from linfen_crawler.normalize import canonicalize_url
-from linfen_crawler.records import make_article
+from linfen_crawler.records import incomplete_article
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ class CrawlGuardSpiderMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        return cls(crawler, s.getint("LINFEN_MAX_DEPTH", 100), s.getint("LINFEN_MAX_REQUESTS", 50_000),
-                   s.getint("LINFEN_MAX_TEXT_CHARS", 500_000))
+        return cls(crawler, s.getint("LINFEN_MAX_DEPTH"), s.getint("LINFEN_MAX_REQUESTS"),
+                   s.getint("LINFEN_MAX_TEXT_CHARS"))
 
     def _inc(self, key: str, n: int = 1) -> None:
         if self.crawler.stats:
@@ -105,11 +105,9 @@ class CrawlGuardSpiderMiddleware:
             return [Reject(canonicalize_url(original_url(response.request) if response.request else response.url),
                            reason, f"{type(exception).__name__}: {exception}"[:500])]
         if kind == "article_page" and "record" in response.meta:  # store what the earlier pages gave
-
-            record = dict(response.meta["record"])
-            record["extractor"] = {**record.get("extractor", {}), "incomplete": f"{response.url} {reason}"}
             profile = getattr(self.crawler.spider, "profile", None)
             if profile is not None:
-                return [make_article(record, url=response.meta["first_url"], profile=profile,
-                                     section=response.meta.get("section"))]
+                return [incomplete_article(response.meta["record"], url=response.meta["first_url"], profile=profile,
+                                           section=response.meta.get("section"), failed_url=response.url,
+                                           reason=reason)]
         return []

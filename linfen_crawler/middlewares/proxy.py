@@ -23,7 +23,7 @@ class ProxyRouteMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        proxy = crawler.settings.get("LINFEN_PROXY", "")
+        proxy = crawler.settings.get("LINFEN_PROXY")
         if not proxy:
             raise NotConfigured("LINFEN_PROXY is empty")
         return cls(proxy)

@@ -50,9 +50,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.backoff = settings.getfloat("LINFEN_RETRY_BACKOFF", 1.0)
-        self.backoff_max = settings.getfloat("LINFEN_RETRY_BACKOFF_MAX", 60.0)
-        self.retry_after_max = settings.getfloat("LINFEN_RETRY_AFTER_MAX", 120.0)
+        self.backoff = settings.getfloat("LINFEN_RETRY_BACKOFF")
+        self.backoff_max = settings.getfloat("LINFEN_RETRY_BACKOFF_MAX")
+        self.retry_after_max = settings.getfloat("LINFEN_RETRY_AFTER_MAX")
 
     def wait_for(self, retry_times: int, retry_after: float | None) -> float:
         if retry_after is not None:

@@ -191,7 +191,7 @@ def plan_from_crawler(crawler: Any, site: str, timezone: str = "Asia/Shanghai") 
     """Take the site's lock and load its plan from the crawler's settings (``LINFEN_REFRESH``,
     ``LINFEN_SINCE``, ``LINFEN_RECHECK_DAYS``, ``LINFEN_DB``); the lock is released when the spider closes."""
     s = crawler.settings
-    db = s.get("LINFEN_DB", "data/news.db")
+    db = s.get("LINFEN_DB")
     since_raw = str(s.get("LINFEN_SINCE") or "").strip()
     since = None
     if since_raw:
@@ -203,8 +203,8 @@ def plan_from_crawler(crawler: Any, site: str, timezone: str = "Asia/Shanghai") 
     crawler.signals.connect(lock.release, signal=signals.spider_closed)
     try:
         with Dataset(db) as ds:
-            plan = CrawlPlan.load(ds, site, refresh=s.getbool("LINFEN_REFRESH", False), since=since,
-                                  recheck_days=s.getint("LINFEN_RECHECK_DAYS", 0), timezone=timezone)
+            plan = CrawlPlan.load(ds, site, refresh=s.getbool("LINFEN_REFRESH"), since=since,
+                                  recheck_days=s.getint("LINFEN_RECHECK_DAYS"), timezone=timezone)
     except BaseException:
         lock.release()
         raise

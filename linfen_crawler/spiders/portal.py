@@ -27,7 +27,7 @@ from linfen_crawler.extract.links import detect_article_links
 from linfen_crawler.items import Reject, Removed, with_run_of
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import load_profile
-from linfen_crawler.records import make_article, merge_pages
+from linfen_crawler.records import incomplete_article, make_article, merge_pages, next_page_url
 from linfen_crawler.scheduled.locks import SiteLock
 from linfen_crawler.scheduled.plan import (
     BEFORE_SINCE,
@@ -196,10 +196,10 @@ class PortalSpider(scrapy.Spider):
 
     def continue_article(self, response: Response, record: dict[str, Any], first_url: str,
                          pages: int) -> Iterator[Any]:
-        nxt = record.get("next_page")
-        if nxt and pages < self.max_article_pages and not record.get("not_article"):
+        nxt = next_page_url(record, pages, self.max_article_pages)
+        if nxt is not None:
             yield scrapy.Request(
-                canonicalize_url(nxt), callback=self.parse_article_page, errback=self.on_page_error,
+                nxt, callback=self.parse_article_page, errback=self.on_page_error,
                 meta={"kind": "article_page", "record": record, "first_url": first_url, "pages": pages,
                       "section": response.meta.get("section")})
             return
@@ -234,8 +234,6 @@ class PortalSpider(scrapy.Spider):
         reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"linfen/errors/article_page/{reason}")
         self.logger.warning("article page %s failed (%s); storing the earlier pages", request.url, reason)
-        record = dict(request.meta["record"])
-        record["extractor"] = {**record.get("extractor", {}), "incomplete": f"{request.url} {reason}"}
-        article = make_article(record, url=request.meta["first_url"], profile=self.profile,
-                               section=request.meta.get("section"))
+        article = incomplete_article(request.meta["record"], url=request.meta["first_url"], profile=self.profile,
+                                     section=request.meta.get("section"), failed_url=request.url, reason=reason)
         yield with_run_of(article, request)
