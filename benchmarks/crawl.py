@@ -241,7 +241,7 @@ def bare_crawl(start_urls: list[str], settings_pairs: list[str], project_config:
                  "DOWNLOAD_WARNSIZE", "RETRY_TIMES"):
         settings.set(name, getattr(project, name), priority="project")
     if not project_config:
-        settings.set("DOWNLOADER_MIDDLEWARES", {"linfen_crawler.middlewares.ProxyRouteMiddleware": 740},
+        settings.set("DOWNLOADER_MIDDLEWARES", {"linfen_crawler.middlewares.proxy.ProxyRouteMiddleware": 740},
                      priority="project")
     for pair in settings_pairs:
         name, value = pair.split("=", 1)

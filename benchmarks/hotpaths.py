@@ -29,7 +29,8 @@ from lxml import etree
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from linfen_crawler import dedupe, middlewares, normalize  # noqa: E402
+from linfen_crawler import dedupe, normalize  # noqa: E402
+from linfen_crawler.middlewares import antibot  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tests"))
 from replaced import PLAIN_LABEL_RE, plain_next_page, plain_subtree_totals  # noqa: E402
@@ -71,7 +72,7 @@ _OLD_SPACE = re.compile(rb"\s+")
 
 
 def old_visible(body: bytes) -> bytes:
-    return _OLD_SPACE.sub(b"", middlewares._TAG.sub(b"", _OLD_SCRIPT_STYLE.sub(b"", body)))
+    return _OLD_SPACE.sub(b"", antibot._TAG.sub(b"", _OLD_SCRIPT_STYLE.sub(b"", body)))
 
 
 def old_raw_cost(body: bytes) -> tuple[str, bytes]:
@@ -184,9 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         ("clean_lines: a clean body (normalize_article)", old_clean_lines, normalize.clean_lines, bodies),
         ("raw page: charset + compression", old_raw_cost, new_raw_cost, pages),
         ("antibot_reason: visible text of a page", lambda b: old_visible(b[:65536]),
-         lambda b: middlewares._visible(b[:65536]), pages),
-        ("antibot_reason of a 200 page (full count / prefix)", lambda b: len(middlewares._visible(b[:65536])) >= 600,
-         lambda b: middlewares.antibot_reason(200, b), pages),
+         lambda b: antibot._visible(b[:65536]), pages),
+        ("antibot_reason of a 200 page (full count / prefix)", lambda b: len(antibot._visible(b[:65536])) >= 600,
+         lambda b: antibot.antibot_reason(200, b), pages),
         ("parse_html: a decoded page", old_parse_html, article.parse_html, texts),
         ("find_bylines: editor lines of a page", old_editor_lines, lambda d: list(credits.editor_lines(d)), docs),
         ("next_page of a page", lambda du: plain_next_page(*du), lambda du: article_pages.next_page(*du), doc_urls),

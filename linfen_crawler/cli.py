@@ -194,20 +194,21 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
         raise fail(str(exc)) from None
     if generic:
         overrides["LINFEN_GENERIC_ONLY"] = True
-    # -- issue 4: scheduled-job options, site locks and job directories (linfen_crawler/jobs.py) --
-    from linfen_crawler import jobs
+    # -- issue 4: scheduled-job options, site locks and job directories (linfen_crawler/scheduled/) --
+    from linfen_crawler.scheduled import locks as jobdirs
+    from linfen_crawler.scheduled.plan import crawl_overrides
 
-    overrides.update(jobs.crawl_overrides(refresh=refresh, since=iso_day(since, "--since"),
-                                          recheck_days=recheck_days, no_raw=no_raw, httpcache=httpcache))
-    locks, refused = jobs.take_locks(path, keys)
+    overrides.update(crawl_overrides(refresh=refresh, since=iso_day(since, "--since"),
+                                     recheck_days=recheck_days, no_raw=no_raw, httpcache=httpcache))
+    locks, refused = jobdirs.take_locks(path, keys)
     for key, message in refused.items():
         click.echo(f"{key}: refused: {message}", err=True)
     keys = [k for k in keys if k not in refused]
-    root = jobs.jobs_root(path, str(overrides.get("LINFEN_JOBS_DIR") or project_settings.LINFEN_JOBS_DIR))
+    root = jobdirs.jobs_root(path, str(overrides.get("LINFEN_JOBS_DIR") or project_settings.LINFEN_JOBS_DIR))
     per_site = {}
     for key in keys:
         jobdir = root / key
-        if jobs.prepare_jobdir(jobdir, resume) == "not_resumable":
+        if jobdirs.prepare_jobdir(jobdir, resume) == "not_resumable":
             click.echo(f"{key}: nothing to resume in {jobdir} (the last run was not stopped gracefully); "
                        "starting a fresh run that re-walks every list page", err=True)
         per_site[key] = {"JOBDIR": str(jobdir)}
@@ -215,7 +216,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
 
     statuses = run_sites(keys, path, overrides, per_site, jobs=workers) if keys else {}
     for key, status in statuses.items():
-        jobs.finish_jobdir(root / key, status)
+        jobdirs.finish_jobdir(root / key, status)
         hint = f" (continue with `linfen crawl {key} --resume`)" if status == "interrupted" else ""
         click.echo(f"{key}: {status}{hint}")
     for lock in locks:

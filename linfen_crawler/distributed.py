@@ -12,7 +12,7 @@ then switches a crawl into a *worker*:
 * :class:`RedisItemPipeline` pushes the raw items to one Redis list instead of writing SQLite.
 * :class:`RunPlans` makes a run incremental when ``linfen seed --db`` published its plan: the known URLs
   of the run in a Redis set, asked about once per list page, and the same verdict as a local crawl
-  (:meth:`~linfen_crawler.jobs.CrawlPlan.select`).
+  (:meth:`~linfen_crawler.scheduled.plan.CrawlPlan.select`).
 
 ``linfen ingest`` (:class:`Ingester`) is the single writer: it moves a batch of items to its own processing
 list, runs them through the same Normalize → Validate → Store code as a local crawl, commits, and only then
@@ -43,9 +43,9 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.asyncio import sleep
 
 from linfen_crawler.items import RUN_META, Article, Reject
-from linfen_crawler.jobs import CrawlPlan
 from linfen_crawler.pipelines import NormalizePipeline, ValidatePipeline
 from linfen_crawler.records import run_status
+from linfen_crawler.scheduled.plan import CrawlPlan
 
 logger = logging.getLogger(__name__)
 

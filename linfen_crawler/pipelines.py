@@ -3,8 +3,9 @@
 Nothing is dropped silently: Validate raises ``DropItem`` with a reason code, and Store, which listens to
 ``item_dropped``, records every dropped item in ``rejects``. Store batches writes (``LINFEN_STORE_BATCH_SIZE``
 articles or ``LINFEN_STORE_FLUSH_SECONDS``, whichever comes first) in one transaction each, and keeps the
-run's ``crawl_runs`` row. The transactions run in the crawl's dataset writer (``writer.py``,
-``LINFEN_STORE_WRITER``: a process of its own when a core is spare); the run record is written after all of them.
+run's ``crawl_runs`` row. The transactions run in the crawl's dataset writer
+(:class:`~linfen_crawler.writer.CrawlWriter`, ``LINFEN_STORE_WRITER``: a process of its own when a core is
+spare), after the raw pages their articles need; the run record is written after all of them.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
-from linfen_crawler import jobs, writer
 from linfen_crawler.items import Article, Reject, Removed
 from linfen_crawler.records import normalize_article, reject_reason, run_status
+from linfen_crawler.scheduled.monitor import CoverageCounter, coverage_alerts, coverage_from_stats, http_errors
+from linfen_crawler.scheduled.plan import crawled_site
 from linfen_crawler.storage import BatchResult, Dataset
+from linfen_crawler.writer import CrawlWriter
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ class ValidatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.settings.getint("LINFEN_MIN_BODY_CHARS", 20))
+        return cls(crawler.settings.getint("LINFEN_MIN_BODY_CHARS"))
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Article):
@@ -53,12 +56,13 @@ class ValidatePipeline:
 class StorePipeline:
     """Write articles and rejects to the dataset and keep the run record."""
 
-    def __init__(self, crawler: Crawler, db_path: str, batch_size: int, flush_seconds: float) -> None:
+    def __init__(self, crawler: Crawler, writer: CrawlWriter, batch_size: int, flush_seconds: float, *,
+                 coverage_runs: int, coverage_min_articles: int) -> None:
         self.crawler = crawler
-        self.db_path = db_path
+        self.crawl_writer = writer
         self.batch_size = max(1, batch_size)
         self.flush_seconds = flush_seconds
-        self.writer: writer.DatasetWriter | None = None
+        self.writer: CrawlWriter | None = None  # the crawl's writer while this pipeline has it open
         self.run_id: int | None = None
         self.articles: list[dict[str, Any]] = []
         self.rejects: list[tuple[str, str, str | None]] = []
@@ -66,32 +70,32 @@ class StorePipeline:
         self.started = datetime.now(UTC)
         # issue 4: takedowns found by --recheck, field coverage of new articles, coverage alert rule
         self.removed: list[str] = []
-        self.coverage = jobs.CoverageCounter()
-        self.coverage_runs = 5
-        self.coverage_min_articles = 5
+        self.coverage = CoverageCounter()
+        self.coverage_runs = coverage_runs
+        self.coverage_min_articles = coverage_min_articles
         self._loop: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        pipe = cls(crawler, s.get("LINFEN_DB", "data/news.db"), s.getint("LINFEN_STORE_BATCH_SIZE", 200),
-                   s.getfloat("LINFEN_STORE_FLUSH_SECONDS", 2.0))
+        pipe = cls(crawler, CrawlWriter.for_crawler(crawler), s.getint("LINFEN_STORE_BATCH_SIZE"),
+                   s.getfloat("LINFEN_STORE_FLUSH_SECONDS"), coverage_runs=s.getint("LINFEN_COVERAGE_RUNS"),
+                   coverage_min_articles=s.getint("LINFEN_COVERAGE_MIN_ARTICLES"))
         crawler.signals.connect(pipe.item_dropped, signal=signals.item_dropped)
-        pipe.coverage_runs = s.getint("LINFEN_COVERAGE_RUNS", 5)
-        pipe.coverage_min_articles = s.getint("LINFEN_COVERAGE_MIN_ARTICLES", 5)
         return pipe
 
     @property
     def site(self) -> str:
-        return jobs.crawled_site(self.crawler)
+        return crawled_site(self.crawler)
 
     def open_spider(self) -> None:
-        self.writer = writer.acquire(self.crawler)
+        self.crawl_writer.open()
+        self.writer = self.crawl_writer
         try:
             self.run_id = self.writer.call(Dataset.start_run, self.site, os.getpid())
         except BaseException:  # no run to record: give the writer (its process, its connection) back
             self.writer = None
-            writer.release(self.crawler)
+            self.crawl_writer.close()
             raise
         self.crawler.stats.set_value("linfen/run_id", self.run_id)
         if self.flush_seconds > 0:
@@ -132,9 +136,6 @@ class StorePipeline:
         self.writer.collect()
         if not (self.articles or self.removed or self.rejects):
             return
-        if self.articles:
-            for flush_first in list(self.writer.flush_before_articles):  # raw pages before their articles
-                flush_first()
         articles, self.articles = self.articles, []
         removed, self.removed = self.removed, []
         rejects, self.rejects = self.rejects, []
@@ -157,7 +158,9 @@ class StorePipeline:
                 self.counts["articles_removed"] = self.counts.get("articles_removed", 0) + batch.removed
             self.counts["rejects"] += batch.rejected
 
-        self.writer.submit(Dataset.write_batch, articles, removed, rejects, run_id, done=written)
+        # an article batch is committed after the raw pages buffered so far (its pages)
+        submit = self.writer.submit_articles if articles else self.writer.submit
+        submit(Dataset.write_batch, articles, removed, rejects, run_id, done=written)
 
     def close_spider(self) -> None:
         if self._loop is not None and self._loop.running:
@@ -165,8 +168,7 @@ class StorePipeline:
         if self.writer is None or self.run_id is None:
             return
         try:
-            for flush_first in list(self.writer.flush_before_articles):  # the last raw pages, before the record
-                flush_first()
+            self.writer.flush_raw_pages()  # the last raw pages, before the record
             self.flush()
             self.writer.drain()  # every batch committed and counted before the run record
             self._count_failed_batches()
@@ -183,14 +185,14 @@ class StorePipeline:
             raise
         finally:
             self.writer = None
-            writer.release(self.crawler)
+            self.crawl_writer.close()
 
     def _count_failed_batches(self) -> None:
         """Batches of this crawl's writer that raised (their rows are not stored): in the run record, and
         they make the run ``failed``. A failed batch raises where it is noticed, which may be inside
         ``process_item``, where Scrapy only logs it."""
         assert self.writer is not None
-        failed, self.writer.failed_batches = self.writer.failed_batches, 0
+        failed = self.writer.take_failed_batches()
         if failed:
             self.crawler.stats.inc_value("linfen/errors/store/batch_failed", failed)
 
@@ -208,9 +210,9 @@ class StorePipeline:
             self.crawler.stats.set_value(f"linfen/coverage/{name}", share)
         self.crawler.stats.set_value("linfen/new_articles", self.coverage.articles)
         site, limit, run_id = self.site, self.coverage_runs, self.run_id
-        history = [jobs.coverage_from_stats(r["stats"])
+        history = [coverage_from_stats(r["stats"])
                    for r in self.writer.call(_run_history, site, limit, run_id)]
-        alerts = jobs.coverage_alerts(coverage, [h for h in history if h], articles=self.coverage.articles,
+        alerts = coverage_alerts(coverage, [h for h in history if h], articles=self.coverage.articles,
                                       min_articles=self.coverage_min_articles)
         for alert in alerts:
             logger.warning(alert.message(self.site))
@@ -221,7 +223,7 @@ class StorePipeline:
         counts = {"pages": pages, "errors": errors, **self.counts}
         record: dict[str, Any] = {k: v for k, v in stats.items() if isinstance(v, int | float | str)}
         record["duration_s"] = round((datetime.now(UTC) - self.started).total_seconds(), 3)
-        record["http_errors"] = jobs.http_errors(stats)
+        record["http_errors"] = http_errors(stats)
         record["articles_removed"] = self.counts.get("articles_removed", 0)
         self.writer.call(Dataset.finish_run, run_id, status, counts, record)
         self.crawler.stats.set_value("linfen/status", status)

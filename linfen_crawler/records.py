@@ -1,22 +1,68 @@
 """From extracted pages to an article record: pure functions shared by the spider, the pipelines, `linfen check`,
 `linfen reextract` and the distributed writer.
 
-A page's extraction (``extract.article.extract_article``) gives a record dict; a multi-page article's records are
-merged page by page (:func:`merge_pages`), made into an :class:`~linfen_crawler.items.Article`
-(:func:`make_article`), cleaned (:func:`normalize_article`) and judged (:func:`reject_reason`). A closing run's
+A page's extraction (``extract.article.extract_article``) gives a :class:`PageRecord`; a multi-page article is
+followed page by page (:func:`next_page_url`, :func:`follow_pages`) and its records merged (:func:`merge_pages`),
+made into an :class:`~linfen_crawler.items.Article` (:func:`make_article`, or :func:`incomplete_article` when a
+later page failed), cleaned (:func:`normalize_article`) and judged (:func:`reject_reason`). A closing run's
 status comes from its stats (:func:`run_status`). Nothing here does I/O.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypedDict
 
 from linfen_crawler.extract.byline import finalize_people
 from linfen_crawler.items import Article
-from linfen_crawler.normalize import clean_lines, clean_text, content_hash, utcnow
+from linfen_crawler.normalize import canonicalize_url, clean_lines, clean_text, content_hash, utcnow
 from linfen_crawler.profiles import Profile
+
+
+class PageRecord(TypedDict):
+    """What the extractor found on one article page (``extract_article``'s record; a plain dict at run time)."""
+
+    title: str | None
+    published_at: str | None
+    published_text: str | None
+    source: str | None
+    authors: list[str]
+    editors: list[str]
+    body: str | None
+    images: list[dict[str, Any]]
+    section: str | None
+    own_url: str | None
+    charset: str | None
+    next_page: str | None  # the article's next page (下一页), as linked
+    extractor: dict[str, Any]  # which extractor gave each field; "incomplete" when a later page failed
+    not_article: str | None  # why the page is no article (empty_page, error_page …), else None
+
+
+def next_page_url(record: dict[str, Any], pages: int, max_pages: int) -> str | None:
+    """The canonical URL of the page to fetch after the ``pages`` pages merged into ``record``, or None when the
+    article is complete: it links no next page, it is no article, or ``max_pages`` pages were followed
+    (``LINFEN_MAX_ARTICLE_PAGES``)."""
+    nxt = record.get("next_page")
+    if nxt and pages < max_pages and not record.get("not_article"):
+        return canonicalize_url(nxt)
+    return None
+
+
+def follow_pages(record: dict[str, Any], page: Callable[[str], dict[str, Any] | None],
+                 max_pages: int) -> tuple[dict[str, Any], bool]:
+    """Follow a multi-page article from its first page's ``record``, as the spider does, where ``page(url)``
+    gives a later page's record at once (``linfen reextract``: from the kept pages). The merged record, and
+    False when a page it links to is not there (``page`` gives None)."""
+    pages = 1
+    while (url := next_page_url(record, pages, max_pages)) is not None:
+        more = page(url)
+        if more is None:
+            return record, False
+        record = merge_pages(record, more)
+        pages += 1
+    return record, True
 
 
 def merge_pages(first: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
@@ -43,6 +89,14 @@ def make_article(record: dict[str, Any], *, url: str, profile: Profile, section:
         body=record.get("body"), images=list(record.get("images", [])),
         extractor=dict(record.get("extractor", {})), not_article=record.get("not_article"),
     )
+
+
+def incomplete_article(record: dict[str, Any], *, url: str, profile: Profile, section: str | None,
+                       failed_url: str, reason: str) -> Article:
+    """The item for a multi-page article whose page ``failed_url`` could not be had (``reason``): what the
+    earlier pages gave, marked ``extractor["incomplete"]``."""
+    record = {**record, "extractor": {**record.get("extractor", {}), "incomplete": f"{failed_url} {reason}"}}
+    return make_article(record, url=url, profile=profile, section=section)
 
 
 def normalize_article(item: Article, *, crawled_at: str | None = None) -> Article:

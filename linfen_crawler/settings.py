@@ -30,6 +30,8 @@ LINFEN_JOBS_DIR = ""  # root of the per-site Scrapy JOBDIRs; empty: jobs/ beside
 LINFEN_COVERAGE_RUNS = 5  # a field's coverage is compared with its median over this many earlier runs
 LINFEN_COVERAGE_MIN_ARTICLES = 5  # ... in runs with at least this many new articles
 LINFEN_PROGRESS = "auto"  # live progress line: auto (on a terminal), on, off (plain log lines)
+# what the spider asks for each list page's plan (which links are known); distributed mode sets its own
+LINFEN_LIST_PLANNER = "linfen_crawler.scheduled.plan.LocalListPlanner"
 
 # --- distributed crawling (issue 7; docs/distributed.md) ---------------------------------------------
 LINFEN_REDIS_URL = ""  # redis://host:6379/0: run as a distributed worker (`linfen crawl --redis URL`)
@@ -77,29 +79,29 @@ LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
     # before HttpProxyMiddleware (750), which reads meta["proxy"]
-    "linfen_crawler.middlewares.ProxyRouteMiddleware": 740,
-    # issue 5: guards (linfen_crawler/middlewares.py, docs/reliability.md); four replace Scrapy's own
-    "linfen_crawler.middlewares.SiteGuardMiddleware": 50,
-    "linfen_crawler.middlewares.ResponseGuardMiddleware": 585,
+    "linfen_crawler.middlewares.proxy.ProxyRouteMiddleware": 740,
+    # issue 5: guards (linfen_crawler/middlewares/, docs/reliability.md); four replace Scrapy's own
+    "linfen_crawler.middlewares.guards.SiteGuardMiddleware": 50,
+    "linfen_crawler.middlewares.antibot.ResponseGuardMiddleware": 585,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "linfen_crawler.middlewares.BackoffRetryMiddleware": 550,
+    "linfen_crawler.middlewares.retry.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "linfen_crawler.middlewares.GuardedMetaRefreshMiddleware": 580,
+    "linfen_crawler.middlewares.guards.GuardedMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "linfen_crawler.middlewares.DecompressionGuardMiddleware": 590,
+    "linfen_crawler.middlewares.guards.DecompressionGuardMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "linfen_crawler.middlewares.GuardedRedirectMiddleware": 600,
-    # issue 4: robots.txt checked for requests that wait for it too (linfen_crawler/politeness.py)
+    "linfen_crawler.middlewares.guards.GuardedRedirectMiddleware": 600,
+    # issue 4: robots.txt checked for requests that wait for it too (linfen_crawler/middlewares/robots.py)
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "linfen_crawler.politeness.RobotsTxtMiddleware": 100,
+    "linfen_crawler.middlewares.robots.RobotsTxtMiddleware": 100,
 }
 SPIDER_MIDDLEWARES = {
-    "linfen_crawler.middlewares.CrawlGuardSpiderMiddleware": 800,  # issue 5: caps, text cap, parse errors
+    "linfen_crawler.middlewares.crawlguard.CrawlGuardSpiderMiddleware": 800,  # issue 5: caps, text cap, parse errors
 }
 EXTENSIONS = {
-    "linfen_crawler.raw.RawPagesExtension": 500,
-    "linfen_crawler.progress.ProgressExtension": 510,
-    "linfen_crawler.middlewares.RunAccounting": 520,  # issue 5: linfen/urls/* outcome counts
+    "linfen_crawler.extensions.raw_pages.RawPagesExtension": 500,
+    "linfen_crawler.extensions.progress.ProgressExtension": 510,
+    "linfen_crawler.extensions.accounting.RunAccounting": 520,  # issue 5: linfen/urls/* outcome counts
 }
 ADDONS = {
     "linfen_crawler.distributed.DistributedAddon": 0,  # inactive unless LINFEN_REDIS_URL is set
@@ -113,4 +115,4 @@ ITEM_PIPELINES = {
 LOG_FORMATTER = "linfen_crawler.logformatter.LogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
-REQUEST_FINGERPRINTER_CLASS = "linfen_crawler.middlewares.CanonicalRequestFingerprinter"  # issue 5
+REQUEST_FINGERPRINTER_CLASS = "linfen_crawler.fingerprint.CanonicalRequestFingerprinter"  # issue 5

@@ -32,8 +32,13 @@ Guarantees (issue 8; the same in every mode):
 
 The writer process ignores SIGINT and SIGTERM: it stops when the crawl closes it, or when its socket
 reaches end-of-file because the crawl process is gone (a batch it is writing then is still committed
-whole). The Store pipeline and the raw-page extension share one writer per crawler (:func:`acquire`,
-:func:`release`), so their transactions never wait on each other's write lock.
+whole).
+
+The Store pipeline and the raw-page extension share one :class:`CrawlWriter` per crawler
+(:meth:`CrawlWriter.for_crawler`), so their transactions never wait on each other's write lock. It owns the
+order between them: the raw-page buffer is committed before the article batch that needs it (a kill between
+two commits never leaves a stored article without its page for ``linfen reextract``), and the run record
+after everything.
 """
 
 from __future__ import annotations
@@ -46,19 +51,22 @@ import signal
 import socket
 import subprocess
 import sys
-import weakref
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
+from linfen_crawler.raw import PENDING_BYTES, write_raw_pages
 from linfen_crawler.storage import Dataset
+
+if TYPE_CHECKING:  # the writer process imports this module: it needs no Scrapy
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MODES = ("process", "thread", "inline")  # and "auto", which acquire() resolves to one of them
+MODES = ("process", "thread", "inline")  # and "auto", which CrawlWriter.open() resolves to one of them
 CLOSE_TIMEOUT = 120.0  # seconds a closing writer process may take to finish its last transaction
 
 
@@ -69,6 +77,8 @@ class WriterDied(RuntimeError):
 class DatasetWriter:
     """Run ``work(dataset, *args)`` calls one after another in a writer process, a thread, or inline."""
 
+    processes: ClassVar[int] = 0  # writer processes running in this process (auto_mode keeps them to the cores)
+
     def __init__(self, db_path: str, *, mode: str = "process", max_pending: int = 4) -> None:
         if mode not in MODES:
             raise ValueError(f"LINFEN_STORE_WRITER must be auto or one of {', '.join(MODES)}, not {mode!r}")
@@ -77,6 +87,7 @@ class DatasetWriter:
         self.dataset: Dataset | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        self._counted = False  # this writer's process is counted in DatasetWriter.processes
         self.db_path = os.path.abspath(db_path)  # a restarted writer process opens the same file
         self.restarts = 0  # writer processes started again after one died
         self.failed_batches = 0  # batches (submit) whose work raised: their rows are not stored
@@ -87,11 +98,6 @@ class DatasetWriter:
         self._pool = None if mode == "inline" else ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="linfen-writer")
         self._pending: deque[tuple[Future[Any], Callable[[Any], None] | None]] = deque()
-        self.users = 0
-        # producers whose buffered rows must be committed before the next article batch (the raw-page
-        # store: an article is never committed ahead of its raw pages, so a kill between the two cannot
-        # leave a stored article that `linfen reextract` has no page for)
-        self.flush_before_articles: list[Callable[[], None]] = []
 
     # -- the writer process ------------------------------------------------------------------------
     def _start_process(self) -> None:
@@ -108,6 +114,8 @@ class DatasetWriter:
                  "serve(int(sys.argv[1]), sys.argv[2])", str(fd), self.db_path],
                 pass_fds=(fd,), env=env, stdin=subprocess.DEVNULL)
             self._conn = Connection(ours.detach())
+        DatasetWriter.processes += 1
+        self._counted = True
         try:
             self._receive()  # the child has opened (created, migrated) the dataset, or says why not
         except BaseException:
@@ -168,6 +176,9 @@ class DatasetWriter:
         return WriterDied(f"the dataset writer process ended (exit code {code})")
 
     def _stop_process(self) -> None:
+        if self._counted:
+            DatasetWriter.processes -= 1
+            self._counted = False
         if self._conn is not None:
             with contextlib.suppress(OSError):
                 self._conn.send(None)
@@ -303,31 +314,107 @@ def auto_mode(crawl_processes: int = 1, cores: int | None = None, writer_process
     return "process" if crawl_processes * 2 <= cores and writer_processes < cores else "inline"
 
 
-_WRITERS: weakref.WeakKeyDictionary[Any, DatasetWriter] = weakref.WeakKeyDictionary()
+class CrawlWriter:
+    """A crawl's one dataset writer, with ordered buffers (see the module docstring).
 
+    Made once per crawler (:meth:`for_crawler`) for ``LINFEN_DB``; each user (the Store pipeline, the
+    raw-page extension) :meth:`open` s it when its crawl opens and :meth:`close` s it when it closes: the
+    first starts the :class:`DatasetWriter`, the last closes it. Raw pages are buffered here
+    (:meth:`add_raw_page`, up to ``LINFEN_STORE_BATCH_SIZE`` pages or :data:`PENDING_BYTES`); an article batch
+    (:meth:`submit_articles`) and the run record (:meth:`call`) are handed over after them.
+    """
 
-def acquire(crawler: Any) -> DatasetWriter:
-    """The crawler's writer (created by its first user), for ``LINFEN_DB``; pair with :func:`release`."""
-    writer = _WRITERS.get(crawler)
-    if writer is None:
+    ATTRIBUTE = "linfen_writer"  # where the crawler keeps its writer
+
+    def __init__(self, db_path: str, mode: str, batch_size: int) -> None:
+        self.db_path = db_path
+        self.mode = mode
+        self.batch_size = max(1, batch_size)
+        self.writer: DatasetWriter | None = None
+        self.users = 0
+        self.raw_pages: list[dict[str, Any]] = []
+        self.raw_bytes = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
         s = crawler.settings
-        mode = s.get("LINFEN_STORE_WRITER", "auto")
-        if mode == "auto":  # --jobs workers get it resolved for their number (parallel.run_sites)
-            mode = auto_mode(writer_processes=sum(w.mode == "process" for w in _WRITERS.values()))
-        writer = DatasetWriter(s.get("LINFEN_DB", "data/news.db"), mode=mode)
-        _WRITERS[crawler] = writer
-    writer.users += 1
-    return writer
+        return cls(s.get("LINFEN_DB"), s.get("LINFEN_STORE_WRITER"), s.getint("LINFEN_STORE_BATCH_SIZE"))
 
+    @classmethod
+    def for_crawler(cls, crawler: Crawler) -> CrawlWriter:
+        """The crawler's writer, made by the first component that asks."""
+        found = getattr(crawler, cls.ATTRIBUTE, None)
+        if not isinstance(found, CrawlWriter):
+            found = cls.from_crawler(crawler)
+            setattr(crawler, cls.ATTRIBUTE, found)
+        return found
 
-def release(crawler: Any) -> None:
-    """Drain the crawler's writer; the last user closes it (its process or thread, and the connection)."""
-    writer = _WRITERS.get(crawler)
-    if writer is None:
-        return
-    writer.users -= 1
-    if writer.users > 0:
-        writer.drain()
-        return
-    del _WRITERS[crawler]
-    writer.close()
+    # -- users ---------------------------------------------------------------------------------------
+    def open(self) -> DatasetWriter:
+        """Start the dataset writer at the first user's call; pair with :meth:`close`."""
+        if self.writer is None:
+            mode = self.mode
+            if mode == "auto":  # --jobs workers get it resolved for their number (parallel.run_sites)
+                mode = auto_mode(writer_processes=DatasetWriter.processes)
+            self.writer = DatasetWriter(self.db_path, mode=mode)
+        self.users += 1
+        return self.writer
+
+    def close(self) -> None:
+        """Drain the writer; the last user's call closes it (its process or thread, and the connection)."""
+        if self.writer is None:
+            return
+        self.users -= 1
+        if self.users > 0:
+            self.writer.drain()
+            return
+        writer, self.writer = self.writer, None
+        writer.close()
+
+    def _open_writer(self) -> DatasetWriter:
+        if self.writer is None:
+            raise RuntimeError("the crawl's dataset writer is not open")
+        return self.writer
+
+    # -- ordered buffers -----------------------------------------------------------------------------
+    def add_raw_page(self, row: dict[str, Any]) -> None:
+        """Buffer a pending ``raw_pages`` row (:func:`~linfen_crawler.raw.pending_row`); a full buffer is
+        handed over."""
+        self.raw_pages.append(row)
+        self.raw_bytes += row["size"]
+        if len(self.raw_pages) >= self.batch_size or self.raw_bytes >= PENDING_BYTES:
+            self.flush_raw_pages()
+
+    def flush_raw_pages(self) -> None:
+        """Hand the buffered pages over: the writer compresses and inserts them (one transaction)."""
+        if self.writer is not None and self.raw_pages:
+            batch, self.raw_pages, self.raw_bytes = self.raw_pages, [], 0
+            self.writer.submit(write_raw_pages, batch)
+
+    def submit(self, work: Callable[..., T], *args: Any, done: Callable[[T], None] | None = None) -> None:
+        """:meth:`DatasetWriter.submit` (a batch that needs no raw page first: rejects, takedowns)."""
+        self._open_writer().submit(work, *args, done=done)
+
+    def submit_articles(self, work: Callable[..., T], *args: Any, done: Callable[[T], None] | None = None) -> None:
+        """Hand over a batch with articles, after the raw pages buffered so far (their pages)."""
+        writer = self._open_writer()
+        self.flush_raw_pages()
+        writer.submit(work, *args, done=done)
+
+    def call(self, work: Callable[..., T], *args: Any) -> T:
+        """Run ``work(dataset, *args)`` after every buffered raw page and every batch (the run record)."""
+        writer = self._open_writer()
+        self.flush_raw_pages()
+        return writer.call(work, *args)
+
+    def collect(self) -> None:
+        self._open_writer().collect()
+
+    def drain(self) -> None:
+        self._open_writer().drain()
+
+    def take_failed_batches(self) -> int:
+        """Batches that raised since the last call (their rows are not stored)."""
+        writer = self._open_writer()
+        failed, writer.failed_batches = writer.failed_batches, 0
+        return failed

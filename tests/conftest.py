@@ -89,3 +89,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("LINFEN_NO_SKIPS") and _SKIPPED:
         print(f"\nLINFEN_NO_SKIPS: {len(_SKIPPED)} skipped test(s) count as failures: {_SKIPPED[:5]}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def project_crawler(**settings: Any) -> Any:
+    """A bare crawler (``scrapy.utils.test.get_crawler``) with the project's settings (``linfen_crawler.settings``,
+    where every default lives) and ``settings`` over them, for components tested without a crawl."""
+    from scrapy.utils.test import get_crawler
+
+    from linfen_crawler import settings as project
+
+    return get_crawler(settings_dict={**{k: getattr(project, k) for k in dir(project) if k.isupper()}, **settings})

@@ -316,7 +316,7 @@ def test_the_shared_dupefilter_uses_the_crawls_canonical_fingerprints(redis_url)
     from scrapy import Request
 
     from linfen_crawler.distributed import shared_dupefilter
-    from linfen_crawler.middlewares import CanonicalRequestFingerprinter
+    from linfen_crawler.fingerprint import CanonicalRequestFingerprinter
 
     df = shared_dupefilter(redis.Redis.from_url(redis_url), "t:dupefilter", CanonicalRequestFingerprinter())
     url = "http://www.lfxww.com/linfen/shizheng/1.html"
@@ -557,7 +557,7 @@ def test_an_errback_item_is_filed_under_the_run_of_its_request(redis_url):
 
 def test_a_seed_whose_known_set_vanished_changes_nothing(redis_url, monkeypatch):
     from linfen_crawler.distributed import DistributedError, Keys, seed
-    from linfen_crawler.jobs import CrawlPlan
+    from linfen_crawler.scheduled.plan import CrawlPlan
 
     client = redis.Redis.from_url(redis_url)
     keys = Keys()
@@ -579,7 +579,7 @@ def test_a_list_page_whose_plan_redis_cannot_give_is_crawled_in_full():
     # a Redis error while asking for the page's known links must not lose the section: all links fetched
     from linfen_crawler.distributed import Keys, RunPlans
     from linfen_crawler.items import RUN_META
-    from linfen_crawler.jobs import CrawlPlan
+    from linfen_crawler.scheduled.plan import CrawlPlan
 
     plans = RunPlans(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1), Keys(), "lfxww")
     links = ["http://www.lfxww.com/linfen/shizheng/1.html", "http://www.lfxww.com/linfen/shizheng/2.html"]

@@ -11,18 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import rows, run_linfen
+from conftest import project_crawler, rows, run_linfen
 from faultserver import CATALOG, HOST, ORIGIN, FaultServer
 from scrapy import Request
 
-from linfen_crawler.middlewares import (
-    BackoffRetryMiddleware,
-    CanonicalRequestFingerprinter,
-    antibot_reason,
-    is_private_host,
-    not_html_reason,
-    retry_after_seconds,
-)
+from linfen_crawler.fingerprint import CanonicalRequestFingerprinter
+from linfen_crawler.middlewares.antibot import antibot_reason, not_html_reason
+from linfen_crawler.middlewares.guards import is_private_host
+from linfen_crawler.middlewares.retry import BackoffRetryMiddleware, retry_after_seconds
 
 MAX_DEPTH, MAX_ARTICLE_PAGES, RETRY_TIMES = 5, 5, 2
 TUNED = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
@@ -215,9 +211,11 @@ def test_retry_after_date_in_the_future():
 
 def test_backoff_doubles_up_to_the_maximum():
     from scrapy.settings import Settings
-    mw = BackoffRetryMiddleware(Settings({"RETRY_ENABLED": True, "LINFEN_RETRY_BACKOFF": 1.0,
-                                          "LINFEN_RETRY_BACKOFF_MAX": 4.0, "RETRY_HTTP_CODES": [503],
-                                          "RETRY_EXCEPTIONS": []}))
+    settings = Settings()
+    settings.setmodule("linfen_crawler.settings")  # the project's defaults; getters have no fallback
+    settings.update({"RETRY_ENABLED": True, "LINFEN_RETRY_BACKOFF": 1.0, "LINFEN_RETRY_BACKOFF_MAX": 4.0,
+                     "RETRY_HTTP_CODES": [503], "RETRY_EXCEPTIONS": []})
+    mw = BackoffRetryMiddleware(settings)
     waits = [mw.wait_for(n, None) for n in (1, 2, 3, 4, 5)]
     assert 0.75 <= waits[0] <= 1.25 and 1.5 <= waits[1] <= 2.5 and 3 <= waits[2] <= 5
     assert all(w <= 5 for w in waits[3:])
@@ -281,12 +279,11 @@ def test_dupefilter_fingerprint_sees_canonical_urls():
 
 def test_a_crashing_callback_becomes_a_parse_error_reject():
     from scrapy.http import HtmlResponse
-    from scrapy.utils.test import get_crawler
 
     from linfen_crawler.items import Reject
-    from linfen_crawler.middlewares import CrawlGuardSpiderMiddleware
+    from linfen_crawler.middlewares.crawlguard import CrawlGuardSpiderMiddleware
 
-    crawler = get_crawler(settings_dict={})
+    crawler = project_crawler()
     crawler.stats = crawler._create_stats() if hasattr(crawler, "_create_stats") else crawler.stats
     mw = CrawlGuardSpiderMiddleware.from_crawler(crawler)
     req = Request("http://www.lfxww.com/a/1.html?utm_source=x", meta={"kind": "article"})

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from linfen_crawler.extract.article import extract_article
 from linfen_crawler.extract.encoding import decode_html, detect_charset
-from linfen_crawler.middlewares import antibot_reason, is_private_host, not_html_reason, retry_after_seconds
+from linfen_crawler.middlewares.antibot import antibot_reason, not_html_reason
+from linfen_crawler.middlewares.guards import is_private_host
+from linfen_crawler.middlewares.retry import retry_after_seconds
 from linfen_crawler.normalize import _CLEAN_TABLE, _LINE_BREAK_RE, canonicalize_url, clean_lines, clean_text
 
 TAGS = st.sampled_from(["<html>", "<body>", "<div>", "</div>", "<p>", "</p>", "<h1>", "</h1>", "<table><tr><td>",
@@ -76,7 +78,7 @@ SCRIPTY = st.lists(st.sampled_from([
 
 @given(st.one_of(SCRIPTY.map(str.encode), SCRIPTY.map(lambda s: s.encode("gb18030")), st.binary(max_size=300)))
 def test_visible_text_is_that_of_the_plain_regexes(body: bytes) -> None:
-    from linfen_crawler.middlewares import _TAG, _visible
+    from linfen_crawler.middlewares.antibot import _TAG, _visible
 
     assert _visible(body) == _OLD_SPACE.sub(b"", _TAG.sub(b"", _OLD_SCRIPT_STYLE.sub(b"", body)))
 
@@ -97,7 +99,7 @@ def test_clean_text_fast_path_matches_the_full_rule(text: str) -> None:
 
 def _old_antibot_reason(status: int, body: bytes) -> str | None:
     """antibot_reason before the prefix count (issue 8): the visible text of the first 64 KB, always."""
-    from linfen_crawler import middlewares as m
+    from linfen_crawler.middlewares import antibot as m
 
     head = body[:65536]
     visible = len(m._visible(head)) if len(body) < 200_000 else 10**4
@@ -131,7 +133,7 @@ LONG_PAGES = st.lists(_PIECES, max_size=200).map("".join).flatmap(
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None, max_examples=300)
 @given(st.sampled_from([200, 403, 503, 404, 521]), LONG_PAGES, st.integers(0, 20_000))
 def test_antibot_verdicts_are_those_of_the_full_count(status: int, body: bytes, pad: int) -> None:
-    from linfen_crawler.middlewares import VISIBLE_PREFIX, _visible, _visible_at_least
+    from linfen_crawler.middlewares.antibot import VISIBLE_PREFIX, _visible, _visible_at_least
 
     body = b"<html><body>" + b"<div>" * (pad // 5) + body  # moves the prefix's end through the page
     assert antibot_reason(status, body) == _old_antibot_reason(status, body)
@@ -150,7 +152,7 @@ _WORD = "验证码".encode()
     b"<html><body>" + b"<div>" * 3100 + b'<a title="' + b"x" * 1500 + b'">' + _WORD + b"</a>",
 ])
 def test_a_captcha_page_is_found_when_the_prefix_cuts_a_script_or_a_tag(page: bytes) -> None:
-    from linfen_crawler.middlewares import VISIBLE_PREFIX
+    from linfen_crawler.middlewares.antibot import VISIBLE_PREFIX
 
     assert len(page) > VISIBLE_PREFIX
     assert antibot_reason(200, page) == _old_antibot_reason(200, page) == "antibot_captcha"

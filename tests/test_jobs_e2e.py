@@ -308,7 +308,7 @@ def test_list_pages_without_article_links_degrade_the_run(server, tmp_path):
 def test_second_run_of_a_site_is_refused_with_exit_3(server, tmp_path):
     db = tmp_path / "news.db"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from linfen_crawler.jobs import SiteLock; "
+        [sys.executable, "-c", "import sys, time; from linfen_crawler.scheduled.locks import SiteLock; "
          f"SiteLock({str(db)!r}, 'lfxww').acquire(); print('held', flush=True); time.sleep(60)"],
         cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:

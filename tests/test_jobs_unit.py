@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 import lxml.html
 import pytest
 
-from linfen_crawler import jobs
-from linfen_crawler.jobs import CoverageAlert, CrawlPlan, SiteLock, SiteLocked, known_to_run
-from linfen_crawler.storage import SCHEMA_VERSION, Dataset
+from linfen_crawler.scheduled import locks, monitor
+from linfen_crawler.scheduled.locks import SiteLock, SiteLocked
+from linfen_crawler.scheduled.monitor import CoverageAlert
+from linfen_crawler.scheduled.plan import CrawlPlan, known_to_run, link_dates, parse_day
+from linfen_crawler.storage import COVERAGE_FIELDS, SCHEMA_VERSION, Dataset
 
 
 @pytest.mark.parametrize(("reason", "transient"), [
@@ -21,7 +23,7 @@ from linfen_crawler.storage import SCHEMA_VERSION, Dataset
     ("antibot_js_challenge", True), ("parse_error", True), ("offsite", False), ("not_html", False),
 ])
 def test_is_transient(reason, transient):
-    assert jobs.is_transient(reason) is transient
+    assert monitor.is_transient(reason) is transient
 
 
 @pytest.mark.parametrize(("text", "day"), [
@@ -30,7 +32,7 @@ def test_is_transient(reason, transient):
     (None, None), ("", None),
 ])
 def test_parse_day(text, day):
-    assert jobs.parse_day(text) == day
+    assert parse_day(text) == day
 
 
 A, B, C, D, E = (f"http://www.lfxww.com/linfen/shizheng/{n}.html" for n in (4, 3, 2, 1, 5))
@@ -76,7 +78,7 @@ def test_link_dates_reads_the_date_beside_each_link():
     doc = lxml.html.document_fromstring(
         '<div id="contentText"><ul><li><a href="/linfen/shizheng/2.html">甲</a><span>2024-03-05</span></li>'
         '<li><a href="3.html">乙</a> 2024年3月4日</li><li><a href="4.html">丙</a></li></ul></div>')
-    got = jobs.link_dates(doc, "http://www.lfxww.com/linfen/shizheng/")
+    got = link_dates(doc, "http://www.lfxww.com/linfen/shizheng/")
     assert got == {"http://www.lfxww.com/linfen/shizheng/2.html": "2024-03-05",
                    "http://www.lfxww.com/linfen/shizheng/3.html": "2024-03-04"}
 
@@ -126,7 +128,7 @@ def test_plan_load_reads_known_pages_previous_status_and_recheck_window(tmp_path
     ({"editors": 0.0}, [], 50, []),
 ])
 def test_coverage_alerts(current, history, articles, fields):
-    alerts = jobs.coverage_alerts(current, history, articles=articles, min_articles=5)
+    alerts = monitor.coverage_alerts(current, history, articles=articles, min_articles=5)
     assert [a.field for a in alerts] == fields
 
 
@@ -138,14 +140,14 @@ def test_coverage_alert_message_names_site_and_field():
 def test_field_coverage_counts_non_empty_values():
     rows = [{"published_at": "2024-01-01", "source": "临汾日报", "authors": ["王"], "editors": []},
             {"published_at": None, "source": "", "authors": '["李"]', "editors": ["张"]}]
-    assert jobs.field_coverage(rows) == {"published_at": 0.5, "source": 0.5, "authors": 1.0, "editors": 0.5}
-    assert jobs.field_coverage([]) == {}
+    assert monitor.field_coverage(rows) == {"published_at": 0.5, "source": 0.5, "authors": 1.0, "editors": 0.5}
+    assert monitor.field_coverage([]) == {}
 
 
 def test_http_errors_by_status():
     stats = {"downloader/response_status_count/200": 50, "downloader/response_status_count/404": 2,
              "downloader/response_status_count/503": 1, "downloader/response_count": 53}
-    assert jobs.http_errors(stats) == {"404": 2, "503": 1}
+    assert monitor.http_errors(stats) == {"404": 2, "503": 1}
 
 
 def _hold_lock(db: str, ready: multiprocessing.synchronize.Event, done: multiprocessing.synchronize.Event) -> None:
@@ -172,24 +174,24 @@ def test_site_lock_refuses_another_process_and_is_reentrant_in_one(tmp_path):
     first = SiteLock(db, "lfxww").acquire()
     second = SiteLock(db, "lfxww").acquire()  # the spider re-takes what the CLI holds
     second.release()
-    assert jobs.lock_path(db, "lfxww") in SiteLock._held
+    assert locks.lock_path(db, "lfxww") in SiteLock._held
     first.release()
-    assert jobs.lock_path(db, "lfxww") not in SiteLock._held
+    assert locks.lock_path(db, "lfxww") not in SiteLock._held
 
 
 def test_prepare_jobdir(tmp_path):
     jobdir = tmp_path / "jobs" / "lfxww"
-    assert jobs.prepare_jobdir(jobdir, resume=False) == "fresh" and jobdir.is_dir()
+    assert locks.prepare_jobdir(jobdir, resume=False) == "fresh" and jobdir.is_dir()
     (jobdir / "requests.seen").write_text("x")
-    assert jobs.prepare_jobdir(jobdir, resume=True) == "not_resumable"  # a hard kill saves no queue
+    assert locks.prepare_jobdir(jobdir, resume=True) == "not_resumable"  # a hard kill saves no queue
     assert not (jobdir / "requests.seen").exists()
     (jobdir / "requests.queue").mkdir()
     (jobdir / "requests.queue" / "active.json").write_text("[]")
-    assert jobs.prepare_jobdir(jobdir, resume=True) == "resumed"
+    assert locks.prepare_jobdir(jobdir, resume=True) == "resumed"
     assert (jobdir / "requests.queue" / "active.json").exists()
-    jobs.finish_jobdir(jobdir, "interrupted")
+    locks.finish_jobdir(jobdir, "interrupted")
     assert jobdir.exists()
-    jobs.finish_jobdir(jobdir, "finished")
+    locks.finish_jobdir(jobdir, "finished")
     assert not jobdir.exists()
 
 
@@ -212,10 +214,18 @@ def test_version_1_dataset_upgrades_without_loss(tmp_path):
 
 
 def test_progress_counts_and_text():
-    from linfen_crawler.progress import progress_counts, progress_text
+    from linfen_crawler.extensions.progress import progress_counts, progress_text
 
     stats = {"downloader/response_count": 120, "linfen/articles_new": 30, "linfen/rejects/no_body": 2,
              "linfen/errors/article/http_404": 1, "linfen/errors/list/TimeoutError": 2}
     counts = progress_counts(stats)
     assert counts == {"pages": 120, "new": 30, "rejects": 2, "errors": 3}
     assert progress_text("lfxww", counts) == "lfxww: 120 pages, 30 new, 2 rejected, 3 errors"
+
+
+def test_watched_fields_are_coverage_fields():
+    """The run monitor watches some of the dataset's coverage fields (storage.COVERAGE_FIELDS, the one list)."""
+
+
+    assert set(monitor.WATCHED_FIELDS) <= set(COVERAGE_FIELDS)
+    assert set(monitor.CoverageCounter().present) == set(monitor.WATCHED_FIELDS)

@@ -6,31 +6,39 @@ import sqlite3
 from types import SimpleNamespace
 
 import pytest
-from scrapy.utils.test import get_crawler
+from conftest import project_crawler
+from scrapy import Request
+from scrapy.http import HtmlResponse
 
 from linfen_crawler.items import Article, Reject
 from linfen_crawler.pipelines import StorePipeline
+from linfen_crawler.raw import pending_row
 from linfen_crawler.storage import Dataset
+from linfen_crawler.writer import CrawlWriter
 
 
 def store(db, **settings):
-    crawler = get_crawler(settings_dict={"LINFEN_DB": str(db), "LINFEN_STORE_FLUSH_SECONDS": 0, **settings})
+    crawler = project_crawler(LINFEN_DB=str(db), LINFEN_STORE_FLUSH_SECONDS=0, **settings)
     crawler.spider = SimpleNamespace(site_key="lfxww", name="lfxww")
     pipe = StorePipeline.from_crawler(crawler)
     pipe.open_spider()
     return crawler, pipe
 
 
-def raw_store(pipe, order):
-    """A stand-in raw-page store with one page buffered: its flush hands one write to the writer."""
-    pending = ["page"]
+def buffer_raw_page(monkeypatch, crawler, order):
+    """One fetched page in the crawl writer's raw-page buffer, as the raw-pages extension puts it there; its
+    insert is recorded in ``order``."""
+    real = Dataset.add_raw_pages
 
-    def flush():
-        if pending:
-            pending.clear()
-            pipe.writer.submit(lambda ds: order.append("raw"))
+    def add_raw_pages(self, rows):
+        order.append("raw")
+        return real(self, rows)
 
-    return flush
+    monkeypatch.setattr(Dataset, "add_raw_pages", add_raw_pages)
+    url = "http://www.lfxww.com/linfen/shizheng/1.html"
+    request = Request(url, meta={"kind": "article"})
+    response = HtmlResponse(url, body="<html><body><p>正文第一段。</p></body></html>".encode(), request=request)
+    CrawlWriter.for_crawler(crawler).add_raw_page(pending_row(request, response, "lfxww", None))
 
 
 def article(n):
@@ -90,9 +98,10 @@ def test_raw_pages_are_committed_before_their_articles(tmp_path, monkeypatch, mo
         return real_upsert(self, rows, run_id, **kw)
 
     monkeypatch.setattr(Dataset, "upsert_articles", upsert)
-    crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_WRITER=mode)
-    pipe.writer.flush_before_articles.append(raw_store(pipe, order))
+    crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_WRITER=mode, LINFEN_STORE_BATCH_SIZE=2)
+    buffer_raw_page(monkeypatch, crawler, order)  # one page: the raw-page buffer is not full
     pipe.process_item(article(1))
+    pipe.process_item(article(2))  # a full article batch: handed over at once, during the crawl
     crawler.stats.set_value("finish_reason", "finished")
     pipe.close_spider()
     assert order == ["raw", "articles"]
@@ -110,7 +119,7 @@ def test_the_run_record_comes_after_the_last_raw_pages(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Dataset, "finish_run", finish)
     crawler, pipe = store(tmp_path / "news.db", LINFEN_STORE_WRITER="inline")
-    pipe.writer.flush_before_articles.append(raw_store(pipe, order))
+    buffer_raw_page(monkeypatch, crawler, order)
     pipe.process_item(Reject("http://www.lfxww.com/linfen/shizheng/9.html", "not_article"))
     crawler.stats.set_value("finish_reason", "finished")
     pipe.close_spider()
@@ -143,17 +152,15 @@ def test_a_batch_that_fails_where_scrapy_only_logs_it_still_fails_the_run(tmp_pa
 
 
 def test_a_run_that_cannot_start_gives_its_writer_back(tmp_path, monkeypatch):
-    from linfen_crawler import writer
-
     def locked(self, *args):
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(Dataset, "start_run", locked)
-    crawler = get_crawler(settings_dict={"LINFEN_DB": str(tmp_path / "news.db"), "LINFEN_STORE_FLUSH_SECONDS": 0,
-                                         "LINFEN_STORE_WRITER": "inline"})
+    crawler = project_crawler(LINFEN_DB=str(tmp_path / "news.db"), LINFEN_STORE_FLUSH_SECONDS=0,
+                              LINFEN_STORE_WRITER="inline")
     crawler.spider = SimpleNamespace(site_key="lfxww", name="lfxww")
     pipe = StorePipeline.from_crawler(crawler)
     with pytest.raises(sqlite3.OperationalError):
         pipe.open_spider()
-    assert crawler not in writer._WRITERS and pipe.writer is None
+    assert CrawlWriter.for_crawler(crawler).writer is None and pipe.writer is None
     pipe.close_spider()  # Scrapy closes the pipeline anyway: nothing to do, nothing raised

@@ -217,17 +217,58 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize(("cores", "modes"), [(2, ["process", "process", "inline"]),
                                               (4, ["process", "process", "process"])])
 def test_crawlers_of_one_process_get_writer_processes_while_the_cores_last(tmp_path, monkeypatch, cores, modes):
-    from scrapy.utils.test import get_crawler
+    from conftest import project_crawler
 
-    from linfen_crawler import writer
+    from linfen_crawler.writer import CrawlWriter
 
     monkeypatch.setattr("linfen_crawler.writer.usable_cores", lambda: cores)
-    crawlers = [get_crawler(settings_dict={"LINFEN_DB": str(tmp_path / "t.db"), "LINFEN_STORE_WRITER": "auto"})
-                for _ in modes]
+    crawlers = [project_crawler(LINFEN_DB=str(tmp_path / "t.db"), LINFEN_STORE_WRITER="auto") for _ in modes]
     try:
-        got = [writer.acquire(c) for c in crawlers]  # several sites in one reactor
+        got = [CrawlWriter.for_crawler(c).open() for c in crawlers]  # several sites in one reactor
         assert [w.mode for w in got] == modes
         assert [w._proc is not None for w in got] == [m == "process" for m in modes]
     finally:
         for c in crawlers:
-            writer.release(c)
+            CrawlWriter.for_crawler(c).close()
+
+
+def test_a_crawler_has_one_crawl_writer_which_its_last_user_closes(tmp_path):
+    from conftest import project_crawler
+
+    from linfen_crawler.writer import CrawlWriter, DatasetWriter
+
+    crawler = project_crawler(LINFEN_DB=str(tmp_path / "t.db"), LINFEN_STORE_WRITER="process")
+    shared = CrawlWriter.for_crawler(crawler)
+    assert CrawlWriter.for_crawler(crawler) is shared  # the Store pipeline's and the raw-page extension's
+    assert CrawlWriter.for_crawler(project_crawler(LINFEN_DB=str(tmp_path / "t.db"))) is not shared
+    before = DatasetWriter.processes
+    first = shared.open()
+    assert shared.open() is first and DatasetWriter.processes == before + 1
+    shared.close()
+    assert shared.writer is first and first._proc is not None and first._proc.poll() is None
+    shared.close()
+    assert shared.writer is None and first._proc.poll() == 0 and DatasetWriter.processes == before
+
+
+def test_the_crawl_writer_hands_raw_pages_over_a_batch_at_a_time(tmp_path, monkeypatch):
+    from conftest import project_crawler
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from linfen_crawler.raw import pending_row
+    from linfen_crawler.writer import CrawlWriter
+
+    crawler = project_crawler(LINFEN_DB=str(tmp_path / "t.db"), LINFEN_STORE_WRITER="inline",
+                              LINFEN_STORE_BATCH_SIZE=2)
+    shared = CrawlWriter.for_crawler(crawler)
+    shared.open()
+    batches = []
+    monkeypatch.setattr(Dataset, "add_raw_pages", lambda self, rows: batches.append(len(rows)) or len(rows))
+    for n in range(3):
+        url = f"http://www.lfxww.com/linfen/shizheng/{n}.html"
+        request = Request(url, meta={"kind": "article"})
+        shared.add_raw_page(pending_row(request, HtmlResponse(url, body=b"<p>x</p>", request=request), "lfxww", None))
+    assert batches == [2]  # a full buffer; the third page waits for the next article batch or the run record
+    shared.call(Dataset.last_run, "lfxww")
+    assert batches == [2, 1]
+    shared.close()

@@ -72,7 +72,7 @@ def register(main: click.Group) -> None:
 
         Example: linfen seed lfxww --redis redis://127.0.0.1:6379/0 --db data/news.db
         """
-        from linfen_crawler.jobs import CrawlPlan
+        from linfen_crawler.scheduled.plan import CrawlPlan
 
         keys = sorted(all_profiles()) if all_sites else list(dict.fromkeys(sites))
         if not keys:

@@ -1,7 +1,7 @@
 """Commands for scheduled crawl jobs (issue 4): ``linfen reextract``.
 
 ``linfen crawl``'s job options (``--refresh``, ``--since``, ``--recheck``, ``--resume``, ``--no-raw``,
-``--httpcache``) live with the crawl command in ``cli.py``; the logic is in ``jobs.py`` and ``raw.py``.
+``--httpcache``) live with the crawl command in ``cli.py``; the logic is in ``scheduled/`` and ``reextract.py``.
 """
 
 from __future__ import annotations
@@ -29,14 +29,15 @@ def reextract(site: str | None, db_path: str | None) -> None:
 
     Example: linfen reextract --site lfxww
     """
-    from linfen_crawler import jobs, raw
+    from linfen_crawler import reextract as raw
+    from linfen_crawler.scheduled.locks import take_locks
 
     if site:
         profile_or_fail(site)
     path = resolve_db(db_path)
     with open_existing(db_path) as ds:
         sites = [site] if site else [r["site"] for r in ds.raw_stats()]
-        locks, refused = jobs.take_locks(path, sites)
+        locks, refused = take_locks(path, sites)
         for key, message in refused.items():
             click.echo(f"{key}: refused: {message}", err=True)
         if refused:

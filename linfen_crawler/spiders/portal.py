@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from linfen_crawler import __version__
@@ -24,13 +25,18 @@ from linfen_crawler.extract.article import extract_article, node_text, parse_htm
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links
 from linfen_crawler.items import Reject, Removed, with_run_of
-from linfen_crawler.jobs import BEFORE_SINCE, CrawlPlan, SiteLock, link_dates, parse_day, plan_from_crawler
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import load_profile
-from linfen_crawler.records import make_article, merge_pages
-
-if TYPE_CHECKING:
-    from linfen_crawler.distributed import RunPlans
+from linfen_crawler.records import incomplete_article, make_article, merge_pages, next_page_url
+from linfen_crawler.scheduled.locks import SiteLock
+from linfen_crawler.scheduled.plan import (
+    BEFORE_SINCE,
+    CrawlPlan,
+    ListPlanner,
+    link_dates,
+    parse_day,
+    plan_from_crawler,
+)
 
 
 def content_type(response: Response) -> str:
@@ -42,7 +48,7 @@ def failure_reason(failure: Failure) -> str:
     """A short reason code for a failed request: ``http_404``, ``TimeoutError``, ``ConnectionLost`` …"""
     if failure.check(HttpError):
         return f"http_{failure.value.response.status}"
-    named = getattr(failure.value, "linfen_reason", None)  # issue 5: middlewares.PageFailure (too_large …)
+    named = getattr(failure.value, "linfen_reason", None)  # issue 5: middlewares.failures.PageFailure (too_large …)
     if isinstance(named, str):
         return named
     return type(failure.value).__name__
@@ -64,14 +70,14 @@ class PortalSpider(scrapy.Spider):
         self.generic_only = False
         self.plan = CrawlPlan()  # issue 4: incremental crawling; loaded from the dataset in from_crawler
         self.site_lock: SiteLock | None = None
-        self.run_plans: RunPlans | None = None  # a distributed worker's: each run's plan, from Redis
+        self.list_planner: ListPlanner | None = None  # LINFEN_LIST_PLANNER's, built at the first list page
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
-        spider.max_article_pages = s.getint("LINFEN_MAX_ARTICLE_PAGES", 30)
-        spider.generic_only = s.getbool("LINFEN_GENERIC_ONLY", False)
+        spider.max_article_pages = s.getint("LINFEN_MAX_ARTICLE_PAGES")
+        spider.generic_only = s.getbool("LINFEN_GENERIC_ONLY")
         # The User-Agent names the contact URL given for this crawl (-s LINFEN_CONTACT_URL=…) unless the
         # User-Agent itself was set explicitly.
         if not s.frozen and (s.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["project"]:
@@ -82,13 +88,19 @@ class PortalSpider(scrapy.Spider):
             priority = s.getpriority(setting) or 0
             if value is not None and not s.frozen and priority < SETTINGS_PRIORITIES["cmdline"]:
                 s.set(setting, value, priority="spider")
+        # a distributed worker (issue 7) has no dataset and no lock: `linfen seed --db` plans its runs, and its
+        # LINFEN_LIST_PLANNER asks Redis for each list page's
         if not s.get("LINFEN_REDIS_URL"):
             spider.plan, spider.site_lock = plan_from_crawler(crawler, spider.site_key, spider.profile.timezone)
-        else:  # a distributed worker (issue 7) has no dataset and no lock: `linfen seed --db` plans its runs
-            from linfen_crawler.distributed import RunPlans
-
-            spider.run_plans = RunPlans.from_crawler(crawler, spider.site_key)
         return spider
+
+    def planner(self) -> ListPlanner:
+        """The list planner named by ``LINFEN_LIST_PLANNER``, built (``from_crawler``) when first needed: by
+        then the crawler knows its spider, so a planner can find the site from the crawler."""
+        if self.list_planner is None:
+            self.list_planner = build_from_crawler(load_object(self.crawler.settings.get("LINFEN_LIST_PLANNER")),
+                                                   self.crawler)
+        return self.list_planner
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.profile.start_urls:
@@ -111,7 +123,7 @@ class PortalSpider(scrapy.Spider):
             return
         links = self.article_links(doc, response.url)
         stats.inc_value("linfen/article_links", len(links))
-        plan = self.plan if self.run_plans is None else self.run_plans.plan(self.plan, response.meta, links)
+        plan = self.planner().plan(self.plan, response.meta, links)
         verdict = plan.select(links, link_dates(doc, response.url) if plan.since else None)
         stats.inc_value("linfen/skipped/known", verdict.known)
         stats.inc_value("linfen/skipped/before_since", verdict.too_old)
@@ -169,7 +181,7 @@ class PortalSpider(scrapy.Spider):
             return
         record = self.extract(response)
         if response.meta.get("kind") == "article" and self.plan.too_old(record.get("published_at")):
-            # not stored, but remembered: the next --since run does not fetch it again (jobs.CrawlPlan.load)
+            # not stored, but remembered: the next --since run does not fetch it again (CrawlPlan.load)
             self.crawler.stats.inc_value("linfen/skipped/article_before_since")
             first = (response.meta.get("redirect_urls") or [response.url])[0]
             yield Reject(canonicalize_url(first), BEFORE_SINCE, parse_day(record.get("published_at")))
@@ -184,10 +196,10 @@ class PortalSpider(scrapy.Spider):
 
     def continue_article(self, response: Response, record: dict[str, Any], first_url: str,
                          pages: int) -> Iterator[Any]:
-        nxt = record.get("next_page")
-        if nxt and pages < self.max_article_pages and not record.get("not_article"):
+        nxt = next_page_url(record, pages, self.max_article_pages)
+        if nxt is not None:
             yield scrapy.Request(
-                canonicalize_url(nxt), callback=self.parse_article_page, errback=self.on_page_error,
+                nxt, callback=self.parse_article_page, errback=self.on_page_error,
                 meta={"kind": "article_page", "record": record, "first_url": first_url, "pages": pages,
                       "section": response.meta.get("section")})
             return
@@ -222,8 +234,6 @@ class PortalSpider(scrapy.Spider):
         reason = failure_reason(failure)
         self.crawler.stats.inc_value(f"linfen/errors/article_page/{reason}")
         self.logger.warning("article page %s failed (%s); storing the earlier pages", request.url, reason)
-        record = dict(request.meta["record"])
-        record["extractor"] = {**record.get("extractor", {}), "incomplete": f"{request.url} {reason}"}
-        article = make_article(record, url=request.meta["first_url"], profile=self.profile,
-                               section=request.meta.get("section"))
+        article = incomplete_article(request.meta["record"], url=request.meta["first_url"], profile=self.profile,
+                                     section=request.meta.get("section"), failed_url=request.url, reason=reason)
         yield with_run_of(article, request)

@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from linfen_crawler import jobs
+from linfen_crawler.scheduled.plan import crawled_site
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class ProgressExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        mode = str(crawler.settings.get("LINFEN_PROGRESS", "auto")).lower()
+        mode = str(crawler.settings.get("LINFEN_PROGRESS")).lower()
         if mode not in ("auto", "on", "off"):
             raise NotConfigured(f"LINFEN_PROGRESS {mode!r}: expected auto, on or off")
         draw = mode == "on" or (mode == "auto" and sys.stderr.isatty())
@@ -66,7 +66,7 @@ class ProgressExtension:
 
     @property
     def site(self) -> str:
-        return jobs.crawled_site(self.crawler)
+        return crawled_site(self.crawler)
 
     def spider_opened(self) -> None:
         self._loop = task.LoopingCall(self.report)

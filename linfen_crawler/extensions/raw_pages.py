@@ -1,0 +1,75 @@
+"""The raw-pages extension: every fetched article page (first pages, later pages, rechecks) into ``raw_pages``.
+
+Rows are made here (:func:`~linfen_crawler.raw.pending_row`) and buffered in the crawl's writer
+(:class:`~linfen_crawler.writer.CrawlWriter`), which commits them before the article batch that needs them;
+charset detection, compression and the inserts run in the dataset writer, off the reactor.
+``LINFEN_RAW_PAGES = False`` (``linfen crawl --no-raw``) turns it off.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from twisted.internet import task
+
+from linfen_crawler.raw import pending_row
+from linfen_crawler.scheduled.plan import crawled_site
+from linfen_crawler.writer import CrawlWriter
+
+
+class RawPagesExtension:
+    """Write fetched article pages to ``raw_pages`` (batched, at least every ``LINFEN_STORE_FLUSH_SECONDS``)."""
+
+    def __init__(self, crawler: Crawler, writer: CrawlWriter, flush_seconds: float) -> None:
+        self.crawler = crawler
+        self.writer = writer
+        self.flush_seconds = flush_seconds
+        self.opened = False
+        self._loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        s = crawler.settings
+        if not s.getbool("LINFEN_RAW_PAGES"):
+            raise NotConfigured("LINFEN_RAW_PAGES is off")
+        ext = cls(crawler, CrawlWriter.for_crawler(crawler), s.getfloat("LINFEN_STORE_FLUSH_SECONDS"))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    @property
+    def site(self) -> str:
+        return crawled_site(self.crawler)
+
+    def spider_opened(self) -> None:
+        self.writer.open()
+        self.opened = True
+        if self.flush_seconds > 0:
+            self._loop = task.LoopingCall(self.writer.flush_raw_pages)
+            self._loop.start(self.flush_seconds, now=False)
+
+    def response_received(self, response: Response, request: Request) -> None:
+        if not self.opened:
+            return
+        run_id = self.crawler.stats.get_value("linfen/run_id") if self.crawler.stats else None
+        row = pending_row(request, response, self.site, run_id)
+        if row is None:
+            return
+        self.crawler.stats.inc_value("linfen/raw_pages")
+        self.writer.add_raw_page(row)
+
+    def spider_closed(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        if not self.opened:
+            return
+        self.opened = False
+        try:
+            self.writer.flush_raw_pages()
+        finally:
+            self.writer.close()
