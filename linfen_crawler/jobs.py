@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -190,6 +190,19 @@ class CrawlPlan:
 
 
 # -- run monitoring -------------------------------------------------------------------------------------
+class ListPlanner(Protocol):
+    """Plans a list page (``LINFEN_LIST_PLANNER``): the plan that judges the page's links."""
+
+    def plan(self, base: CrawlPlan, meta: Mapping[str, Any], links: Sequence[str]) -> CrawlPlan: ...
+
+
+class LocalListPlanner:
+    """A local crawl's list-page planner: every page is judged by the crawl's own plan (from the dataset)."""
+
+    def plan(self, base: CrawlPlan, meta: Mapping[str, Any], links: Sequence[str]) -> CrawlPlan:
+        return base
+
+
 def has_value(value: Any) -> bool:
     return value not in (None, "", [], "[]", {})
 

@@ -37,6 +37,7 @@ LINFEN_REDIS_PREFIX = "linfen"  # prefix of every Redis key, so deployments can 
 LINFEN_REDIS_IDLE_TIMEOUT = 60.0  # a worker stops after this many seconds without work (0: never)
 LINFEN_REDIS_BUSY_TTL = 30  # a worker's heartbeat lifetime: how long a dead worker's run waits for it
 LINFEN_REDIS_WORKERS = 1  # workers per site: each one's delay is scaled so the site sees one process's rate
+LINFEN_LIST_PLANNER = "linfen_crawler.jobs.LocalListPlanner"  # plans list pages (distributed mode sets its own)
 
 # --- reliability and safety (issue 5; docs/settings.md, docs/reliability.md) -------------------------
 LINFEN_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubling for each further one (±25 % jitter)
@@ -102,7 +103,7 @@ EXTENSIONS = {
     "linfen_crawler.middlewares.RunAccounting": 520,  # issue 5: linfen/urls/* outcome counts
 }
 ADDONS = {
-    "linfen_crawler.distributed.DistributedAddon": 0,  # inactive unless LINFEN_REDIS_URL is set
+    "linfen_crawler.distributed.worker.DistributedAddon": 0,  # inactive unless LINFEN_REDIS_URL is set
 }
 ITEM_PIPELINES = {
     "linfen_crawler.pipelines.NormalizePipeline": 100,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from linfen_crawler import __version__
@@ -24,13 +25,19 @@ from linfen_crawler.extract.article import extract_article, node_text, parse_htm
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links
 from linfen_crawler.items import Reject, Removed, with_run_of
-from linfen_crawler.jobs import BEFORE_SINCE, CrawlPlan, SiteLock, link_dates, parse_day, plan_from_crawler
+from linfen_crawler.jobs import (
+    BEFORE_SINCE,
+    CrawlPlan,
+    ListPlanner,
+    LocalListPlanner,
+    SiteLock,
+    link_dates,
+    parse_day,
+    plan_from_crawler,
+)
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.profiles import load_profile
 from linfen_crawler.records import make_article, merge_pages
-
-if TYPE_CHECKING:
-    from linfen_crawler.distributed import RunPlans
 
 
 def content_type(response: Response) -> str:
@@ -64,7 +71,7 @@ class PortalSpider(scrapy.Spider):
         self.generic_only = False
         self.plan = CrawlPlan()  # issue 4: incremental crawling; loaded from the dataset in from_crawler
         self.site_lock: SiteLock | None = None
-        self.run_plans: RunPlans | None = None  # a distributed worker's: each run's plan, from Redis
+        self.planner: ListPlanner = LocalListPlanner()  # LINFEN_LIST_PLANNER: a distributed worker's asks Redis
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -84,11 +91,14 @@ class PortalSpider(scrapy.Spider):
                 s.set(setting, value, priority="spider")
         if not s.get("LINFEN_REDIS_URL"):
             spider.plan, spider.site_lock = plan_from_crawler(crawler, spider.site_key, spider.profile.timezone)
-        else:  # a distributed worker (issue 7) has no dataset and no lock: `linfen seed --db` plans its runs
-            from linfen_crawler.distributed import RunPlans
-
-            spider.run_plans = RunPlans.from_crawler(crawler, spider.site_key)
+        # a distributed worker (issue 7) has no dataset and no lock: `linfen seed --db` plans its runs
+        crawler.signals.connect(spider.open_planner, signal=scrapy.signals.spider_opened)
         return spider
+
+    def open_planner(self) -> None:
+        """Build the list-page planner ``LINFEN_LIST_PLANNER`` names, once the settings are final: add-ons
+        (distributed mode's sets its own planner) apply after the spider is built, before it opens."""
+        self.planner = build_from_crawler(load_object(self.crawler.settings["LINFEN_LIST_PLANNER"]), self.crawler)
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.profile.start_urls:
@@ -111,7 +121,7 @@ class PortalSpider(scrapy.Spider):
             return
         links = self.article_links(doc, response.url)
         stats.inc_value("linfen/article_links", len(links))
-        plan = self.plan if self.run_plans is None else self.run_plans.plan(self.plan, response.meta, links)
+        plan = self.planner.plan(self.plan, response.meta, links)
         verdict = plan.select(links, link_dates(doc, response.url) if plan.since else None)
         stats.inc_value("linfen/skipped/known", verdict.known)
         stats.inc_value("linfen/skipped/before_since", verdict.too_old)
