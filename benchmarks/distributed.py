@@ -118,7 +118,7 @@ def distributed_crawl(server: DemoServer, portal: TimedPortal, work: Path, redis
                       concurrency: int) -> dict[str, float]:
     import redis
 
-    from linfen_crawler.distributed import Keys
+    from linfen_crawler.distributed.keys import Keys
 
     prefix = f"bench{workers}"
     keys = Keys(prefix)
@@ -164,7 +164,8 @@ def queue_cost(redis_url: str, items: int, batch: int, work: Path) -> dict[str, 
 
     import redis
 
-    from linfen_crawler.distributed import Ingester, Keys
+    from linfen_crawler.distributed.ingest import Ingester
+    from linfen_crawler.distributed.keys import Keys
 
     client = redis.Redis.from_url(redis_url)
     body = "临汾新闻网讯 " + "会议要求，全市上下要认真学习贯彻会议精神，推动各项工作落实。" * 40
@@ -177,7 +178,7 @@ def queue_cost(redis_url: str, items: int, batch: int, work: Path) -> dict[str, 
         client.rpush(keys.items, *payload)
         take_s = ack_s = 0.0
         if way.startswith("now"):
-            writer = Ingester(client, keys, str(work / "ack.db"), batch_size=batch)
+            writer = Ingester(client, keys, str(work / "ack.db"), batch_size=batch, idle_timeout=0, min_body_chars=0)
             while True:
                 t0 = time.perf_counter()
                 raws = writer.take(block=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -27,6 +27,8 @@ class Article:
     extractor: dict[str, str] = field(default_factory=dict)
     # not stored as columns: why extraction thinks this is no article (Validate turns it into a reject)
     not_article: str | None = None
+    # distributed mode (issue 7): the Redis run this item belongs to; set by the worker, never stored
+    run: int | None = None
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Reject:
     url: str
     reason: str
     detail: str | None = None
+    # distributed mode (issue 7): the Redis run this item belongs to; set by the worker, never stored
+    run: int | None = None
 
 
 @dataclass
@@ -44,15 +48,18 @@ class Removed:
 
     url: str
     reason: str
+    # distributed mode (issue 7): the Redis run this item belongs to; set by the worker, never stored
+    run: int | None = None
 
 
-RUN_META = "linfen_run"  # distributed mode (issue 7): the run a request (meta) or an item (attribute) belongs to
+RunItem = TypeVar("RunItem", Article, Reject, Removed)
+RUN_META = "linfen_run"  # distributed mode (issue 7): the request meta key of the run a request belongs to
 
 
-def with_run_of(item: Any, request: Any) -> Any:
-    """``item`` tagged with the distributed run of ``request`` when it has one: an errback's item (a failed
-    download) does not pass through the spider middleware that tags the others."""
+def with_run_of(item: RunItem, request: Any) -> RunItem:
+    """``item`` with the distributed run of ``request`` (its ``run`` field) when it has one: an errback's item
+    (a failed download) does not pass through the spider middleware that files the others."""
     run = request.meta.get(RUN_META) if request is not None else None
     if run:
-        setattr(item, RUN_META, run)
+        item.run = int(run)
     return item

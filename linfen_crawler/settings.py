@@ -104,7 +104,7 @@ EXTENSIONS = {
     "linfen_crawler.extensions.accounting.RunAccounting": 520,  # issue 5: linfen/urls/* outcome counts
 }
 ADDONS = {
-    "linfen_crawler.distributed.DistributedAddon": 0,  # inactive unless LINFEN_REDIS_URL is set
+    "linfen_crawler.distributed.worker.DistributedAddon": 0,  # inactive unless LINFEN_REDIS_URL is set
 }
 ITEM_PIPELINES = {
     "linfen_crawler.pipelines.NormalizePipeline": 100,

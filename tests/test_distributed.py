@@ -23,9 +23,24 @@ from typing import Any
 
 import pytest
 from conftest import REPO, article_rows, crawl, rows, run_linfen
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler, get_reactor_settings
+from twisted.python.failure import Failure
 
+from linfen_crawler import settings as project_settings
 from linfen_crawler.demo.portal import Page, Portal
 from linfen_crawler.demo.server import DemoServer
+from linfen_crawler.distributed.ingest import Ingester, WriterBusy, prepare
+from linfen_crawler.distributed.keys import DistributedError, Keys, seed
+from linfen_crawler.distributed.worker import RedisItemPipeline, RedisStartMiddleware, RunPlans, shared_dupefilter
+from linfen_crawler.fingerprint import CanonicalRequestFingerprinter
+from linfen_crawler.items import RUN_META, Article, Reject, with_run_of
+from linfen_crawler.pipelines import NormalizePipeline, ValidatePipeline
+from linfen_crawler.records import reject_reason
+from linfen_crawler.scheduled.plan import CrawlPlan, LocalListPlanner
+from linfen_crawler.spiders.portal import PortalSpider
+from linfen_crawler.storage import Dataset
 
 redis = pytest.importorskip("redis", reason="pip install 'linfen-crawler[distributed]'")
 pytest.importorskip("scrapy_redis", reason="pip install 'linfen-crawler[distributed]'")
@@ -50,6 +65,17 @@ class SlowPortal(Portal):
     def get(self, path: str, *args: Any, **kwargs: Any) -> Page | None:
         time.sleep(self.delay)
         return super().get(path, *args, **kwargs)
+
+
+# the project's settings (settings.py): what `linfen crawl` and `scrapy crawl` run with
+PROJECT = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper() and k != "TWISTED_REACTOR"}
+
+
+def ingester(client: Any, keys: Keys, db: Path | str, **options: Any) -> Ingester:
+    """An Ingester with the project's defaults (as `linfen ingest` gives them), ``options`` overriding."""
+    return Ingester(client, keys, str(db), **{"batch_size": PROJECT["LINFEN_STORE_BATCH_SIZE"],
+                                              "idle_timeout": PROJECT["LINFEN_REDIS_IDLE_TIMEOUT"],
+                                              "min_body_chars": PROJECT["LINFEN_MIN_BODY_CHARS"], **options})
 
 
 def free_port() -> int:
@@ -264,8 +290,6 @@ def envelope(url: str, run: int = 1, **extra: Any) -> bytes:
 
 def test_writer_removes_items_only_after_commit_and_a_new_writer_takes_back_what_a_dead_one_held(
         redis_url, tmp_path, monkeypatch):
-    from linfen_crawler.distributed import Ingester, Keys
-    from linfen_crawler.storage import Dataset
 
     client = redis.Redis.from_url(redis_url)
     keys = Keys()
@@ -280,7 +304,7 @@ def test_writer_removes_items_only_after_commit_and_a_new_writer_takes_back_what
         raise OSError("disk full")
 
     monkeypatch.setattr(Dataset, "upsert_articles", broken)
-    first = Ingester(client, keys, str(db), idle_timeout=1)
+    first = ingester(client, keys, db, idle_timeout=1)
     with pytest.raises(OSError):
         first.run()
     # the old shared list was put back first, then the whole batch went to the writer's own list
@@ -288,24 +312,23 @@ def test_writer_removes_items_only_after_commit_and_a_new_writer_takes_back_what
     assert client.get(keys.writer_lock) is None  # released on the way out
     monkeypatch.undo()
 
-    second = Ingester(client, keys, str(db), idle_timeout=1)
+    second = ingester(client, keys, db, idle_timeout=1)
     second.run()
     assert set(article_rows(db)) == set(urls)
     assert client.llen(keys.items) == 0 and processing_lists(client) == {}
     # the same article delivered again is an unchanged upsert, not a second row
     client.rpush(keys.items, envelope(urls[0]))
-    Ingester(client, keys, str(db), idle_timeout=1).run()
+    ingester(client, keys, db, idle_timeout=1).run()
     assert rows(db, "SELECT count(*) AS n FROM articles")[0]["n"] == 5
 
 
 def test_one_writer_per_deployment(redis_url, tmp_path):
-    from linfen_crawler.distributed import Ingester, Keys, WriterBusy
 
     client = redis.Redis.from_url(redis_url)
-    holder = Ingester(client, Keys(), str(tmp_path / "a.db"))
+    holder = ingester(client, Keys(), tmp_path / "a.db")
     holder.acquire()
     with pytest.raises(WriterBusy):
-        Ingester(client, Keys(), str(tmp_path / "b.db")).acquire()
+        ingester(client, Keys(), tmp_path / "b.db").acquire()
     proc = run_linfen("ingest", "--redis", redis_url, "--db", str(tmp_path / "c.db"), "--idle-timeout", "1")
     assert proc.returncode == 3 and "another writer" in proc.stderr
     holder.release()
@@ -313,10 +336,7 @@ def test_one_writer_per_deployment(redis_url, tmp_path):
 
 
 def test_the_shared_dupefilter_uses_the_crawls_canonical_fingerprints(redis_url):
-    from scrapy import Request
 
-    from linfen_crawler.distributed import shared_dupefilter
-    from linfen_crawler.fingerprint import CanonicalRequestFingerprinter
 
     df = shared_dupefilter(redis.Redis.from_url(redis_url), "t:dupefilter", CanonicalRequestFingerprinter())
     url = "http://www.lfxww.com/linfen/shizheng/1.html"
@@ -332,15 +352,13 @@ def reject_envelope(url: str, run: int = 1) -> bytes:
 
 
 def test_a_large_batch_is_acknowledged_in_one_step_only_after_its_commit(redis_url, tmp_path, monkeypatch):
-    from linfen_crawler.distributed import Ingester, Keys
-    from linfen_crawler.storage import Dataset
 
     client = redis.Redis.from_url(redis_url)
     keys = Keys()
     urls = [f"http://www.lfxww.com/linfen/shizheng/{n}.html" for n in range(1, 1201)]
     client.rpush(keys.items, *[envelope(u) for u in urls])
     db = tmp_path / "news.db"
-    writer = Ingester(client, keys, str(db), batch_size=500)
+    writer = ingester(client, keys, db, batch_size=500)
     during_commit = []
     upsert = Dataset.upsert_articles
 
@@ -365,7 +383,6 @@ def test_a_large_batch_is_acknowledged_in_one_step_only_after_its_commit(redis_u
 
 
 def test_a_batch_in_flight_when_the_writer_dies_is_ingested_by_the_next_writer_exactly_once(redis_url, tmp_path):
-    from linfen_crawler.distributed import Keys
 
     client = redis.Redis.from_url(redis_url)
     keys = Keys()
@@ -379,8 +396,10 @@ def test_a_batch_in_flight_when_the_writer_dies_is_ingested_by_the_next_writer_e
     # a writer takes a batch of 300 (articles and rejects) and is killed before it commits anything
     dying = subprocess.run([sys.executable, "-c", f"""
 import os, signal, redis
-from linfen_crawler.distributed import Ingester, Keys
-writer = Ingester(redis.Redis.from_url({redis_url!r}), Keys(), {str(db)!r}, batch_size=300, lock_ttl=1)
+from linfen_crawler.distributed.ingest import Ingester
+from linfen_crawler.distributed.keys import Keys
+writer = Ingester(redis.Redis.from_url({redis_url!r}), Keys(), {str(db)!r}, batch_size=300, lock_ttl=1,
+                  idle_timeout=1, min_body_chars={PROJECT["LINFEN_MIN_BODY_CHARS"]})
 writer.acquire()
 print(len(writer.take(block=True)), flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
@@ -405,19 +424,18 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_a_new_writer_puts_back_what_dead_writers_held_in_order_and_ahead_of_the_queue(redis_url, tmp_path):
-    from linfen_crawler.distributed import Ingester, Keys
 
     client = redis.Redis.from_url(redis_url)
     keys = Keys()
     items = [envelope(f"http://www.lfxww.com/linfen/shizheng/{n}.html") for n in range(10)]
     client.rpush(keys.items, *items)
-    dead = [Ingester(client, keys, str(tmp_path / "news.db"), batch_size=3) for _ in range(2)]
+    dead = [ingester(client, keys, tmp_path / "news.db", batch_size=3) for _ in range(2)]
     held = [d.take(block=False) for d in dead]  # two writers take a batch each and die
     for d in dead:
         d.dataset.close()
     assert held == [items[0:3], items[3:6]] and dead[0].inflight != dead[1].inflight
     client.rpush(keys.processing, b"legacy")  # the shared list of earlier versions is recovered too
-    assert Ingester(client, keys, str(tmp_path / "news.db")).requeue() == 7
+    assert ingester(client, keys, tmp_path / "news.db").requeue() == 7
     assert processing_lists(client) == {}
     back = client.lrange(keys.items, 0, -1)
     # each batch keeps its order and everything comes before what was still queued
@@ -428,15 +446,13 @@ def test_a_new_writer_puts_back_what_dead_writers_held_in_order_and_ahead_of_the
 
 
 def test_a_batch_whose_ingest_failed_is_retried_by_the_same_writer_not_deleted(redis_url, tmp_path, monkeypatch):
-    from linfen_crawler.distributed import Ingester, Keys
-    from linfen_crawler.storage import Dataset
 
     client = redis.Redis.from_url(redis_url)
     keys = Keys()
     urls = [f"http://www.lfxww.com/linfen/shizheng/{n}.html" for n in range(1, 8)]
     client.rpush(keys.items, *[envelope(u) for u in urls])
     db = tmp_path / "news.db"
-    writer = Ingester(client, keys, str(db), batch_size=5)
+    writer = ingester(client, keys, db, batch_size=5)
     upsert = Dataset.upsert_articles
     failures = [OSError("disk full")]
 
@@ -535,14 +551,10 @@ def run_status(db: Path, run_id: int) -> str | None:
 
 def test_an_errback_item_is_filed_under_the_run_of_its_request(redis_url):
     # a failed download's reject does not pass through the spider middleware that tags callback items
-    from scrapy import Request
-    from scrapy.utils.test import get_crawler
-    from twisted.python.failure import Failure
 
-    from linfen_crawler.items import RUN_META, Reject, with_run_of
-    from linfen_crawler.spiders.portal import PortalSpider
 
-    spider = PortalSpider.from_crawler(get_crawler(PortalSpider, {"LINFEN_REDIS_URL": redis_url}), site="lfxww")
+    spider = PortalSpider.from_crawler(get_crawler(PortalSpider, {**PROJECT, "LINFEN_REDIS_URL": redis_url}),
+                                       site="lfxww")
     try:
         raise TimeoutError("slow")
     except TimeoutError:
@@ -550,14 +562,12 @@ def test_an_errback_item_is_filed_under_the_run_of_its_request(redis_url):
     failure.request = Request("http://www.lfxww.com/linfen/shizheng/9.html",  # type: ignore[attr-defined]
                               meta={"kind": "article", RUN_META: 7})
     (reject,) = spider.on_error(failure)
-    assert isinstance(reject, Reject) and getattr(reject, RUN_META) == 7
+    assert isinstance(reject, Reject) and reject.run == 7
     untagged = with_run_of(Reject("http://x/1.html", "no_body"), Request("http://x/1.html"))
-    assert not hasattr(untagged, RUN_META)  # a local crawl's items carry no run
+    assert untagged.run is None  # a local crawl's items carry no run
 
 
 def test_a_seed_whose_known_set_vanished_changes_nothing(redis_url, monkeypatch):
-    from linfen_crawler.distributed import DistributedError, Keys, seed
-    from linfen_crawler.scheduled.plan import CrawlPlan
 
     client = redis.Redis.from_url(redis_url)
     keys = Keys()
@@ -577,12 +587,148 @@ def test_a_seed_whose_known_set_vanished_changes_nothing(redis_url, monkeypatch)
 
 def test_a_list_page_whose_plan_redis_cannot_give_is_crawled_in_full():
     # a Redis error while asking for the page's known links must not lose the section: all links fetched
-    from linfen_crawler.distributed import Keys, RunPlans
-    from linfen_crawler.items import RUN_META
-    from linfen_crawler.scheduled.plan import CrawlPlan
 
-    plans = RunPlans(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1), Keys(), "lfxww")
+    plans = RunPlans(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1), Keys(), site="lfxww")
     links = ["http://www.lfxww.com/linfen/shizheng/1.html", "http://www.lfxww.com/linfen/shizheng/2.html"]
     base = CrawlPlan()
     plan = plans.plan(base, {RUN_META: 3}, links)
     assert plan is base and plan.select(links).fetch == links
+
+
+class KnowsAll:
+    """A list-page planner that knows every link of a page: nothing is fetched, paging stops."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.pages: list[Any] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> KnowsAll:
+        return cls(crawler)
+
+    def plan(self, base: CrawlPlan, meta: Any, links: Any) -> CrawlPlan:
+        self.pages.append(meta.get("page"))
+        return CrawlPlan(known=frozenset(links), early_stop=True)
+
+
+def list_response(url: str = "http://www.lfxww.com/linfen/shizheng/", **meta: Any) -> Any:
+    from scrapy.http import HtmlResponse
+
+    page = Portal().get(url.removeprefix("http://www.lfxww.com"))
+    assert page is not None and page.status == 200
+    request = Request(url, meta={"kind": "list", "page": 1, "section_url": url, "section": "时政", **meta})
+    return HtmlResponse(url, body=page.body, headers={"Content-Type": page.content_type}, request=request)
+
+
+def opened(settings: dict[str, Any]) -> tuple[Crawler, PortalSpider]:
+    """A crawler of lfxww and its spider, made in a crawl's order (``Crawler.crawl``): the spider is built,
+    then the settings are final (add-ons applied), then the spider opens."""
+    # extensions whose spider_opened needs a running engine are left out
+    quiet = {"AUTOTHROTTLE_ENABLED": False, "LOGSTATS_INTERVAL": 0}
+    crawler = Crawler(PortalSpider, {**get_reactor_settings(), **PROJECT, **quiet, **settings})
+    crawler.spider = spider = crawler._create_spider(site="lfxww")
+    assert isinstance(spider, PortalSpider)
+    crawler._apply_settings()
+    answers = crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+    assert not [result for _, result in answers if isinstance(result, Failure)], answers
+    return crawler, spider
+
+
+def test_the_spider_plans_list_pages_with_the_planner_its_settings_name(tmp_path):
+    db = tmp_path / "news.db"
+    _, local = opened({"LINFEN_DB": str(db)})
+    assert local.site_lock is not None
+    local.site_lock.release()
+    assert isinstance(local.planner, LocalListPlanner)  # the default: the crawl's own plan judges every page
+    fetched = [r.url for r in local.parse_list(list_response()) if isinstance(r, Request)]
+    assert len(fetched) > 5 and any(u.endswith(".html") for u in fetched)
+
+    # any planner named by LINFEN_LIST_PLANNER is built from the crawler and asked about each list page
+    crawler, spider = opened({"LINFEN_DB": str(db), "LINFEN_LIST_PLANNER": f"{__name__}.KnowsAll"})
+    assert spider.site_lock is not None
+    spider.site_lock.release()
+    assert isinstance(spider.planner, KnowsAll) and spider.planner.crawler is crawler
+    assert list(spider.parse_list(list_response())) == []  # every link known: no article, no next page
+    assert spider.planner.pages == [1]
+    assert crawler.stats.get_value("linfen/skipped/known") == len(fetched) - 1  # all but the next list page
+    assert crawler.stats.get_value("linfen/early_stops") == 1
+
+
+def test_a_worker_plans_list_pages_from_the_plan_its_run_published(redis_url):
+    crawler, spider = opened({"LINFEN_REDIS_URL": redis_url})
+    # the add-on names the worker's planner; the spider never imports distributed mode
+    assert crawler.settings["LINFEN_LIST_PLANNER"] == "linfen_crawler.distributed.worker.RunPlans"
+    assert isinstance(spider.planner, RunPlans) and spider.site_lock is None
+    response = list_response()
+    local = PortalSpider(site="lfxww")
+    local.crawler = crawler
+    links = [r.url for r in local.parse_list(response) if r.meta.get("kind") == "article"]
+    client = redis.Redis.from_url(redis_url)
+    run = seed(client, Keys(), "lfxww", ["http://www.lfxww.com/linfen/shizheng/"],
+               plan=CrawlPlan(known=frozenset(links[:-1]), early_stop=True))
+
+    # a page of the seeded run: only the link its plan does not know is fetched; one was new, so paging goes on
+    out = list(spider.parse_list(list_response(**{RUN_META: run})))
+    assert [r.url for r in out if r.meta["kind"] == "article"] == links[-1:]
+    assert [r.meta["page"] for r in out if r.meta["kind"] == "list"] == [2]
+    plan = spider.planner.plan(CrawlPlan(), {RUN_META: run}, links)
+    assert plan.known == frozenset(links[:-1]) and plan.early_stop
+    # a page without a run (or of a run seeded without --db) is crawled in full
+    assert spider.planner.plan(CrawlPlan(), {}, links) == CrawlPlan()
+    assert spider.planner.plan(CrawlPlan(), {RUN_META: run + 1}, links) == CrawlPlan()
+    # a run that knows every link of the page: nothing fetched, paging stops
+    again = seed(client, Keys(), "lfxww", ["http://www.lfxww.com/linfen/shizheng/"], restart=True,
+                 plan=CrawlPlan(known=frozenset(links), early_stop=True))
+    assert list(spider.parse_list(list_response(**{RUN_META: again}))) == []
+    assert crawler.stats.get_value("linfen/early_stops") == 1
+
+
+def test_worker_items_carry_their_run_in_a_field_and_the_envelope_not_in_the_stored_item(redis_url):
+    crawler = get_crawler(PortalSpider, {**PROJECT, "LINFEN_REDIS_URL": redis_url})
+    crawler.spider = PortalSpider(site="lfxww")
+    client = redis.Redis.from_url(redis_url)
+    client.set(Keys().run("lfxww"), 9)  # the site's current run
+    article = Article("http://www.lfxww.com/linfen/shizheng/1.html", "lfxww", title="临汾召开会议", body="正文。")
+    response = list_response(**{RUN_META: 4})
+    # the start middleware files what a response yields under the response's run
+    assert RedisStartMiddleware._pass_run(response, article) is article and article.run == 4
+    followed = RedisStartMiddleware._pass_run(response, Request("http://www.lfxww.com/linfen/shizheng/index_2.html"))
+    assert followed.meta[RUN_META] == 4
+
+    pipeline = RedisItemPipeline.from_crawler(crawler)
+    pipeline.process_item(article)
+    pipeline.process_item(Reject("http://www.lfxww.com/linfen/shizheng/2.html", "http_500"))  # no run: the current
+    first, second = (json.loads(raw) for raw in client.lrange(Keys().items, 0, -1))
+    assert (first["type"], first["run"], second["type"], second["run"]) == ("article", 4, "reject", 9)
+    assert "run" not in first["item"] and "run" not in second["item"] and "linfen_run" not in first["item"]
+    assert first["item"]["title"] == "临汾召开会议"
+
+
+@pytest.mark.parametrize(("body", "images"), [
+    ("", []),                                   # no body
+    ("短。", []),                               # shorter than LINFEN_MIN_BODY_CHARS
+    ("导航 首页 新闻 图片 视频 专题 评论 关于我们 联系我们 网站地图", []),  # no sentence: not prose
+    ("会议要求，全市上下要认真学习贯彻会议精神，推动各项工作落实。", []),  # an article
+    ("", [{"src": "http://www.lfxww.com/a.jpg"}]),  # a photo story
+])
+def test_the_writer_judges_an_item_as_a_local_crawls_pipelines_do(body, images):
+    min_body = PROJECT["LINFEN_MIN_BODY_CHARS"]
+    item = {"url": "http://www.lfxww.com/linfen/shizheng/1.html", "site": "lfxww", "title": "临汾　召开会议",
+            "body": body, "images": images, "authors": ["张三"], "editors": []}
+    batch = prepare([{"type": "article", "site": "lfxww", "run": 1, "worker": "w", "item": item}], min_body)
+    local = NormalizePipeline().process_item(Article(**item))
+    reason = reject_reason(local, min_body)
+    try:
+        ValidatePipeline(min_body).process_item(local)
+        dropped = None
+    except Exception as exc:
+        dropped = str(exc)
+    assert dropped == reason
+    if reason:
+        assert batch.rejects == {("lfxww", 1): [(item["url"], reason, "临汾 召开会议")]}
+        assert batch.articles == {}
+    else:
+        (row,) = batch.articles[("lfxww", 1)]
+        expected = {k: v for k, v in local.__dict__.items() if k not in ("not_article", "run", "crawled_at")}
+        assert {k: v for k, v in row.items() if k != "crawled_at"} == expected
+        assert "run" not in row and "not_article" not in row

@@ -13,8 +13,9 @@ from typing import Any
 import click
 
 from linfen_crawler.cli import db_option, fail, open_existing, profile_or_fail, resolve_db
-from linfen_crawler.distributed import DistributedError, Ingester, Keys, WriterBusy, connect, frontier, request_stop
-from linfen_crawler.distributed import seed as seed_run
+from linfen_crawler.distributed.ingest import Ingester, WriterBusy
+from linfen_crawler.distributed.keys import DistributedError, Keys, connect, frontier, request_stop
+from linfen_crawler.distributed.keys import seed as seed_run
 from linfen_crawler.profiles import all_profiles
 
 

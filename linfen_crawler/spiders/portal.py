@@ -33,6 +33,7 @@ from linfen_crawler.scheduled.plan import (
     BEFORE_SINCE,
     CrawlPlan,
     ListPlanner,
+    LocalListPlanner,
     link_dates,
     parse_day,
     plan_from_crawler,
@@ -70,7 +71,7 @@ class PortalSpider(scrapy.Spider):
         self.generic_only = False
         self.plan = CrawlPlan()  # issue 4: incremental crawling; loaded from the dataset in from_crawler
         self.site_lock: SiteLock | None = None
-        self.list_planner: ListPlanner | None = None  # LINFEN_LIST_PLANNER's, built at the first list page
+        self.planner: ListPlanner = LocalListPlanner()  # LINFEN_LIST_PLANNER's, built when the spider opens
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -92,15 +93,13 @@ class PortalSpider(scrapy.Spider):
         # LINFEN_LIST_PLANNER asks Redis for each list page's
         if not s.get("LINFEN_REDIS_URL"):
             spider.plan, spider.site_lock = plan_from_crawler(crawler, spider.site_key, spider.profile.timezone)
+        crawler.signals.connect(spider.open_planner, signal=scrapy.signals.spider_opened)
         return spider
 
-    def planner(self) -> ListPlanner:
-        """The list planner named by ``LINFEN_LIST_PLANNER``, built (``from_crawler``) when first needed: by
-        then the crawler knows its spider, so a planner can find the site from the crawler."""
-        if self.list_planner is None:
-            self.list_planner = build_from_crawler(load_object(self.crawler.settings.get("LINFEN_LIST_PLANNER")),
-                                                   self.crawler)
-        return self.list_planner
+    def open_planner(self) -> None:
+        """Build the list-page planner ``LINFEN_LIST_PLANNER`` names, once the settings are final: add-ons
+        (distributed mode's sets its own planner) apply after the spider is built, before it opens."""
+        self.planner = build_from_crawler(load_object(self.crawler.settings["LINFEN_LIST_PLANNER"]), self.crawler)
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.profile.start_urls:
@@ -123,7 +122,7 @@ class PortalSpider(scrapy.Spider):
             return
         links = self.article_links(doc, response.url)
         stats.inc_value("linfen/article_links", len(links))
-        plan = self.planner().plan(self.plan, response.meta, links)
+        plan = self.planner.plan(self.plan, response.meta, links)
         verdict = plan.select(links, link_dates(doc, response.url) if plan.since else None)
         stats.inc_value("linfen/skipped/known", verdict.known)
         stats.inc_value("linfen/skipped/before_since", verdict.too_old)
