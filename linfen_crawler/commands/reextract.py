@@ -1,7 +1,7 @@
 """Commands for scheduled crawl jobs (issue 4): ``linfen reextract``.
 
 ``linfen crawl``'s job options (``--refresh``, ``--since``, ``--recheck``, ``--resume``, ``--no-raw``,
-``--httpcache``) live with the crawl command in ``cli.py``; the logic is in ``jobs.py`` and ``raw.py``.
+``--httpcache``) live with the crawl command in ``commands/crawl.py``; the logic is in ``jobs.py`` and ``raw.py``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,8 @@ import sys
 
 import click
 
-from linfen_crawler.cli import db_option, open_existing, profile_or_fail, resolve_db
-
-
-def register(main: click.Group) -> None:
-    main.add_command(reextract)
+from linfen_crawler import jobs, raw
+from linfen_crawler.commands.options import db_option, open_existing, profile_or_fail, resolve_db
 
 
 @click.command()
@@ -29,8 +26,6 @@ def reextract(site: str | None, db_path: str | None) -> None:
 
     Example: linfen reextract --site lfxww
     """
-    from linfen_crawler import jobs, raw
-
     if site:
         profile_or_fail(site)
     path = resolve_db(db_path)
