@@ -20,7 +20,8 @@ import pytest
 from linfen_crawler.demo.server import DemoServer
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LINFEN_SHARED", REPO.parent / "shared"))
+# The shared folder (seed page, labelled corpus in corpus/ with its scorer in eval/): $LINFEN_SHARED, or ../shared
+SHARED = Path(os.environ.get("LINFEN_SHARED") or REPO.parent / "shared")
 
 # Crawls against the local portal: no politeness delay, no AutoThrottle (explicit test overrides).
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import lxml.html
 import pytest
+from conftest import SHARED
 from lxml import etree
 
 from linfen_crawler.extract.body import Image, body_blocks, is_boilerplate_text, is_end_notice
 
 BASE = "http://www.lfxww.com/linfen/djll/93512.html"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def _blocks(html: str, drop: tuple[str, ...] = ()) -> tuple[list[str], list[Image]]:

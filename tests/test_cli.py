@@ -1,10 +1,14 @@
-"""The CLI on real files: check, export, stats, sites, and one-line errors with exit code 2."""
+"""The CLI on real files: check, export, stats, sites, and one-line errors with exit code 2; what a command loads."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -121,3 +125,68 @@ def test_stats_and_sites(small_db):
                 if x.startswith("2024-03-")]) == 2
     sites = [json.loads(x) for x in invoke("sites", "--json").output.splitlines()]
     assert any(s["key"] == "lfxww" and s["name"] == "临汾新闻网" for s in sites)
+
+
+# -- issue 12/16: the analyst commands start without the crawl machinery --------------------------------
+CRAWL_ONLY = ("scrapy", "twisted", "redis", "scrapy_redis", "linfen_crawler.distributed", "linfen_crawler.runner",
+              "linfen_crawler.spiders", "linfen_crawler.pipelines", "linfen_crawler.commands.crawl")
+
+# runs the real group with the given arguments, then writes what it imported to $MODULES_OUT
+_RUN_AND_LIST_MODULES = """
+import json, os, sys
+from linfen_crawler.cli import main
+try:
+    main(sys.argv[1:], prog_name="linfen")
+except SystemExit as exc:
+    code = exc.code
+with open(os.environ["MODULES_OUT"], "w") as fh:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, fh)
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["stats", "--db", "{db}"],
+    ["search", "临汾", "--db", "{db}", "--format", "json"],
+    ["export", "--db", "{db}", "-o", "{tmp}/out.csv", "--no-meta"],
+    ["dedupe", "--db", "{db}"],
+    ["serve", "--db", "{db}", "--metadata-out", "{tmp}/meta.json"],
+    ["sites"],
+], ids=lambda a: a[0])
+def test_analyst_commands_load_neither_scrapy_twisted_nor_distributed(small_db, tmp_path, args):
+    out = tmp_path / "modules.json"
+    args = [a.format(db=small_db, tmp=tmp_path) for a in args]
+    proc = subprocess.run([sys.executable, "-c", _RUN_AND_LIST_MODULES, *args], capture_output=True, text=True,
+                          cwd=REPO, env={**os.environ, "MODULES_OUT": str(out)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert result["code"] == 0, proc.stderr  # the command really ran
+    loaded = [m for m in result["modules"] if any(m == c or m.startswith(c + ".") for c in CRAWL_ONLY)]
+    assert loaded == []
+
+
+def _imports(path):
+    """(module imported, inside a function?) for every import of the package's own modules or click in ``path``."""
+    tree = ast.parse(path.read_text("utf-8"))
+    local = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+             for n in ast.walk(f)}
+    for node in ast.walk(tree):
+        names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                 else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+        for name in names:
+            if name.startswith(("linfen_crawler", "click")):
+                yield name, id(node) in local
+
+
+CLI_FILES = [REPO / "linfen_crawler/cli.py", REPO / "linfen_crawler/runner.py",
+             *sorted((REPO / "linfen_crawler/commands").glob("*.py"))]
+
+
+@pytest.mark.parametrize("path", CLI_FILES, ids=lambda p: p.name)
+def test_command_modules_import_down_only_and_at_the_top(path):
+    imports = list(_imports(path))
+    assert imports or path.name == "__init__.py"
+    assert [name for name, local in imports if local] == []  # a function-local import hides a cycle
+    if path.name != "cli.py":  # commands and the runner never reach up into the group
+        assert [name for name, _ in imports if name == "linfen_crawler.cli"] == []
+    if path.name == "runner.py":  # starting a crawl needs no command line
+        assert [name for name, _ in imports if name.startswith(("linfen_crawler.commands", "click"))] == []

@@ -1,13 +1,17 @@
-"""Docs stay true: every LINFEN_ setting is documented, and docs/cli.md is the CLI's current --help."""
+"""Docs stay true: every LINFEN_ setting is documented, docs/cli.md is the CLI's current --help, and every
+command has help text with an example (as sqlite-utils' tests/test_docs.py checks its commands)."""
 
 from __future__ import annotations
 
 import re
 import sys
 
+import click
+import pytest
 from conftest import REPO
 
 import linfen_crawler.settings as settings
+from linfen_crawler.cli import COMMANDS, main
 
 
 def test_every_linfen_setting_is_documented():
@@ -24,3 +28,23 @@ def test_cli_reference_is_generated_from_help():
     finally:
         sys.path.pop(0)
     assert (REPO / "docs/cli.md").read_text("utf-8") == render(), "run `make docs` to refresh docs/cli.md"
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_help_and_an_example(name):
+    ctx = click.Context(main, info_name="linfen")
+    command = main.get_command(ctx, name)
+    assert isinstance(command, click.Command)
+    assert command.help and len(command.help.split("\n\n")[0].strip()) > 10, f"`linfen {name}` has no help text"
+    examples = [line.strip() for line in command.help.splitlines() if line.strip().startswith("Example:")]
+    assert examples and all(e.startswith(f"Example: linfen {name}") for e in examples), \
+        f"`linfen {name}` needs an `Example: linfen {name} …` line in its help"
+    assert f"## linfen {name}\n" in (REPO / "docs/cli.md").read_text("utf-8")
+
+
+def test_the_group_lists_every_command_module_s_commands():
+    """A command defined in commands/ but not named in cli.COMMANDS would never run."""
+    listed = {target.split(":")[0] for target in COMMANDS.values()}
+    modules = {f"linfen_crawler.commands.{p.stem}" for p in (REPO / "linfen_crawler/commands").glob("*.py")
+               if p.stem not in ("__init__", "options")}
+    assert listed == modules

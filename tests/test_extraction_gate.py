@@ -1,8 +1,9 @@
 """Quality gate: the generic extractor must not fall below the pinned scores on the labelled corpus.
 
 Like trafilatura's eval_gate: ``tests/extraction_baseline.json`` pins a minimum per field (set slightly
-below the measured score); any field below its minimum fails. The corpus is ``$LINFEN_CORPUS`` or
-``<repo>/../shared/corpus`` with its scorer in the sibling ``eval/score.py``; without it the test skips.
+below the measured score); any field below its minimum fails. The corpus is ``corpus/`` in the shared folder
+(``$LINFEN_SHARED`` or ``<repo>/../shared``) with its scorer in the sibling ``eval/score.py``; without it the
+test skips.
 Re-pin after a real improvement with the figures from ``benchmarks/extraction.py``.
 """
 
@@ -10,17 +11,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import SHARED
 
 from linfen_crawler.extract.article import extract_page
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("LINFEN_CORPUS") or REPO.parent / "shared" / "corpus")
+CORPUS = SHARED / "corpus"
 SCORER = CORPUS.parent / "eval" / "score.py"
 BASELINE = json.loads((Path(__file__).parent / "extraction_baseline.json").read_text("utf-8"))
 
@@ -38,7 +38,7 @@ def results() -> dict[str, Any]:
     dirs = sorted(p for p in CORPUS.iterdir() if p.is_dir()) if CORPUS.is_dir() else []
     if not dirs or not SCORER.exists():
         pytest.skip(f"labelled corpus not found at {CORPUS} (with eval/score.py beside it); "
-                    "set LINFEN_CORPUS to run the extraction gate")
+                    "set LINFEN_SHARED to run the extraction gate")
     scorer = _scorer()
     gold = scorer.load_gold([str(d) for d in dirs], "all")
     preds = {}

@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST, rows, run_linfen
+from conftest import FAST, REPO, rows, run_linfen
 
 from linfen_crawler.demo.portal import Page, Portal
 from linfen_crawler.demo.server import DemoServer, _Handler
-from linfen_crawler.parallel import run_sites
+from linfen_crawler.runner import run_sites
 from linfen_crawler.writer import auto_mode
+
+
+def test_the_runner_loads_no_command_module() -> None:
+    """A --jobs worker process imports the runner, not the command line (issue 12). (click itself is loaded by
+    sqlite-utils, under storage; the runner does not import it: tests/test_cli.py reads its imports.)"""
+    code = ("import json, sys, linfen_crawler.runner; "
+            "print(json.dumps([m for m in sys.modules if m == 'linfen_crawler.cli' "
+            "or m.startswith('linfen_crawler.commands')]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == []
+
 
 # -- run_sites with a stand-in runner: scheduling only, no Scrapy -------------------------------------
 

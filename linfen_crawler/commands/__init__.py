@@ -1,21 +1,9 @@
-"""CLI command modules beyond the core ones in ``cli.py``.
+"""The ``linfen`` commands, one module per area; ``cli.py`` names them and loads a module when its command runs.
 
-Every module here defines ``register(main: click.Group) -> None`` and adds its commands to the group;
-``cli.py`` imports them all at start-up. One module per area (search/analyst, jobs, distributed, …) keeps
-the command line thin and lets each area grow without touching the others.
+- ``options``: what every command shares (the one-line error, ``--db``, ``-s``, dates, profiles)
+- ``crawl``: ``crawl`` and ``demo``, the only commands that start Scrapy (through ``runner.py``)
+- ``distributed``: ``seed``, ``ingest``, ``stop`` (workers are ``linfen crawl --redis URL``)
+- ``reextract``: rebuilding articles from the kept raw pages
+- ``sites``: ``sites`` and ``check`` (profiles and what they extract)
+- ``stats``, ``analyst``: reading the dataset (search, export, dedupe, serve, report); no Scrapy
 """
-
-from __future__ import annotations
-
-import importlib
-import pkgutil
-
-import click
-
-
-def register_all(main: click.Group) -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(main)

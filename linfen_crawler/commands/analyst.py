@@ -20,8 +20,10 @@ from typing import Any, TextIO
 import click
 
 from linfen_crawler import __version__
-from linfen_crawler.cli import LIST_SEPARATOR, db_option, fail, iso_day, open_existing, resolve_db
+from linfen_crawler.commands.options import LIST_SEPARATOR, db_option, fail, iso_day, open_existing, resolve_db
+from linfen_crawler.datasette.metadata import build_metadata
 from linfen_crawler.dedupe import THRESHOLD
+from linfen_crawler.report import ReportError, write_report
 from linfen_crawler.storage import ARTICLE_COLUMNS, JSON_COLUMNS, READ_COLUMNS, SCHEMA_VERSION, StorageError
 
 EXPORT_COLUMNS = (*ARTICLE_COLUMNS, "duplicate_of")  # the default --columns; `day` may be asked for too
@@ -309,8 +311,6 @@ def serve_cmd(db_path: str | None, host: str, port: int, metadata_out: str | Non
 
     Example: linfen serve --db data/demo.db --port 8001
     """
-    from linfen_crawler.datasette.metadata import build_metadata
-
     path = Path(resolve_db(db_path))
     open_existing(str(path)).close()  # migrate to the current schema and fail early on a bad file
     metadata = build_metadata(path.stem)
@@ -346,8 +346,6 @@ def report_cmd(output: str, dedupe: bool, top: int, db_path: str | None) -> None
     Example: linfen report --db data/demo.db -o report/
     """
     _need("matplotlib", "report")
-    from linfen_crawler.report import ReportError, write_report
-
     with open_existing(db_path) as ds:
         try:
             index = write_report(ds, Path(output), dedupe=dedupe, top=top)
@@ -357,8 +355,3 @@ def report_cmd(output: str, dedupe: bool, top: int, db_path: str | None) -> None
 
 
 COMMANDS = (search_cmd, export_cmd, dedupe_cmd, serve_cmd, report_cmd)
-
-
-def register(main: click.Group) -> None:
-    for command in COMMANDS:
-        main.add_command(command)

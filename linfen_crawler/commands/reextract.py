@@ -1,7 +1,8 @@
 """Commands for scheduled crawl jobs (issue 4): ``linfen reextract``.
 
 ``linfen crawl``'s job options (``--refresh``, ``--since``, ``--recheck``, ``--resume``, ``--no-raw``,
-``--httpcache``) live with the crawl command in ``cli.py``; the logic is in ``scheduled/`` and ``reextract.py``.
+``--httpcache``) live with the crawl command in ``commands/crawl.py``; the logic is in ``scheduled/``
+and ``reextract.py``.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ import sys
 
 import click
 
-from linfen_crawler.cli import db_option, open_existing, profile_or_fail, resolve_db
-
-
-def register(main: click.Group) -> None:
-    main.add_command(reextract)
+from linfen_crawler.commands.options import db_option, open_existing, profile_or_fail, resolve_db
+from linfen_crawler.reextract import reextract as reextract_dataset
+from linfen_crawler.scheduled.locks import take_locks
 
 
 @click.command()
@@ -29,9 +28,6 @@ def reextract(site: str | None, db_path: str | None) -> None:
 
     Example: linfen reextract --site lfxww
     """
-    from linfen_crawler import reextract as raw
-    from linfen_crawler.scheduled.locks import take_locks
-
     if site:
         profile_or_fail(site)
     path = resolve_db(db_path)
@@ -45,7 +41,7 @@ def reextract(site: str | None, db_path: str | None) -> None:
                 lock.release()
             sys.exit(3)
         done = 0
-        for key, result in raw.reextract(ds, site=site):
+        for key, result in reextract_dataset(ds, site=site):
             done += 1
             click.echo(f"{key}: {result.articles} articles rebuilt: {result.new} new, {result.updated} updated, "
                        f"{result.unchanged} unchanged, {result.rejected} not articles now, "

@@ -1,4 +1,8 @@
-"""Crawl several sites in worker processes: ``linfen crawl --all --jobs N``.
+"""Starting crawls, without click: :func:`run_crawls` (sites in one Scrapy process) and :func:`run_sites`
+(``linfen crawl --all --jobs N``: sites in worker processes).
+
+The CLI (``commands/crawl.py``), the demo and the distributed worker command call these; nothing here imports
+click or the command modules, so a ``--jobs`` worker process loads only what a crawl needs.
 
 One Scrapy process keeps its reactor thread's core busy (downloading, parsing, extraction), plus part of a
 second core when its dataset writer runs as a process of its own (``LINFEN_STORE_WRITER``), so a crawl of
@@ -12,8 +16,8 @@ With ``LINFEN_STORE_WRITER = "auto"`` (the default) the workers write through wr
 they leave a core spare (``writer.auto_mode``); ``N`` workers on ``N`` cores write inline, which is faster
 there than a writer process each.
 
-Workers are forked from the CLI after it has taken the site locks (:mod:`linfen_crawler.jobs`): a child
-inherits the lock's open file, so the spider's re-entrant :class:`~linfen_crawler.jobs.SiteLock` finds the
+Workers are forked from the CLI after it has taken the site locks (:mod:`linfen_crawler.scheduled.locks`): a child
+inherits the lock's open file, so the spider's re-entrant :class:`~linfen_crawler.scheduled.locks.SiteLock` finds the
 lock held by its own process.
 
 Signals: Ctrl-C in a terminal reaches every worker (one process group); each stops gracefully as Scrapy
@@ -30,24 +34,60 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from types import FrameType
 from typing import Any
 
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from linfen_crawler import settings as project_settings
+from linfen_crawler.spiders.portal import PortalSpider
 from linfen_crawler.writer import auto_mode, usable_cores
 
-__all__ = ["run_sites"]
+__all__ = ["project_scrapy_settings", "run_crawls", "run_sites"]
 
 logger = logging.getLogger(__name__)
 
 Runner = Callable[[list[str], str, dict[str, Any], dict[str, dict[str, Any]] | None], dict[str, str]]
 
 
-def _default_runner() -> Runner:
-    from linfen_crawler.cli import run_crawls
+def project_scrapy_settings() -> Settings:
+    """Scrapy settings with this project's module (``linfen_crawler.settings``, where every default lives)."""
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    return settings
 
-    return run_crawls
+
+def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any],
+               per_site: dict[str, dict[str, Any]] | None = None) -> dict[str, str]:
+    """Crawl the given sites in one Scrapy process; returns each site's run status.
+
+    ``per_site`` adds settings for one site's crawler only (its JOBDIR). Why a guard stopped a run
+    (``linfen/degraded``, e.g. the site blocks us) is printed on standard error, one line per site.
+    """
+    settings = project_scrapy_settings()
+    settings.set("LINFEN_DB", db_path, priority="cmdline")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawlers = {}
+    for key in sites:
+        crawler = process.create_crawler(PortalSpider)
+        for name, value in (per_site or {}).get(key, {}).items():
+            crawler.settings.set(name, value, priority="cmdline")
+        crawlers[key] = crawler
+        process.crawl(crawler, site=key)
+    process.start()
+    statuses = {}
+    for key, crawler in crawlers.items():
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        statuses[key] = str(stats.get("linfen/status", "failed"))
+        if stats.get("linfen/degraded"):  # issue 5: why a guard stopped the run (e.g. the site blocks us)
+            print(str(stats["linfen/degraded"]), file=sys.stderr, flush=True)
+    return statuses
 
 
 def _worker(runner: Runner, key: str, db_path: str, overrides: dict[str, Any],
@@ -71,14 +111,14 @@ def run_sites(sites: list[str], db_path: str, overrides: dict[str, Any],
               runner: Runner | None = None) -> dict[str, str]:
     """Crawl ``sites`` in up to ``jobs`` worker processes (default: :func:`writer.usable_cores`); each site's status.
 
-    ``runner`` is ``cli.run_crawls`` (replaceable in tests); it is called with one site per worker, or with
+    ``runner`` is :func:`run_crawls` (replaceable in tests); it is called with one site per worker, or with
     every site in this process when ``jobs`` is 1 or there is only one site.
     """
-    run = runner or _default_runner()
+    run = runner or run_crawls
     jobs = jobs or usable_cores()
     if jobs <= 1 or len(sites) <= 1:
         return run(sites, db_path, overrides, per_site)
-    if overrides.get("LINFEN_STORE_WRITER", "auto") == "auto":
+    if overrides.get("LINFEN_STORE_WRITER", project_settings.LINFEN_STORE_WRITER) == "auto":
         overrides = {**overrides, "LINFEN_STORE_WRITER": auto_mode(min(jobs, len(sites)))}
     ctx = multiprocessing.get_context("fork")
     pending = list(sites)

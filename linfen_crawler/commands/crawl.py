@@ -1,0 +1,130 @@
+"""Crawl commands: ``linfen crawl`` and ``linfen demo``.
+
+The only command module that starts Scrapy (through :mod:`linfen_crawler.runner`); the group loads it only
+when one of its commands runs, so the analyst commands start without Scrapy or Twisted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from linfen_crawler import settings as project_settings
+from linfen_crawler.commands.distributed import run_worker
+from linfen_crawler.commands.options import (
+    DEMO_DB,
+    create_dataset,
+    db_option,
+    fail,
+    iso_day,
+    parse_overrides,
+    profile_or_fail,
+    resolve_db,
+    settings_option,
+)
+from linfen_crawler.demo.server import DemoServer
+from linfen_crawler.profiles import all_profiles
+from linfen_crawler.runner import run_crawls, run_sites
+from linfen_crawler.scheduled.locks import finish_jobdir, jobs_root, prepare_jobdir, take_locks
+from linfen_crawler.scheduled.plan import crawl_overrides
+from linfen_crawler.storage import Dataset
+
+
+@click.command()
+@click.argument("sites", nargs=-1)
+@click.option("--all", "all_sites", is_flag=True, help="crawl every profile")
+@db_option()
+@click.option("--generic", is_flag=True, help="ignore profile selectors (measure the generic extractor)")
+@settings_option
+@click.option("--refresh", is_flag=True, help="fetch known articles again too (no incremental skipping)")
+@click.option("--since", help="skip articles published before this day, YYYY-MM-DD (for a first crawl)")
+@click.option("--recheck", "recheck_days", type=click.IntRange(1), metavar="DAYS",
+              help="also re-fetch stored articles published in the last DAYS days (edits, takedowns)")
+@click.option("--resume", is_flag=True, help="continue a gracefully stopped run from its job directory")
+@click.option("--no-raw", is_flag=True, help="do not keep the fetched article pages (raw_pages)")
+@click.option("--httpcache", is_flag=True, help="use Scrapy's HTTP cache (development only)")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="run as a distributed worker on this Redis (see docs/distributed.md); `linfen ingest` writes")
+@click.option("--jobs", "workers", type=click.IntRange(1), metavar="N",
+              help="worker processes for several sites, one site each at a time (default: number of cores)")
+def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic: bool,
+          settings: tuple[str, ...], refresh: bool, since: str | None, recheck_days: int | None, resume: bool,
+          no_raw: bool, httpcache: bool, redis_url: str | None, workers: int | None) -> None:
+    """Crawl SITE… (profile keys) into the dataset; only articles not yet stored are fetched.
+
+    A site another run is crawling into the same dataset is refused (exit 3). After Ctrl-C or SIGTERM,
+    `--resume` continues the run; after a hard kill, the next run finds what is missing by itself.
+
+    Example: linfen crawl lfxww --db data/news.db
+    """
+    keys = sorted(all_profiles()) if all_sites else list(dict.fromkeys(sites))
+    if not keys:
+        raise fail("name at least one site (see `linfen sites`) or use --all")
+    for key in keys:
+        profile_or_fail(key)
+    if redis_url:  # issue 7: a distributed worker writes no dataset (linfen_crawler/commands/distributed.py)
+        sys.exit(run_worker(keys, redis_url, parse_overrides(settings), generic=generic))
+    path = resolve_db(db_path)
+    overrides: dict[str, Any] = parse_overrides(settings)  # before the dataset: bad input writes nothing
+    create_dataset(path)
+    if generic:
+        overrides["LINFEN_GENERIC_ONLY"] = True
+    # -- issue 4: scheduled-job options, site locks and job directories (linfen_crawler/scheduled/) --
+    overrides.update(crawl_overrides(refresh=refresh, since=iso_day(since, "--since"),
+                                          recheck_days=recheck_days, no_raw=no_raw, httpcache=httpcache))
+    locks, refused = take_locks(path, keys)
+    for key, message in refused.items():
+        click.echo(f"{key}: refused: {message}", err=True)
+    keys = [k for k in keys if k not in refused]
+    root = jobs_root(path, str(overrides.get("LINFEN_JOBS_DIR") or project_settings.LINFEN_JOBS_DIR))
+    per_site = {}
+    for key in keys:
+        jobdir = root / key
+        if prepare_jobdir(jobdir, resume) == "not_resumable":
+            click.echo(f"{key}: nothing to resume in {jobdir} (the last run was not stopped gracefully); "
+                       "starting a fresh run that re-walks every list page", err=True)
+        per_site[key] = {"JOBDIR": str(jobdir)}
+    # issue 8: --jobs, sites in worker processes
+    statuses = run_sites(keys, path, overrides, per_site, jobs=workers) if keys else {}
+    for key, status in statuses.items():
+        finish_jobdir(root / key, status)
+        hint = f" (continue with `linfen crawl {key} --resume`)" if status == "interrupted" else ""
+        click.echo(f"{key}: {status}{hint}")
+    for lock in locks:
+        lock.release()
+    if any(s in ("degraded", "failed") for s in statuses.values()):
+        sys.exit(1)
+    if refused:
+        sys.exit(3)
+
+
+@click.command()
+@db_option(DEMO_DB)
+@settings_option
+def demo(db_path: str, settings: tuple[str, ...]) -> None:
+    """Serve the bundled sample portal on 127.0.0.1 and crawl it (offline) into data/demo.db.
+
+    The portal answers for the real host names through a local proxy, so stored URLs are the real site's.
+
+    Example: linfen demo --db data/demo.db
+    """
+    create_dataset(db_path)
+    with DemoServer() as server:
+        click.echo(f"sample portal serving on {server.url}")
+        overrides: dict[str, Any] = {
+            "LINFEN_PROXY": server.url, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING",
+        }
+        overrides.update(parse_overrides(settings))
+        statuses = run_crawls(server.portal.sites(), db_path, overrides)  # every site the portal serves
+    with Dataset(db_path) as ds:
+        click.echo(f"dataset: {db_path}")
+        for run in reversed(ds.last_runs(len(statuses))):
+            click.echo(f"run {run['id']} {run['site']}: {run['status']}, {run['pages']} pages, "
+                       f"{run['articles_new']} new, {run['articles_updated']} updated, {run['rejects']} rejected, "
+                       f"{run['errors']} errors")
+        click.echo(f"articles in the dataset: {ds.count('articles')}")
+    if any(s in ("degraded", "failed") for s in statuses.values()):
+        sys.exit(1)
