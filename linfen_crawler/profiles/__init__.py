@@ -31,7 +31,8 @@ from lxml import etree
 
 from linfen_crawler.profiles.patterns import Pattern, PatternError, compile_pattern
 
-__all__ = ["ArticleRules", "ListRules", "Pattern", "Profile", "ProfileError", "all_profiles", "load_profile"]
+__all__ = ["ArticleRules", "ListRules", "Pattern", "Profile", "ProfileError", "all_profiles", "load_file",
+           "load_profile", "parse_bytes", "parse_profile"]
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
