@@ -7,12 +7,18 @@ message names the file and the key.
 Profiles ship inside the package (``linfen_crawler/profiles/*.toml``, read as package resources so they
 travel in wheels and Scrapyd eggs alike). Extra directories can be given with the ``LINFEN_PROFILE_DIRS``
 environment variable (``os.pathsep``-separated); a profile there overrides a bundled one of the same key.
+
+Profiles are user input, so loading one never runs anything that could take unbounded time or raise
+anything but :class:`ProfileError`: regular expressions are compiled with RE2 (:mod:`.patterns`, linear-time
+matching), and unreadable files, invalid UTF-8 and folders named ``*.toml`` are one-line errors.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import string
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +29,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
-__all__ = ["ArticleRules", "ListRules", "Profile", "ProfileError", "all_profiles", "load_profile"]
+from linfen_crawler.profiles.patterns import Pattern, PatternError, compile_pattern
+
+__all__ = ["ArticleRules", "ListRules", "Pattern", "Profile", "ProfileError", "all_profiles", "load_file",
+           "load_profile", "parse_bytes", "parse_profile"]
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
@@ -46,7 +55,7 @@ class Selector:
 @dataclass(frozen=True)
 class ListRules:
     article_links: Selector | None = None  # hrefs of article links on a list page
-    article_url: re.Pattern[str] | None = None  # which URLs are articles
+    article_url: Pattern | None = None  # which URLs are articles (RE2: linear-time matching)
     next_pages: str | None = None  # "index_{n}.html" template, or an XPath to the next-page href
     max_pages: int = 50
 
@@ -60,7 +69,7 @@ class ArticleRules:
     byline: tuple[Selector, ...] = ()  # credit lines outside the body (e.g. a template 责任编辑 line)
     section: Selector | None = None  # breadcrumb link naming the section
     url_template: str | None = None  # recover a saved page's own URL: "{section}{aid}.html"
-    url_parts: dict[str, tuple[Selector, re.Pattern[str] | None]] = field(default_factory=dict)
+    url_parts: dict[str, tuple[Selector, Pattern | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,17 +127,30 @@ class _Reader:
     def selector(self, expr: str, key: str) -> Selector:
         try:
             return Selector(expr, etree.XPath(expr))
-        except etree.XPathSyntaxError as exc:
-            raise self.fail(key, f"invalid XPath {expr!r} ({exc})") from None
+        except (etree.XPathError, ValueError) as exc:  # ValueError: control characters, NUL
+            raise self.fail(key, f"invalid XPath {expr!r} ({_one_line(exc)})") from None
 
     def selectors(self, key: str) -> tuple[Selector, ...]:
         return tuple(self.selector(e, key) for e in self.strings(key))
 
-    def regex(self, expr: str, key: str) -> re.Pattern[str]:
+    def regex(self, expr: str, key: str) -> Pattern:
         try:
-            return re.compile(expr)
-        except re.error as exc:
-            raise self.fail(key, f"invalid regular expression {expr!r} ({exc})") from None
+            return compile_pattern(expr)
+        except PatternError as exc:
+            raise self.fail(key, f"invalid regular expression {expr!r} ({exc}; patterns are RE2 syntax: "
+                                 "no backreferences or lookaround)") from None
+
+    def template(self, template: str, key: str, fields: set[str], unknown: str) -> None:
+        """Check a ``str.format`` template whose only fields are plain names from ``fields``."""
+        try:
+            parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(template) if f is not None]
+        except ValueError as exc:
+            raise self.fail(key, f"invalid template {template!r} ({exc})") from None
+        for name, spec, conv in parsed:
+            if name not in fields:
+                raise self.fail(key, f"{{{name}}} {unknown}")
+            if spec or conv:
+                raise self.fail(key, f"{{{name}}} takes no format spec or conversion")
 
     def sub(self, key: str) -> _Reader:
         table = self.get(key, dict, default={})
@@ -138,6 +160,10 @@ class _Reader:
         extra = sorted(set(self.table) - known)
         if extra:
             raise self.fail(extra[0], f"unknown key (known: {', '.join(sorted(known))})")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -174,15 +200,17 @@ def parse_profile(data: dict[str, Any], path: str) -> Profile:
     tz = top.get("timezone", str, default="Asia/Shanghai")
     try:
         ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder ("Asia"), a name too long
         raise top.fail("timezone", f"unknown time zone {tz!r}") from None
     encoding = top.get("encoding", str, default="")
     if encoding:
         try:
             "".encode(encoding)
-        except LookupError:
+        except (LookupError, ValueError):  # ValueError: NUL in the name; UnicodeError: "undefined"
             raise top.fail("encoding", f"unknown encoding {encoding!r}") from None
     delay = top.get("download_delay", (int, float))
+    if delay is not None and not (math.isfinite(delay) and delay >= 0):
+        raise top.fail("download_delay", f"must be a number of seconds, 0 or more (got {delay})")
     concurrency = top.get("concurrency", int)
     if concurrency is not None and concurrency < 1:
         raise top.fail("concurrency", "must be at least 1")
@@ -192,7 +220,9 @@ def parse_profile(data: dict[str, Any], path: str) -> Profile:
     links = lst.get("article_links", str)
     url_re = lst.get("article_url", str)
     next_pages = lst.get("next_pages", str)
-    if next_pages and "{n}" not in next_pages:
+    if next_pages and "{n}" in next_pages:
+        lst.template(next_pages, "next_pages", {"n"}, "is not {n} (the page number)")
+    elif next_pages:
         lst.selector(next_pages, "next_pages")  # an XPath: check it compiles
     max_pages = lst.get("max_pages", int, default=50)
     if max_pages < 1:
@@ -208,7 +238,7 @@ def parse_profile(data: dict[str, Any], path: str) -> Profile:
     art.unknown(ARTICLE_KEYS)
     section = art.get("section", str)
     parts_raw = art.get("url_parts", dict, default={})
-    parts: dict[str, tuple[Selector, re.Pattern[str] | None]] = {}
+    parts: dict[str, tuple[Selector, Pattern | None]] = {}
     for name, spec in parts_raw.items():
         k = f"url_parts.{name}"
         if isinstance(spec, str):
@@ -219,9 +249,7 @@ def parse_profile(data: dict[str, Any], path: str) -> Profile:
             raise art.fail(k, "expected an XPath, or [XPath, regex with one group]")
     template = art.get("url_template", str)
     if template:
-        for name in re.findall(r"{(\w+)}", template):
-            if name not in parts:
-                raise art.fail("url_template", f"{{{name}}} has no entry in url_parts")
+        art.template(template, "url_template", set(parts), "has no entry in url_parts")
     article_rules = ArticleRules(
         title=art.selectors("title"),
         meta=art.selectors("meta"),
@@ -241,17 +269,36 @@ def parse_profile(data: dict[str, Any], path: str) -> Profile:
     )
 
 
+def parse_bytes(raw: bytes, path: str) -> Profile:
+    """Decode, parse and validate the bytes of a profile file; anything wrong is a :class:`ProfileError`."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ProfileError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
+                           "save the profile as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: malformed TOML ({_one_line(exc)})") from None
+    except RecursionError:
+        raise ProfileError(f"{path}: malformed TOML (arrays or tables nested too deeply)") from None
+    return parse_profile(data, path)
+
+
 def load_file(path: str | Path) -> Profile:
     """Load one profile from a TOML file path."""
     path = str(path)
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            raw = fh.read()
     except FileNotFoundError:
         raise ProfileError(f"{path}: no such profile file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path}: malformed TOML ({exc})") from None
-    return parse_profile(data, path)
+    except IsADirectoryError:
+        raise ProfileError(f"{path}: is a folder, not a profile file; rename or move it") from None
+    except OSError as exc:  # permissions, a FIFO that cannot be read, ...
+        raise ProfileError(f"{path}: cannot read the profile file ({exc.strerror or _one_line(exc)})") from None
+    return parse_bytes(raw, path)
 
 
 def _bundled() -> Iterator[tuple[str, bytes]]:
@@ -269,11 +316,7 @@ def all_profiles() -> dict[str, Profile]:
     """Every profile by key: bundled ones, then those in ``LINFEN_PROFILE_DIRS`` (which override)."""
     found: dict[str, Profile] = {}
     for name, raw in _bundled():
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ProfileError(f"{name}: malformed TOML ({exc})") from None
-        profile = parse_profile(data, name)
+        profile = parse_bytes(raw, name)
         found[profile.key] = profile
     for folder in _extra_dirs():
         for path in sorted(folder.glob("*.toml")):
