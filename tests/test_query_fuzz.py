@@ -118,3 +118,10 @@ def test_search_arguments_become_this_expression(db, args, expr):
     assert result.exit_code == 0, result.output
     assert seen == [expr]
 
+
+
+def test_a_minus_value_of_an_option_stays_that_options_value(db):
+    result = CliRunner().invoke(main, ["search", "--db", str(db), "临汾", "--limit", "-5"])
+    assert result.exit_code == 2 and "Invalid value for '--limit': -5" in result.output, result.output
+    result = CliRunner().invoke(main, ["search", "--db", str(db), "--site", "-太原", "临汾", "--format", "json"])
+    assert result.exit_code == 0 and result.output == "", result.output  # no site is called -太原

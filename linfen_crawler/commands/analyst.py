@@ -64,10 +64,14 @@ class _QueryWordsCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         end = args.index("--") if "--" in args else len(args)
         head, tail = args[:end], args[end + 1:]
-        words = [a for a in head if len(a) > 1 and a[0] == "-" and a[1] != "-" and not
-                 (a[1].isascii() and a[1].isalpha())]
+        takes_value = {o for p in self.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts}
+        options: list[str] = []
+        words: list[str] = []
+        for i, arg in enumerate(head):
+            is_word = len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and not (arg[1].isascii() and arg[1].isalpha())
+            (words if is_word and (i == 0 or head[i - 1] not in takes_value) else options).append(arg)
         if words:
-            args = [a for a in head if a not in words] + ["--", *words, *tail]
+            args = [*options, "--", *words, *tail]
         return super().parse_args(ctx, args)
 
 
