@@ -120,17 +120,61 @@ def fts_text(text: str | None) -> str:
     return "".join(parts)
 
 
+# Bounds of a search query (issue 15): FTS5 ranks (bm25) and snips every row once per phrase of the
+# expression, so the work grows with phrases × hits, and a long query could tie up a reader for a minute.
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 32
+_NEGATION = ("-", "\uff0d")  # "-" and full-width "－" before a word exclude it
+
+
+class QueryError(StorageError):
+    """A search query that cannot be run: too long, too many words, or only excluded words."""
+
+
+def _phrases(word: str) -> list[str]:
+    """The FTS5 phrases of one space-separated word: each CJK run and each Latin/number run."""
+    return ['"' + (" ".join(t) if _CJK_CHAR.match(t) else t) + '"' for t in _QUERY_TOKEN.findall(word)]
+
+
 def fts_query(query: str) -> str:
-    """A user query as an FTS5 expression: each CJK run a phrase of its characters, words as phrases, ANDed.
+    """A user query as an FTS5 expression: each CJK run a phrase of its characters, words as phrases, ANDed;
+    a word written ``-词`` excludes the articles containing it (FTS5 ``NOT``). Repeated words count once.
 
     >>> fts_query("临汾 新闻 2024")
     '"临 汾" AND "新 闻" AND "2024"'
+    >>> fts_query("临汾 -太原 -2024")
+    '"临 汾" NOT ("太 原" OR "2024")'
+
+    Returns ``""`` when the query has no searchable word; raises :class:`QueryError` (one line naming the
+    limit) for a query longer than ``MAX_QUERY_CHARS`` characters, with more than ``MAX_QUERY_TERMS``
+    distinct phrases, or made only of excluded words.
     """
-    parts = []
-    for token in _QUERY_TOKEN.findall(query):
-        phrase = " ".join(token) if _CJK_CHAR.match(token) else token
-        parts.append('"' + phrase.replace('"', "") + '"')
-    return " AND ".join(parts)
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query has {len(query)} characters; at most {MAX_QUERY_CHARS} are allowed")
+    include: dict[str, None] = {}  # ordered sets: a repeated word is one phrase, not one more pass per row
+    exclude: dict[str, None] = {}
+    for word in query.split():
+        negated = word.startswith(_NEGATION)
+        phrases = _phrases(word[1:] if negated else word)
+        if not phrases:
+            continue
+        if negated:
+            exclude[phrases[0] if len(phrases) == 1 else "(" + " AND ".join(phrases) + ")"] = None
+        else:
+            include.update(dict.fromkeys(phrases))
+    terms = len(include) + sum(e.count('"') // 2 for e in exclude)
+    if terms > MAX_QUERY_TERMS:
+        raise QueryError(f"the query has {terms} different words; at most {MAX_QUERY_TERMS} are allowed")
+    if not include:
+        if exclude:
+            raise QueryError(f"the query {query!r} only excludes words (-词); add a word to find")
+        return ""
+    expr = " AND ".join(include)
+    if exclude:
+        keep = next(iter(include)) if len(include) == 1 else f"({expr})"
+        drop = next(iter(exclude)) if len(exclude) == 1 else "(" + " OR ".join(exclude) + ")"
+        expr = f"{keep} NOT {drop}"
+    return expr
 
 
 def is_dataset(conn: sqlite3.Connection) -> bool:
@@ -574,7 +618,7 @@ class Dataset:
         if until:
             clauses.append(f"substr({alias}.published_at, 1, 10) <= ?")
             params.append(until)
-        if query:
+        if query is not None:
             expr = fts_query(query)
             if not expr:
                 raise StorageError(f"the query {query!r} has no searchable word")

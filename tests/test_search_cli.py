@@ -78,3 +78,64 @@ def test_search_errors_are_one_line_exit_2(crawled, args, message):
 def test_search_without_a_dataset(tmp_path):
     res = run_linfen("search", "临汾", "--db", str(tmp_path / "none.db"))
     assert res.returncode == 2 and "no dataset at" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+# -- issue 15: long queries, the empty query, excluded words --------------------------------------------
+def export_urls(db, tmp_path, query):
+    out = tmp_path / "q.jsonl"
+    res = run_linfen("export", "--format", "jsonl", "--columns", "url", "--query", query, "--no-meta",
+                     "-o", str(out), "--db", str(db))
+    return res, ({json.loads(line)["url"] for line in out.read_text("utf-8").splitlines()}
+                 if res.returncode == 0 else None)
+
+
+def one_line_error(res, message):
+    assert res.returncode == 2, (res.returncode, res.stderr[-2000:])
+    assert res.stderr.startswith("Error: ") and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert message in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    (" ".join(["临汾"] * 3000), "the query has 8999 characters; at most 500 are allowed"),
+    (" ".join(chr(0x4e00 + i) * 2 for i in range(40)), "the query has 40 different words; at most 32 are allowed"),
+    ("", "the query '' has no searchable word"),
+    ("-临汾", "the query '-临汾' only excludes words (-词); add a word to find"),
+])
+def test_bad_queries_are_one_line_errors_in_search_and_export(crawled, tmp_path, query, message):
+    _, db, _ = crawled
+    one_line_error(run_linfen("search", "--db", str(db), "--", query), message)
+    res, _ = export_urls(db, tmp_path, query)
+    one_line_error(res, message)
+    assert not (tmp_path / "q.jsonl").exists()
+
+
+def test_a_repeated_word_is_searched_once(crawled):
+    _, db, _ = crawled
+    once = search(db, "临汾", "--format", "json", "--limit", "1000")
+    many = search(db, " ".join(["临汾"] * 150), "--format", "json", "--limit", "1000")
+    assert many.returncode == 0, many.stderr
+    assert many.stdout == once.stdout and many.stdout
+
+
+def test_minus_excludes_a_word_in_search_and_export(crawled, tmp_path):
+    _, db, _ = crawled
+    expected = containing(db, "临汾") - containing(db, "新闻")
+    assert expected and expected != containing(db, "临汾")  # the sample has articles on both sides
+    for args in (["临汾", "-新闻"], ["-新闻", "临汾"], ["临汾 -新闻"], ["--", "临汾", "-新闻"], ["--", "-新闻 临汾"]):
+        res = run_linfen("search", "--db", str(db), "--format", "json", "--limit", "1000", *args)
+        assert res.returncode == 0, (args, res.stderr)
+        assert {json.loads(line)["url"] for line in res.stdout.splitlines()} == expected, args
+    res, urls = export_urls(db, tmp_path, "临汾 -新闻")
+    assert res.returncode == 0, res.stderr
+    assert urls == expected
+    # a word inside another: 汾 without 临汾 keeps only the articles with 汾 elsewhere
+    res = search(db, "汾", "-临汾", "--format", "json", "--limit", "1000")
+    hits = {json.loads(line)["url"] for line in res.stdout.splitlines()}
+    assert hits == containing(db, "汾") - containing(db, "临汾")
+
+
+def test_search_minus_word_alone_is_a_query_error_not_an_unknown_option(crawled):
+    _, db, _ = crawled
+    for args in (["-临汾"], ["--", "-临汾"]):
+        res = run_linfen("search", "--db", str(db), *args)
+        one_line_error(res, "only excludes words")

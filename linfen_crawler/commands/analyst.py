@@ -59,25 +59,45 @@ def _need(module: str, command: str) -> Any:
 
 
 # -- search --------------------------------------------------------------------------------------------
-@click.command("search")
-@click.argument("query")
+class _QueryWordsCommand(click.Command):
+    """`linfen search 临汾 -太原`: an argument starting with "-" and then anything but an ASCII letter or "-"
+    is a word to exclude, not an option (the command's options are all Latin), so it goes after "--"."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        head, tail = args[:end], args[end + 1:]
+        takes_value = {o for p in self.params if isinstance(p, click.Option) and not p.is_flag for o in p.opts}
+        options: list[str] = []
+        words: list[str] = []
+        for i, arg in enumerate(head):
+            is_word = len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and not (arg[1].isascii() and arg[1].isalpha())
+            (words if is_word and (i == 0 or head[i - 1] not in takes_value) else options).append(arg)
+        if words:
+            args = [*options, "--", *words, *tail]
+        return super().parse_args(ctx, args)
+
+
+@click.command("search", cls=_QueryWordsCommand)
+@click.argument("query", nargs=-1, required=True)
 @filter_options
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @db_option()
-def search_cmd(query: str, site: str | None, since: str | None, until: str | None, dedupe: bool, limit: int,
-               fmt: str, db_path: str | None) -> None:
+def search_cmd(query: tuple[str, ...], site: str | None, since: str | None, until: str | None, dedupe: bool,
+               limit: int, fmt: str, db_path: str | None) -> None:
     """Full-text search (finds Chinese words of any length, e.g. 临汾), ranked, with snippets.
 
     A query is words separated by spaces, all of which must occur; a run of Chinese characters matches
-    exactly that sequence (临汾 does not match 临 … 汾).
+    exactly that sequence (临汾 does not match 临 … 汾). -WORD leaves out the articles containing WORD
+    (linfen search 临汾 -太原; a Latin one after --: linfen search -- 临汾 -Taiyuan). At most 500 characters
+    and 32 different words.
 
     Example: linfen search 临汾 --since 2020-01-01 --limit 5
     """
     flt = _filters(site, since, until, dedupe)
     with open_existing(db_path) as ds:
         try:
-            hits = ds.search(query, limit=limit, **flt)
+            hits = ds.search(" ".join(query), limit=limit, **flt)
         except StorageError as exc:
             raise fail(str(exc)) from None
     if fmt == "json":
@@ -179,7 +199,8 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: Path, columns: list[str]
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True,
               help="parquet needs the [analyst] extra")
 @filter_options
-@click.option("--query", help="full-text query (Chinese words of any length)")
+@click.option("--query", help="full-text query as for `linfen search` (Chinese words of any length, -WORD to "
+                               "exclude)")
 @click.option("--columns", help="comma-separated columns, in this order, e.g. url,day,title,authors (default: "
                                 "every stored column and duplicate_of; `day` too on request)")
 @click.option("--excel", is_flag=True, help="CSV with a UTF-8 BOM so Excel shows Chinese correctly")
