@@ -309,7 +309,7 @@ def serve_cmd(db_path: str | None, host: str, port: int, metadata_out: str | Non
 
     Example: linfen serve --db data/demo.db --port 8001
     """
-    from linfen_crawler.datasette.metadata import build_metadata
+    from linfen_crawler.datasette.metadata import SETTINGS, build_metadata
 
     path = Path(resolve_db(db_path))
     open_existing(str(path)).close()  # migrate to the current schema and fail early on a bad file
@@ -328,7 +328,7 @@ def serve_cmd(db_path: str | None, host: str, port: int, metadata_out: str | Non
         meta_file = Path(tmp) / "metadata.json"
         meta_file.write_text(json.dumps(metadata, ensure_ascii=False), "utf-8")
         args = ["serve", str(path), "--metadata", str(meta_file), "--host", host, "--port", str(port),
-                "--setting", "facet_time_limit_ms", "1000", "--setting", "sql_time_limit_ms", "5000"]
+                *(a for name, value in SETTINGS.items() for a in ("--setting", name, str(value)))]
         datasette_cli.cli.main(args=args, prog_name="datasette", standalone_mode=True)
 
 
