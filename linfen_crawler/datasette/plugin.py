@@ -49,6 +49,8 @@ CSS = """
 details.column-descriptions-box{margin:.5em 0 1em}
 details.column-descriptions-box>summary{cursor:pointer;color:#555}
 .rows-and-columns td.col-title{min-width:12em}
+.rows-and-columns td.col-body{min-width:24em;white-space:normal}
+.rows-and-columns td.col-extractor,.rows-and-columns td.col-images{min-width:20em}
 body.row .rows-and-columns td.col-body{min-width:36em;white-space:pre-wrap}
 """
 CSS_PATH = "/-/linfen.css"
