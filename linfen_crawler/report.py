@@ -1,8 +1,10 @@
 """``linfen report``: one self-contained HTML page (charts embedded) plus the charts as PNG files.
 
-Sections: articles per site over time (per day when the data spans at most 120 days, else per month),
-field coverage per site, top sources, top authors, syndicated copies. The numbers come from storage.py;
-this module only draws (matplotlib, the ``[analyst]`` extra) and writes HTML.
+Sections: articles per site over time (per day when the data spans at most 120 days, else per month; the
+chart file is named for its unit), field coverage per site (a table, cells under 90 % marked: a chart of
+near-100 % bars only repeated it), top sources, top authors, syndicated copies (links to each copy). Charts
+name sites as readers know them (临汾新闻网, not lfxww). The numbers come from storage.py; this module only
+draws (matplotlib, the ``[analyst]`` extra) and writes HTML.
 
 Chinese labels need a CJK font: the first installed of :data:`CJK_FONTS` is used (Debian:
 ``apt-get install fonts-wqy-microhei``); without one, the report says so and labels may show as boxes.
@@ -26,6 +28,7 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanY
 FIELD_LABELS = {"title": "标题 title", "published_at": "时间 date", "section": "栏目 section", "source": "来源 source",
                 "authors": "作者 authors", "editors": "编辑 editors", "body": "正文 body", "images": "图片 images"}
 DAILY_MAX_DAYS = 120
+LOW_COVERAGE = 0.9  # coverage cells below this share are marked
 
 
 class ReportError(RuntimeError):
@@ -107,12 +110,22 @@ def _is_day(value: str | None) -> bool:
     return len(value or "") == 10
 
 
-def chart_timeline(plt: Any, unit: str, keys: list[str], series: dict[str, dict[str, int]]) -> bytes:
+def site_names(ds: Dataset) -> dict[str, str]:
+    """Site key -> the site's name as stored with its articles (临汾新闻网 for lfxww)."""
+    rows = ds.conn.execute("SELECT site, max(site_name) FROM articles GROUP BY site")
+    return {site: name for site, name in rows if name}
+
+
+def timeline_figure(plt: Any, unit: str, keys: list[str], series: dict[str, dict[str, int]],
+                    labels: dict[str, str] | None = None) -> Any:
+    """The stacked bars of articles per site per unit; ``labels`` names the sites in the legend."""
+    labels = labels or {}
     fig, ax = plt.subplots(figsize=(10, 3.8))
     bottom = [0] * len(keys)
     for site in sorted(series):
         values = [series[site].get(k, 0) for k in keys]
-        ax.bar(range(len(keys)), values, bottom=bottom, label=site, width=1.0 if len(keys) > 60 else 0.85)
+        ax.bar(range(len(keys)), values, bottom=bottom, label=labels.get(site, site),
+               width=1.0 if len(keys) > 60 else 0.85)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     step = max(1, len(keys) // 12)
     ax.set_xticks(range(0, len(keys), step), [keys[i] for i in range(0, len(keys), step)], rotation=45, ha="right")
@@ -120,24 +133,12 @@ def chart_timeline(plt: Any, unit: str, keys: list[str], series: dict[str, dict[
     ax.set_title("每个网站每" + ("天" if unit == "day" else "月") + f"的文章数 Articles per site per {unit}")
     if series:
         ax.legend(fontsize=8)
-    return _png(plt, fig)
+    return fig
 
 
-def chart_coverage(plt: Any, coverage: list[dict[str, Any]]) -> bytes:
-    fields = list(COVERAGE_FIELDS)
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(fields) * max(1, len(coverage)) + 1))
-    height = 0.8 / max(1, len(coverage))
-    for i, row in enumerate(coverage):
-        ys = [f + i * height for f in range(len(fields))]
-        ax.barh(ys, [100 * (row[f] or 0) for f in fields], height=height, label=row["site"])
-    ax.set_yticks([f + 0.4 - height / 2 for f in range(len(fields))], [FIELD_LABELS[f] for f in fields])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("有该字段的文章 % of articles with the field")
-    ax.set_title("字段覆盖率 Field coverage")
-    if len(coverage) > 1:
-        ax.legend(fontsize=8)
-    return _png(plt, fig)
+def chart_timeline(plt: Any, unit: str, keys: list[str], series: dict[str, dict[str, int]],
+                   labels: dict[str, str] | None = None) -> bytes:
+    return _png(plt, timeline_figure(plt, unit, keys, series, labels))
 
 
 def chart_top(plt: Any, rows: list[tuple[str, int]], title: str) -> bytes:
@@ -149,16 +150,39 @@ def chart_top(plt: Any, rows: list[tuple[str, int]], title: str) -> bytes:
     return _png(plt, fig)
 
 
+class Html(str):
+    """Markup that _table puts in a cell as it is (everything else is escaped)."""
+
+
 def _table(head: list[str], rows: list[list[Any]]) -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    trs = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+
+    def td(c: Any) -> str:
+        return c if isinstance(c, Html) else f"<td>{html.escape(str(c))}</td>"
+
+    trs = "".join("<tr>" + "".join(td(c) for c in r) + "</tr>" for r in rows)
     return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
+
+
+def _link(url: str, text: str | None = None) -> str:
+    """An <a> to an article's url (http and https only; anything else stays text)."""
+    shown = html.escape(text or url)
+    if not url.startswith(("http://", "https://")):
+        return shown
+    return f'<a href="{html.escape(url, quote=True)}">{shown}</a>'
+
+
+def _coverage_cell(share: float | None) -> Html:
+    share = share or 0
+    low = " class='low'" if share < LOW_COVERAGE else ""
+    return Html(f"<td{low}>{100 * share:.0f}%</td>")
 
 
 CSS = """body{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","PingFang SC","Microsoft YaHei",sans-serif;
 max-width:1000px;margin:2em auto;padding:0 1em;color:#222}h1{font-size:1.6em}h2{margin-top:2em;font-size:1.2em;
 border-bottom:1px solid #ddd}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:.25em .6em;
-text-align:left}td:nth-child(n+2){text-align:right}img{max-width:100%}.note{color:#a33}.meta{color:#666;font-size:.9em}"""
+text-align:left}td:nth-child(n+2){text-align:right}img{max-width:100%}.note{color:#a33}.meta{color:#666;font-size:.9em}
+td.low{background:#fbe3e3;color:#a33}td.links{text-align:left}td.links a{display:block}"""
 
 
 def write_report(ds: Dataset, out: Path, *, dedupe: bool = False, top: int = 20) -> Path:
@@ -176,9 +200,10 @@ def write_report(ds: Dataset, out: Path, *, dedupe: bool = False, top: int = 20)
     sources = ds.top_values("source", top, dedupe=dedupe)
     authors = ds.top_values("authors", top, dedupe=dedupe)
     groups = ds.duplicate_groups(top)
+    names = site_names(ds)
+    timeline_png = f"articles_per_site_per_{unit}.png"
     charts = {
-        "articles_per_site_per_day.png": chart_timeline(plt, unit, keys, series),
-        "field_coverage.png": chart_coverage(plt, coverage),
+        timeline_png: chart_timeline(plt, unit, keys, series, names),
         "top_sources.png": chart_top(plt, sources, "主要来源 Top sources"),
         "top_authors.png": chart_top(plt, authors, "主要作者 Top authors"),
     }
@@ -207,14 +232,17 @@ def write_report(ds: Dataset, out: Path, *, dedupe: bool = False, top: int = 20)
                      "fonts-noto-cjk); Chinese labels may show as boxes.</p>")
     parts += [
         "<h2>网站 Sites</h2>",
-        _table(["site", "articles", "first day", "last day", "syndicated copies"],
-               [[s["site"], s["articles"], s["first"] or "-", s["last"] or "-", s["duplicates"] or 0] for s in stats]),
+        _table(["site", "name 名称", "articles", "first day", "last day", "syndicated copies"],
+               [[s["site"], names.get(s["site"], "-"), s["articles"], s["first"] or "-", s["last"] or "-",
+                 s["duplicates"] or 0] for s in stats]),
         f"<h2>每{'天' if unit == 'day' else '月'}文章数 Articles per site per {unit}</h2>",
-        img("articles_per_site_per_day.png", f"articles per site per {unit}"),
+        img(timeline_png, f"articles per site per {unit}"),
         "<h2>字段覆盖率 Field coverage</h2>",
-        img("field_coverage.png", "field coverage"),
-        _table(["site", *COVERAGE_FIELDS],
-               [[c["site"], *(f"{100 * (c[f] or 0):.0f}%" for f in COVERAGE_FIELDS)] for c in coverage]),
+        f"<p class='meta'>有该字段的文章比例；低于 {LOW_COVERAGE:.0%} 的标红。Share of articles with each field; "
+        f"cells under {LOW_COVERAGE:.0%} are marked.</p>",
+        _table(["site", *(FIELD_LABELS[f] for f in COVERAGE_FIELDS)],
+               [[names.get(c["site"], c["site"]), *(_coverage_cell(c[f]) for f in COVERAGE_FIELDS)]
+                for c in coverage]),
         "<h2>主要来源 Top sources</h2>",
         img("top_sources.png", "top sources"),
         _table(["source 来源", "articles"], [list(r) for r in sources]),
@@ -222,8 +250,11 @@ def write_report(ds: Dataset, out: Path, *, dedupe: bool = False, top: int = 20)
         img("top_authors.png", "top authors"),
         _table(["author 作者", "articles"], [list(r) for r in authors]),
         "<h2>转载副本 Syndicated copies</h2>",
-        _table(["earliest copy 最早一篇", "title", "copies"],
-               [[g["url"], g["title"], len(g["copies"])] for g in groups]) if groups
+        _table(["earliest copy 最早一篇", "site", "copies 转载", ""],
+               [[Html(f"<td class='links'>{_link(g['url'], g['title'] or g['url'])}</td>"),
+                 names.get(g["site"], g["site"]), len(g["copies"]),
+                 Html("<td class='links'>" + "".join(_link(u) for u in g["copies"]) + "</td>")]
+                for g in groups]) if groups
         else "<p>没有发现转载副本。No syndicated copies found.</p>",
         "</body></html>",
     ]

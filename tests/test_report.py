@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 from conftest import article_rows, run_linfen
 
-from linfen_crawler.report import cjk_font, timeline
-from linfen_crawler.storage import Dataset
+from linfen_crawler.report import _setup, cjk_font, timeline, timeline_figure
+from linfen_crawler.storage import COVERAGE_FIELDS, Dataset
 
 pytest.importorskip("matplotlib")
 
 PNG = b"\x89PNG\r\n\x1a\n"
-CHARTS = ("articles_per_site_per_day.png", "field_coverage.png", "top_sources.png", "top_authors.png")
+# the sample crawl spans years: its timeline is per month, and its file says so
+CHARTS = ("articles_per_site_per_month.png", "top_sources.png", "top_authors.png")
 
 
 def test_report_writes_self_contained_html_and_pngs(crawled, tmp_path):
@@ -26,17 +28,46 @@ def test_report_writes_self_contained_html_and_pngs(crawled, tmp_path):
     for name in CHARTS:
         data = (out / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 5000, name
+    assert sorted(p.name for p in out.glob("*.png")) == sorted(CHARTS)  # no per-day file, no coverage chart
     page = (out / "index.html").read_text("utf-8")
     assert page.count('src="data:image/png;base64,') == len(CHARTS)
-    assert not re.search(r'(src|href)="(?!data:)', page)  # nothing to fetch: one file to mail around
+    assert not re.search(r'src="(?!data:)', page)  # nothing to fetch: one file to mail around
     stored = article_rows(db)
     assert f"{len(stored)} 篇文章 articles" in page
     for heading in ("Field coverage", "Top sources", "Top authors", "Syndicated copies", "Articles per site per"):
         assert heading in page
     assert "临汾日报" in page
     assert ("No Chinese font" in page) is (cjk_font() is None)  # .ci/run installs fonts-wqy-microhei
-    dup = next(r for r in stored.values() if r["duplicate_of"])
-    assert dup["duplicate_of"] in page
+    assert "Articles per site per month" in page
+
+
+def test_report_links_syndicated_copies_and_marks_low_coverage(crawled, tmp_path):
+    _, db, _ = crawled
+    out = tmp_path / "report"
+    assert run_linfen("report", "--db", str(db), "-o", str(out)).returncode == 0
+    page = (out / "index.html").read_text("utf-8")
+    stored = article_rows(db)
+    copies = [u for u, r in stored.items() if r["duplicate_of"]]
+    assert copies
+    links = {html.unescape(h) for h in re.findall(r'<a href="([^"]+)"', page)}
+    for url in copies:  # every copy and the earliest one it copies are links
+        assert url in links and stored[url]["duplicate_of"] in links
+    assert links <= set(stored)  # links only to stored articles
+    # coverage is a table with the thin fields marked, not a chart repeating it
+    with Dataset(db) as ds:
+        coverage = ds.field_coverage()
+    low = sum(1 for c in coverage for f in COVERAGE_FIELDS if (c[f] or 0) < 0.9)
+    assert low and page.count("<td class='low'>") == low
+    assert "field_coverage.png" not in page
+
+
+def test_timeline_legend_names_sites_as_readers_know_them():
+    plt, _ = _setup()
+    fig = timeline_figure(plt, "day", ["2024-01-01"], {"lfxww": {"2024-01-01": 2}, "jcnews": {"2024-01-01": 1}},
+                          {"lfxww": "临汾新闻网", "jcnews": "晋城新闻网"})
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    plt.close(fig)
+    assert legend == ["晋城新闻网", "临汾新闻网"]
 
 
 @pytest.mark.parametrize(("rows", "unit", "keys", "series"), [

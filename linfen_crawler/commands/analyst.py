@@ -21,7 +21,7 @@ import click
 
 from linfen_crawler import __version__
 from linfen_crawler.commands.options import LIST_SEPARATOR, db_option, fail, iso_day, open_existing, resolve_db
-from linfen_crawler.datasette.metadata import build_metadata
+from linfen_crawler.datasette.metadata import SETTINGS, build_metadata
 from linfen_crawler.dedupe import THRESHOLD
 from linfen_crawler.report import ReportError, write_report
 from linfen_crawler.storage import ARTICLE_COLUMNS, JSON_COLUMNS, READ_COLUMNS, SCHEMA_VERSION, StorageError
@@ -349,7 +349,7 @@ def serve_cmd(db_path: str | None, host: str, port: int, metadata_out: str | Non
         meta_file = Path(tmp) / "metadata.json"
         meta_file.write_text(json.dumps(metadata, ensure_ascii=False), "utf-8")
         args = ["serve", str(path), "--metadata", str(meta_file), "--host", host, "--port", str(port),
-                "--setting", "facet_time_limit_ms", "1000", "--setting", "sql_time_limit_ms", "5000"]
+                *(a for name, value in SETTINGS.items() for a in ("--setting", name, str(value)))]
         datasette_cli.cli.main(args=args, prog_name="datasette", standalone_mode=True)
 
 

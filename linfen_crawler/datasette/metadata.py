@@ -58,6 +58,17 @@ REJECT_COLUMN_DOCS = {
 }
 
 
+# Datasette settings for `linfen serve` (`--setting NAME VALUE`).
+SETTINGS = {
+    # issue 15: every query run for a page, the search box (?_search=), a canned query or the SQL box stops
+    # after this long with Datasette's "interrupted" answer, so one huge query cannot tie the server up
+    "sql_time_limit_ms": 3000,
+    "facet_time_limit_ms": 1000,
+    # issue 14: table views cut text cells (body, images) after this many characters; the row page shows all
+    "truncate_cells_html": 100,
+}
+
+
 def build_metadata(database: str) -> dict[str, Any]:
     """Datasette metadata for the dataset served under the name ``database``."""
     queries = {
@@ -79,7 +90,7 @@ def build_metadata(database: str) -> dict[str, Any]:
                                        "One row per article (by url); syndicated copies point duplicate_of "
                                        "at the earliest copy.",
                         "columns": ARTICLE_COLUMN_DOCS,
-                        "facets": ["site", "section", "source", "day", {"array": "authors"}],
+                        "facets": ["site", "section", "source", {"month": "day"}, {"array": "authors"}],
                         "fts_table": "articles_fts",
                         "fts_pk": "rowid",
                         "sort_desc": "published_at",
@@ -92,8 +103,11 @@ def build_metadata(database: str) -> dict[str, Any]:
                                 "columns": REJECT_COLUMN_DOCS, "facets": ["reason"]},
                     "article_versions": {"description": "文章被改动前的旧版本。Earlier versions of articles "
                                                         "whose text changed."},
+                    # internal: the search index, dedupe's LSH keys, the stored raw pages (the largest table,
+                    # listed first on the home page when visible)
                     "articles_fts": {"hidden": True},
                     "article_lsh": {"hidden": True},
+                    "raw_pages": {"hidden": True},
                 },
                 "queries": queries,
             }
