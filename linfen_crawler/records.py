@@ -1,11 +1,12 @@
 """From extracted pages to an article record: pure functions shared by the spider, the pipelines, `linfen check`,
 `linfen reextract` and the distributed writer.
 
-A page's extraction (``extract.article.extract_article``) gives a :class:`PageRecord`; a multi-page article is
-followed page by page (:func:`next_page_url`, :func:`follow_pages`) and its records merged (:func:`merge_pages`),
-made into an :class:`~linfen_crawler.items.Article` (:func:`make_article`, or :func:`incomplete_article` when a
-later page failed), cleaned (:func:`normalize_article`) and judged (:func:`reject_reason`). A closing run's
-status comes from its stats (:func:`run_status`). Nothing here does I/O.
+A page's extraction gives a record (typed :class:`~linfen_crawler.extract.article.ExtractedPage`; a plain
+dict here, since merging pages extends it). A multi-page article is followed page by page
+(:func:`next_page_url`, :func:`follow_pages`) and its records merged (:func:`merge_pages`), made into an
+:class:`~linfen_crawler.items.Article` (:func:`make_article`, or :func:`incomplete_article` when a later page
+failed), cleaned (:func:`normalize_article`) and judged (:func:`reject_reason`). A closing run's status comes
+from its stats (:func:`run_status`). Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -13,31 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypedDict
+from typing import Any
 
 from linfen_crawler.extract.byline import finalize_people
 from linfen_crawler.items import Article
 from linfen_crawler.normalize import canonicalize_url, clean_lines, clean_text, content_hash, utcnow
 from linfen_crawler.profiles import Profile
-
-
-class PageRecord(TypedDict):
-    """What the extractor found on one article page (``extract_article``'s record; a plain dict at run time)."""
-
-    title: str | None
-    published_at: str | None
-    published_text: str | None
-    source: str | None
-    authors: list[str]
-    editors: list[str]
-    body: str | None
-    images: list[dict[str, Any]]
-    section: str | None
-    own_url: str | None
-    charset: str | None
-    next_page: str | None  # the article's next page (下一页), as linked
-    extractor: dict[str, Any]  # which extractor gave each field; "incomplete" when a later page failed
-    not_article: str | None  # why the page is no article (empty_page, error_page …), else None
 
 
 def next_page_url(record: dict[str, Any], pages: int, max_pages: int) -> str | None:
