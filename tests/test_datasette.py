@@ -68,9 +68,9 @@ def served(crawled: tuple[Any, Path, Any]) -> Iterator[tuple[str, Path]]:
             server.wait()
 
 
-def get(url: str, **params: str) -> Any:
+def get(url: str, timeout: float = 120, **params: str) -> Any:
     full = url + ("?" + urllib.parse.urlencode(params) if params else "")
-    with urllib.request.urlopen(full, timeout=30) as resp:
+    with urllib.request.urlopen(full, timeout=timeout) as resp:
         return json.loads(resp.read().decode("utf-8"))
 
 
@@ -300,7 +300,8 @@ ENDLESS = "(with recursive c(x) as (select 1 union all select x + 1 from c) sele
 
 def get_error(url: str, **params: str) -> tuple[int, Any]:
     try:
-        return 200, get(url, **params)
+        # a generous bound: several limited queries run per page, each up to its limit on a busy machine
+        return 200, get(url, timeout=300, **params)
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read().decode("utf-8"))
 
