@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, article_rows, crawl, rows, run_linfen
+from conftest import REPO, article_rows, crawl, free_port, rows, run_linfen
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler, get_reactor_settings
@@ -76,12 +76,6 @@ def ingester(client: Any, keys: Keys, db: Path | str, **options: Any) -> Ingeste
     return Ingester(client, keys, str(db), **{"batch_size": PROJECT["LINFEN_STORE_BATCH_SIZE"],
                                               "idle_timeout": PROJECT["LINFEN_REDIS_IDLE_TIMEOUT"],
                                               "min_body_chars": PROJECT["LINFEN_MIN_BODY_CHARS"], **options})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture()

@@ -180,13 +180,9 @@ def wait_for_articles(db: Path, proc: subprocess.Popen[str], n: int, timeout: fl
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """An uninterrupted crawl of the unchanged portal, for comparison."""
-    from linfen_crawler.demo.server import DemoServer
-
-    db = tmp_path_factory.mktemp("reference") / "news.db"
-    with DemoServer() as srv:
-        proc = crawl(srv, db)
+def reference(crawled):
+    """An uninterrupted crawl of the unchanged portal (the session's), for comparison."""
+    _, db, proc = crawled
     assert proc.returncode == 0, proc.stderr[-2000:]
     return comparable(db)
 
@@ -405,12 +401,10 @@ def test_httpcache_flag_serves_a_refresh_from_the_cache(server, tmp_path):
 
 
 # -- 6. raw pages and reextract; 7. recheck -------------------------------------------------------------
-def test_reextract_rebuilds_records_from_raw_pages_without_network(tmp_path):
+def test_reextract_rebuilds_records_from_raw_pages_without_network(dataset, tmp_path):
     from linfen_crawler.demo.server import DemoServer
 
-    db = tmp_path / "news.db"
-    with DemoServer() as srv:
-        assert crawl(srv, db).returncode == 0
+    db = dataset  # a copy of the session's crawl, with its raw pages
     good = comparable(db)
     raw = rows(db, "SELECT * FROM raw_pages WHERE page = 2")
     assert raw and raw[0]["status"] == 200 and raw[0]["charset"] and raw[0]["size"] > len(raw[0]["body"])

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
 from datetime import UTC, datetime
 
 import lxml.html
 import pytest
+from conftest import old_dataset
 
 from linfen_crawler.scheduled import locks, monitor
 from linfen_crawler.scheduled.locks import SiteLock, SiteLocked
@@ -197,12 +197,8 @@ def test_prepare_jobdir(tmp_path):
 
 def test_version_1_dataset_upgrades_without_loss(tmp_path):
     """A dataset written before the raw_pages/removed_at migration opens and keeps its rows."""
-    from linfen_crawler.storage import _MIGRATIONS
-
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for sql in _MIGRATIONS[1]:
-        conn.execute(sql)
+    conn = old_dataset(path, 1)
     conn.execute("INSERT INTO articles (url, site, title) VALUES ('http://x/1.html', 'lfxww', '旧')")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
