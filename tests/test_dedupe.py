@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import article_rows, old_dataset, rows, run_linfen
@@ -81,18 +84,18 @@ def test_earliest_copy(rows_, first):
     assert dedupe.earliest(rows_) == first
 
 
-def art(url, body, published_at, site="lfxww", section="山西"):
+def art(url: str, body: str, published_at: str, site: str = "lfxww", section: str = "山西") -> dict[str, Any]:
     return {"url": url, "site": site, "section": section, "title": "我省夏粮喜获丰收", "body": body,
             "published_at": published_at, "source": "山西日报"}
 
 
 @pytest.fixture()
-def ds(tmp_path):
+def ds(tmp_path: Path) -> Iterator[Dataset]:
     with Dataset(tmp_path / "t.db") as d:
         yield d
 
 
-def dup_map(ds):
+def dup_map(ds: Dataset) -> dict[str, str | None]:
     return dict(ds.conn.execute("SELECT url, duplicate_of FROM articles"))
 
 
@@ -125,7 +128,7 @@ def test_dedupe_all_rebuilds_links_and_takes_a_threshold(ds):
     assert ds.duplicate_groups() == []
 
 
-def republished_pairs():
+def republished_pairs() -> list[tuple[str, str]]:
     """(copy url, original url) for the demo portal's republished stories (articles.json `body_from`)."""
     data = load_data()["articles"]
     by_id = {a["id"]: a for a in data}

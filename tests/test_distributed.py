@@ -567,7 +567,7 @@ def test_a_seed_whose_known_set_vanished_changes_nothing(redis_url, monkeypatch)
     keys = Keys()
     real = client.transaction
 
-    def evicting(func, *watches, **kw):  # the staging set expires (or is evicted) just before the seed
+    def evicting(func: Any, *watches: Any, **kw: Any) -> Any:  # the staging set expires (is evicted) before the seed
         for key in client.scan_iter(match=f"{keys.prefix}:*:known:staging:*"):
             client.delete(key)
         return real(func, *watches, **kw)
@@ -605,7 +605,7 @@ class KnowsAll:
         return CrawlPlan(known=frozenset(links), early_stop=True)
 
 
-def list_response(url: str = "http://www.lfxww.com/linfen/shizheng/", **meta: Any) -> Any:
+def list_response(url: str = "http://www.lfxww.com/linfen/shizheng/", /, **meta: Any) -> Any:
     from scrapy.http import HtmlResponse
 
     page = Portal().get(url.removeprefix("http://www.lfxww.com"))

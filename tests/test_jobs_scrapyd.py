@@ -11,6 +11,7 @@ import time
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def api(base: str, path: str, data: list[tuple[str, str]] | None = None) -> dict
 
 
 @pytest.fixture()
-def scrapyd(tmp_path):
+def scrapyd(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     home = tmp_path / "scrapyd"
     home.mkdir()
     port = free_port()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from datetime import UTC, datetime
+from typing import Any
 
 import lxml.html
 import pytest
@@ -138,8 +139,9 @@ def test_coverage_alert_message_names_site_and_field():
 
 
 def test_field_coverage_counts_non_empty_values():
-    rows = [{"published_at": "2024-01-01", "source": "临汾日报", "authors": ["王"], "editors": []},
-            {"published_at": None, "source": "", "authors": '["李"]', "editors": ["张"]}]
+    rows: list[dict[str, Any]] = [
+        {"published_at": "2024-01-01", "source": "临汾日报", "authors": ["王"], "editors": []},
+        {"published_at": None, "source": "", "authors": '["李"]', "editors": ["张"]}]
     assert monitor.field_coverage(rows) == {"published_at": 0.5, "source": 0.5, "authors": 1.0, "editors": 0.5}
     assert monitor.field_coverage([]) == {}
 

@@ -18,8 +18,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linfen_crawler.cli import OneLineErrorGroup, main
-from linfen_crawler.commands.analyst import search_cmd
+from linfen_crawler.cli import main
 from linfen_crawler.storage import MAX_QUERY_CHARS, MAX_QUERY_TERMS, Dataset, QueryError, fts_query
 
 # pieces a query is made of, FTS5 syntax included, so the generator reaches the interesting cases quickly
@@ -29,9 +28,9 @@ word = st.one_of(st.sampled_from(PIECES), st.text(max_size=12),
                  st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join))
 query = st.one_of(st.lists(word, max_size=60).map(" ".join), st.text(max_size=700))
 STEP = 100  # progress handler granularity (VM instructions per call)
-# `linfen` with its search command, as the CLI runs it; built here because importing commands.analyst before
-# linfen_crawler.cli (test_search_docs does) leaves `search` off the shared `main` group (a circular import)
-linfen = OneLineErrorGroup("linfen", commands=[search_cmd], context_settings=main.context_settings)
+# `linfen` as the CLI runs it: the group imports a command's module when it is used (cli.COMMANDS, issue 12),
+# so no import order (commands.analyst before linfen_crawler.cli, as test_search_docs does) leaves `search` off
+linfen = main
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +116,12 @@ def test_linfen_search_never_gives_a_traceback(db, args):
 ])
 def test_search_arguments_become_this_expression(db, args, expr):
     seen: list[str] = []
-    with mock.patch("linfen_crawler.storage.fts_query", lambda q: seen.append(fts_query(q)) or seen[-1]):
+
+    def recorded(q: str) -> str:
+        seen.append(fts_query(q))
+        return seen[-1]
+
+    with mock.patch("linfen_crawler.storage.fts_query", recorded):
         result = CliRunner().invoke(linfen, ["search", "--db", str(db), *args])
     assert result.exit_code == 0, result.output
     assert seen == [expr]

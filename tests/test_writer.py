@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -73,7 +74,11 @@ def test_batches_are_written_in_order_and_results_come_back_on_the_caller_thread
     caller = threading.get_ident()
     for n in range(6):
         batch = [art(n * 10 + i) for i in range(3)]
-        w.submit(upsert_new, batch, done=lambda new, n=n: applied.append((n, new, threading.get_ident() == caller)))
+
+        def done(new: int, n: int = n) -> None:
+            applied.append((n, new, threading.get_ident() == caller))
+
+        w.submit(upsert_new, batch, done=done)
         assert len(w._pending) <= w.max_pending  # back-pressure: the queue is bounded
     w.drain()
     assert applied == [(n, 3, True) for n in range(6)]
@@ -262,12 +267,19 @@ def test_the_crawl_writer_hands_raw_pages_over_a_batch_at_a_time(tmp_path, monke
                               LINFEN_STORE_BATCH_SIZE=2)
     shared = CrawlWriter.for_crawler(crawler)
     shared.open()
-    batches = []
-    monkeypatch.setattr(Dataset, "add_raw_pages", lambda self, rows: batches.append(len(rows)) or len(rows))
+    batches: list[int] = []
+
+    def add_raw_pages(self: Dataset, rows: list[dict[str, Any]]) -> int:
+        batches.append(len(rows))
+        return len(rows)
+
+    monkeypatch.setattr(Dataset, "add_raw_pages", add_raw_pages)
     for n in range(3):
         url = f"http://www.lfxww.com/linfen/shizheng/{n}.html"
         request = Request(url, meta={"kind": "article"})
-        shared.add_raw_page(pending_row(request, HtmlResponse(url, body=b"<p>x</p>", request=request), "lfxww", None))
+        row = pending_row(request, HtmlResponse(url, body=b"<p>x</p>", request=request), "lfxww", None)
+        assert row is not None
+        shared.add_raw_page(row)
     assert batches == [2]  # a full buffer; the third page waits for the next article batch or the run record
     shared.call(Dataset.last_run, "lfxww")
     assert batches == [2, 1]
