@@ -644,6 +644,9 @@ def test_the_spider_plans_list_pages_with_the_planner_its_settings_name(tmp_path
     assert spider.planner.pages == [1]
     assert crawler.stats.get_value("linfen/skipped/known") == len(fetched) - 1  # all but the next list page
     assert crawler.stats.get_value("linfen/early_stops") == 1
+    for c in (local.crawler, crawler):  # the spiders close: their writer processes end
+        answers = c.signals.send_catch_log(signals.spider_closed, spider=c.spider, reason="finished")
+        assert not [result for _, result in answers if isinstance(result, Failure)], answers
 
 
 def test_a_worker_plans_list_pages_from_the_plan_its_run_published(redis_url):

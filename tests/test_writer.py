@@ -227,6 +227,7 @@ def test_crawlers_of_one_process_get_writer_processes_while_the_cores_last(tmp_p
     from linfen_crawler.writer import CrawlWriter
 
     monkeypatch.setattr("linfen_crawler.writer.usable_cores", lambda: cores)
+    monkeypatch.setattr(DatasetWriter, "processes", 0)  # none yet, whatever earlier tests of this process left
     crawlers = [project_crawler(LINFEN_DB=str(tmp_path / "t.db"), LINFEN_STORE_WRITER="auto") for _ in modes]
     try:
         got = [CrawlWriter.for_crawler(c).open() for c in crawlers]  # several sites in one reactor
