@@ -2,12 +2,19 @@
 
 Crawls run in a subprocess (one Twisted reactor per process, as in production) against a DemoServer in
 this process, reached through the LINFEN_PROXY route the demo uses; nothing leaves 127.0.0.1.
+
+- ``server``: a fresh sample portal per test.
+- ``crawled``: one real crawl of the sample 临汾新闻网, made once per session and shared read-only by every
+  module (the session fails if a test changed it); ``dataset``: a test's own copy of it, to write to.
+- ``free_port()``: a free port on 127.0.0.1 for a server a test starts (redis-server, scrapyd, datasette).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -40,6 +47,13 @@ def crawl(server: DemoServer, db: Path, *extra: str, site: str = "lfxww") -> sub
     return run_linfen("crawl", site, "--db", str(db), "-s", f"LINFEN_PROXY={server.url}", *FAST, *extra)
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now, for a server a test starts in another process."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
@@ -65,13 +79,69 @@ def server() -> Iterator[DemoServer]:
         yield srv
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoServer, Path, Any]]:
-    """One full crawl of the sample portal, shared by a module's tests: (server, db, completed process)."""
+def old_dataset(path: Path, version: int) -> sqlite3.Connection:
+    """An open connection to a new dataset at ``path`` with the tables of schema ``version`` (migrations 1 to
+    ``version`` applied as `Dataset` applies them), for a test that stores rows as an older release did and
+    then sets ``PRAGMA user_version`` itself."""
+    from linfen_crawler.storage import _MIGRATIONS
+
+    conn = sqlite3.connect(path)
+    for target in range(1, version + 1):
+        for step in _MIGRATIONS[target]:
+            if callable(step):
+                step(conn)
+            else:
+                conn.execute(step)
+    return conn
+
+
+Crawled = tuple[DemoServer, Path, subprocess.CompletedProcess[str]]
+
+
+def content_digest(db: Path) -> str:
+    """A digest of every row of every table (not the file's bytes, which a reader's checkpoint may touch)."""
+    digest = hashlib.sha256()
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        tables = [name for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
+        for table in tables:
+            digest.update(table.encode())
+            for row in sorted(repr(r) for r in conn.execute(f'SELECT * FROM "{table}"')):
+                digest.update(row.encode())
+    finally:
+        conn.close()
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    """One full crawl of the sample 临汾新闻网 by the real `linfen crawl`, made once and shared by the whole
+    session: (server, db, completed process). The server's request log holds that crawl's requests only.
+    Read-only: a test that writes to the dataset (`linfen dedupe`, an UPDATE) takes ``dataset`` instead."""
     db = tmp_path_factory.mktemp("crawl") / "news.db"
     with DemoServer() as srv:
         proc = crawl(srv, db)
+        before = content_digest(db) if proc.returncode == 0 else ""
         yield srv, db, proc
+    if before:
+        assert content_digest(db) == before, "a test wrote to the shared `crawled` dataset: use `dataset`"
+
+
+@pytest.fixture()
+def dataset(crawled: Crawled, tmp_path: Path) -> Path:
+    """A copy of the ``crawled`` dataset in the test's tmp dir (SQLite's backup API), to write to."""
+    _, db, proc = crawled
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    copy = tmp_path / db.name
+    src, dst = sqlite3.connect(db), sqlite3.connect(copy)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    return copy
 
 
 # -- CI runs every test ----------------------------------------------------------------------------------

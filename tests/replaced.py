@@ -11,6 +11,7 @@ from lxml import etree
 
 from linfen_crawler.extract import byline
 from linfen_crawler.extract.body import node_text as body_node_text
+from linfen_crawler.extract.body import xpath_elements
 from linfen_crawler.extract.pages import _NEXT_TEXT, page_number
 
 _OLD_ANCHORS = etree.XPath("//a[contains(@href, $stem)]")
@@ -23,7 +24,7 @@ def plain_next_page(doc: Any, url: str) -> str | None:
         return None
     stem, n = here
     numbered = None
-    for a in _OLD_ANCHORS(doc, stem=stem.rsplit("/", 1)[-1]):
+    for a in xpath_elements(_OLD_ANCHORS, doc, stem=stem.rsplit("/", 1)[-1]):
         target = urljoin(url, a.get("href", "").strip())
         there = page_number(target)
         if there is None or there[0] != stem or there[1] != n + 1:

@@ -9,9 +9,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from conftest import REPO, SHARED, run_linfen
 
 from linfen_crawler.cli import main
@@ -21,7 +23,7 @@ SEED_PAGE = REPO / "linfen_crawler/demo/seed-93512.html"
 SEED_EXPECTED = json.loads((REPO / "linfen_crawler/demo/seed-93512.expected.json").read_text("utf-8"))
 
 
-def invoke(*args: str):
+def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
@@ -51,7 +53,7 @@ def test_check_generic_mode_and_directories(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def small_db(tmp_path_factory):
+def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "news.db"
     with Dataset(path) as ds:
         ds.upsert_articles([
@@ -164,7 +166,7 @@ def test_analyst_commands_load_neither_scrapy_twisted_nor_distributed(small_db, 
     assert loaded == []
 
 
-def _imports(path):
+def _imports(path: Path) -> Iterator[tuple[str, bool]]:
     """(module imported, inside a function?) for every import of the package's own modules or click in ``path``."""
     tree = ast.parse(path.read_text("utf-8"))
     local = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)

@@ -10,7 +10,6 @@ import fcntl
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,19 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, article_rows, run_linfen
+from conftest import REPO, article_rows, free_port, run_linfen
 
 from linfen_crawler.storage import ANALYST_QUERIES
 
 pytest.importorskip("datasette")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import random
 import re
-import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import article_rows, rows, run_linfen
+from conftest import article_rows, old_dataset, rows, run_linfen
 
 from linfen_crawler import dedupe
 from linfen_crawler.demo.lfxww import article_path, load_data
@@ -82,18 +84,18 @@ def test_earliest_copy(rows_, first):
     assert dedupe.earliest(rows_) == first
 
 
-def art(url, body, published_at, site="lfxww", section="山西"):
+def art(url: str, body: str, published_at: str, site: str = "lfxww", section: str = "山西") -> dict[str, Any]:
     return {"url": url, "site": site, "section": section, "title": "我省夏粮喜获丰收", "body": body,
             "published_at": published_at, "source": "山西日报"}
 
 
 @pytest.fixture()
-def ds(tmp_path):
+def ds(tmp_path: Path) -> Iterator[Dataset]:
     with Dataset(tmp_path / "t.db") as d:
         yield d
 
 
-def dup_map(ds):
+def dup_map(ds: Dataset) -> dict[str, str | None]:
     return dict(ds.conn.execute("SELECT url, duplicate_of FROM articles"))
 
 
@@ -126,7 +128,7 @@ def test_dedupe_all_rebuilds_links_and_takes_a_threshold(ds):
     assert ds.duplicate_groups() == []
 
 
-def republished_pairs():
+def republished_pairs() -> list[tuple[str, str]]:
     """(copy url, original url) for the demo portal's republished stories (articles.json `body_from`)."""
     data = load_data()["articles"]
     by_id = {a["id"]: a for a in data}
@@ -152,8 +154,8 @@ def test_republished_demo_articles_are_linked_after_a_crawl(crawled):
     assert {u for u, r in stored.items() if r["duplicate_of"]} == {c for c, _ in pairs}
 
 
-def test_dedupe_command_and_dedupe_flags(crawled, tmp_path):
-    _, db, _ = crawled
+def test_dedupe_command_and_dedupe_flags(dataset, tmp_path):
+    db = dataset  # `linfen dedupe` writes: a copy of the crawled dataset
     proc = run_linfen("dedupe", "--db", str(db), "--show", "5")
     assert proc.returncode == 0, proc.stderr
     n = len(republished_pairs())
@@ -170,12 +172,8 @@ def test_dedupe_command_and_dedupe_flags(crawled, tmp_path):
 
 
 def test_a_dataset_stored_before_schema_3_migrates_and_dedupe_links_its_copies(tmp_path):
-    from linfen_crawler.storage import _MIGRATIONS
-
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for sql in _MIGRATIONS[1]:
-        conn.execute(sql)
+    conn = old_dataset(path, 1)
     conn.executemany("INSERT INTO articles (url, site, body, published_at) VALUES (?, 'lfxww', ?, ?)",
                      [("b", STORY, "2021-07-21T11:45:02+08:00"), ("a", STORY, "2021-07-21T08:30:15+08:00")])
     conn.execute("PRAGMA user_version = 1")
@@ -197,13 +195,8 @@ def test_the_vectorised_signature_is_the_per_shingle_one(text):
 
 def test_migration_4_rekeys_lsh_of_a_schema_3_dataset(tmp_path):
     """Keys stored under the blake2b hash of schema 3 are replaced, so a later copy still finds its original."""
-    from linfen_crawler.storage import _MIGRATIONS
-
     path = tmp_path / "v3.db"
-    conn = sqlite3.connect(path)
-    for version in (1, 2, 3):
-        for sql in _MIGRATIONS[version]:
-            conn.execute(sql)
+    conn = old_dataset(path, 3)
     conn.execute("INSERT INTO articles (url, site, body, published_at) VALUES ('a', 'lfxww', ?, '2021-07-21')",
                  (STORY,))
     conn.executemany("INSERT INTO article_lsh (key, url) VALUES (?, 'a')", [(k,) for k in range(16)])  # old keys

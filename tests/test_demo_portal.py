@@ -665,7 +665,7 @@ def _own_imports(path: Path) -> list[tuple[str, list[str], bool]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     nested = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
               for n in ast.walk(f) if n is not f}
-    out = []
+    out: list[tuple[str, list[str], bool]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("linfen_crawler"):
             names = [a.name for a in node.names]

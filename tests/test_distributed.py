@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, article_rows, crawl, rows, run_linfen
+from conftest import REPO, article_rows, free_port, rows, run_linfen
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler, get_reactor_settings
@@ -76,12 +76,6 @@ def ingester(client: Any, keys: Keys, db: Path | str, **options: Any) -> Ingeste
     return Ingester(client, keys, str(db), **{"batch_size": PROJECT["LINFEN_STORE_BATCH_SIZE"],
                                               "idle_timeout": PROJECT["LINFEN_REDIS_IDLE_TIMEOUT"],
                                               "min_body_chars": PROJECT["LINFEN_MIN_BODY_CHARS"], **options})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture()
@@ -476,12 +470,10 @@ LIST_PATH = re.compile(r"^/[a-z/]+/(index_\d+\.html)?$")
 
 
 def test_a_run_seeded_with_the_dataset_fetches_only_list_pages_and_new_articles_then_a_full_run_everything(
-        redis_url, tmp_path):
-    db = tmp_path / "news.db"
+        redis_url, tmp_path, dataset):
+    db = dataset  # a local crawl filled the dataset (the session's, of the unchanged portal; a copy)
     client = redis.Redis.from_url(redis_url)
     with DemoServer() as server:
-        first = crawl(server, db)  # a local crawl fills the dataset
-        assert first.returncode == 0, first.stderr[-2000:]
         before = set(article_rows(db))
         new_urls = server.publish(3)
         expected = {e["url"] for e in server.portal.expected_articles(site="lfxww")}
@@ -573,7 +565,7 @@ def test_a_seed_whose_known_set_vanished_changes_nothing(redis_url, monkeypatch)
     keys = Keys()
     real = client.transaction
 
-    def evicting(func, *watches, **kw):  # the staging set expires (or is evicted) just before the seed
+    def evicting(func: Any, *watches: Any, **kw: Any) -> Any:  # the staging set expires (is evicted) before the seed
         for key in client.scan_iter(match=f"{keys.prefix}:*:known:staging:*"):
             client.delete(key)
         return real(func, *watches, **kw)
@@ -611,7 +603,7 @@ class KnowsAll:
         return CrawlPlan(known=frozenset(links), early_stop=True)
 
 
-def list_response(url: str = "http://www.lfxww.com/linfen/shizheng/", **meta: Any) -> Any:
+def list_response(url: str = "http://www.lfxww.com/linfen/shizheng/", /, **meta: Any) -> Any:
     from scrapy.http import HtmlResponse
 
     page = Portal().get(url.removeprefix("http://www.lfxww.com"))
@@ -652,6 +644,9 @@ def test_the_spider_plans_list_pages_with_the_planner_its_settings_name(tmp_path
     assert spider.planner.pages == [1]
     assert crawler.stats.get_value("linfen/skipped/known") == len(fetched) - 1  # all but the next list page
     assert crawler.stats.get_value("linfen/early_stops") == 1
+    for c in (local.crawler, crawler):  # the spiders close: their writer processes end
+        answers = c.signals.send_catch_log(signals.spider_closed, spider=c.spider, reason="finished")
+        assert not [result for _, result in answers if isinstance(result, Failure)], answers
 
 
 def test_a_worker_plans_list_pages_from_the_plan_its_run_published(redis_url):

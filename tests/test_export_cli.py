@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 import tracemalloc
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from linfen_crawler.commands.analyst import write_csv
 from linfen_crawler.storage import Dataset
 
 
-def export(db, out, *args):
+def export(db: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_linfen("export", "--db", str(db), "-o", str(out), *args)
 
 

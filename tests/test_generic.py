@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from lxml import etree
 from replaced import plain_subtree_totals
 
-from linfen_crawler.extract.body import body_blocks
+from linfen_crawler.extract.body import body_blocks, node_text, xpath_elements
 from linfen_crawler.extract.byline import LABEL_ROLES
 from linfen_crawler.extract.credits import (
     EDITOR_LABELS,
@@ -227,11 +227,11 @@ def plain_editor_lines(doc: etree._Element) -> list[str]:
     """editor_lines without its shortcuts: every text node tested for every key, no look at the page text."""
     test = " or ".join(f"contains(., '{key}')" for key in EDITOR_KEYS)
     found = []
-    for el in doc.xpath(f"//body//text()[{test}]/.."):
+    for el in xpath_elements(etree.XPath(f"//body//text()[{test}]/.."), doc):
         for node in (el, el.getparent()):
             if node is None or node.tag in SKIP_TAGS:
                 break
-            text = clean_text("".join(node.itertext()))
+            text = clean_text(node_text(node))
             if len(text) > 40:
                 break
             if EDITOR_LINE_RE.match(text):

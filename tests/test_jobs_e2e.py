@@ -14,20 +14,22 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import FAST, REPO, article_rows, crawl, rows, run_linfen
+from conftest import FAST, REPO, Crawled, article_rows, crawl, rows, run_linfen
 
 from linfen_crawler.demo.lfxww import HOST, Page
+from linfen_crawler.demo.server import DemoServer
 
 ARTICLE_PATH = re.compile(r"^/(linfen/)?[a-z]+/\d+(_\d+)?\.html$")
 COMPARED = ("url", "site", "section", "title", "published_at", "source", "authors", "editors", "body",
             "images", "content_hash")
 
 
-def article_fetches(server) -> list[str]:
+def article_fetches(server: DemoServer) -> list[str]:
     return [r.path for r in server.requests if r.host == HOST and ARTICLE_PATH.match(r.path)]
 
 
@@ -50,12 +52,12 @@ def path_of(url: str) -> str:
     return url.split(HOST, 1)[1]
 
 
-def lfxww_expected(server) -> list[dict]:
+def lfxww_expected(server: DemoServer) -> list[dict]:
     """The sample portal's expected records for www.lfxww.com (it serves other portals too)."""
     return [e for e in server.portal.expected_articles() if e["url"].startswith(f"http://{HOST}/")]
 
 
-def edit_article(server, record: dict) -> str:
+def edit_article(server: DemoServer, record: dict) -> str:
     """Change the first body line of an article page on the portal; returns the new line."""
     old = record["body"].split("\n")[0][:10]
     new = "改写:" + old[3:]
@@ -116,7 +118,7 @@ def test_refresh_fetches_known_articles_again_and_keeps_versions(server, tmp_pat
     assert article_rows(db)[target]["body"].startswith(new_line)
 
 
-def undate_list_pages(server, section: str) -> None:
+def undate_list_pages(server: DemoServer, section: str) -> None:
     """Drop the dates shown beside the links of a section's list pages (the crawl must open each article)."""
     for path, page in list(server.portal.home.pages.items()):
         if path.startswith(section) and not ARTICLE_PATH.match(path):
@@ -158,7 +160,7 @@ def test_since_limits_a_first_crawl_to_recent_articles(server, tmp_path):
 SLOW = ["-s", "DOWNLOAD_DELAY=0.08", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
 
 
-def start_crawl(server, db: Path, *extra: str) -> subprocess.Popen[str]:
+def start_crawl(server: DemoServer, db: Path, *extra: str) -> subprocess.Popen[str]:
     args = [sys.executable, "-m", "linfen_crawler.cli", "crawl", "lfxww", "--db", str(db), "-s",
             f"LINFEN_PROXY={server.url}", *FAST, *SLOW, *extra]
     return subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -180,13 +182,9 @@ def wait_for_articles(db: Path, proc: subprocess.Popen[str], n: int, timeout: fl
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """An uninterrupted crawl of the unchanged portal, for comparison."""
-    from linfen_crawler.demo.server import DemoServer
-
-    db = tmp_path_factory.mktemp("reference") / "news.db"
-    with DemoServer() as srv:
-        proc = crawl(srv, db)
+def reference(crawled: Crawled) -> dict[str, dict]:
+    """An uninterrupted crawl of the unchanged portal (the session's), for comparison."""
+    _, db, proc = crawled
     assert proc.returncode == 0, proc.stderr[-2000:]
     return comparable(db)
 
@@ -254,7 +252,7 @@ def test_run_record_holds_counts_errors_duration_and_coverage(crawled_twice):
 
 
 @pytest.fixture(scope="module")
-def crawled_twice(tmp_path_factory):
+def crawled_twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoServer, Path]]:
     from linfen_crawler.demo.server import DemoServer
 
     db = tmp_path_factory.mktemp("twice") / "news.db"
@@ -405,12 +403,10 @@ def test_httpcache_flag_serves_a_refresh_from_the_cache(server, tmp_path):
 
 
 # -- 6. raw pages and reextract; 7. recheck -------------------------------------------------------------
-def test_reextract_rebuilds_records_from_raw_pages_without_network(tmp_path):
+def test_reextract_rebuilds_records_from_raw_pages_without_network(dataset, tmp_path):
     from linfen_crawler.demo.server import DemoServer
 
-    db = tmp_path / "news.db"
-    with DemoServer() as srv:
-        assert crawl(srv, db).returncode == 0
+    db = dataset  # a copy of the session's crawl, with its raw pages
     good = comparable(db)
     raw = rows(db, "SELECT * FROM raw_pages WHERE page = 2")
     assert raw and raw[0]["status"] == 200 and raw[0]["charset"] and raw[0]["size"] > len(raw[0]["body"])

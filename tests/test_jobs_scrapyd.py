@@ -5,27 +5,21 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.parse
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, article_rows, rows
+from conftest import REPO, article_rows, free_port, rows
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.skipif(not (BIN / "scrapyd").exists() or not (BIN / "scrapyd-deploy").exists(),
                                 reason="scrapyd / scrapyd-client not installed (pip install -e '.[scheduled]')")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def api(base: str, path: str, data: list[tuple[str, str]] | None = None) -> dict:
@@ -35,7 +29,7 @@ def api(base: str, path: str, data: list[tuple[str, str]] | None = None) -> dict
 
 
 @pytest.fixture()
-def scrapyd(tmp_path):
+def scrapyd(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     home = tmp_path / "scrapyd"
     home.mkdir()
     port = free_port()

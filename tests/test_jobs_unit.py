@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
 from datetime import UTC, datetime
+from typing import Any
 
 import lxml.html
 import pytest
+from conftest import old_dataset
 
 from linfen_crawler.scheduled import locks, monitor
 from linfen_crawler.scheduled.locks import SiteLock, SiteLocked
@@ -138,8 +139,9 @@ def test_coverage_alert_message_names_site_and_field():
 
 
 def test_field_coverage_counts_non_empty_values():
-    rows = [{"published_at": "2024-01-01", "source": "临汾日报", "authors": ["王"], "editors": []},
-            {"published_at": None, "source": "", "authors": '["李"]', "editors": ["张"]}]
+    rows: list[dict[str, Any]] = [
+        {"published_at": "2024-01-01", "source": "临汾日报", "authors": ["王"], "editors": []},
+        {"published_at": None, "source": "", "authors": '["李"]', "editors": ["张"]}]
     assert monitor.field_coverage(rows) == {"published_at": 0.5, "source": 0.5, "authors": 1.0, "editors": 0.5}
     assert monitor.field_coverage([]) == {}
 
@@ -197,12 +199,8 @@ def test_prepare_jobdir(tmp_path):
 
 def test_version_1_dataset_upgrades_without_loss(tmp_path):
     """A dataset written before the raw_pages/removed_at migration opens and keeps its rows."""
-    from linfen_crawler.storage import _MIGRATIONS
-
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for sql in _MIGRATIONS[1]:
-        conn.execute(sql)
+    conn = old_dataset(path, 1)
     conn.execute("INSERT INTO articles (url, site, title) VALUES ('http://x/1.html', 'lfxww', '旧')")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()

@@ -15,7 +15,7 @@ import pytest
 from conftest import FAST, REPO, rows, run_linfen
 
 from linfen_crawler.demo.portal import Page, Portal
-from linfen_crawler.demo.server import DemoServer, _Handler
+from linfen_crawler.demo.server import DemoHandler, DemoServer
 from linfen_crawler.runner import run_sites
 from linfen_crawler.writer import auto_mode
 
@@ -136,23 +136,22 @@ def _tiny_pages() -> dict[str, bytes]:
     return pages
 
 
-class _TwoSites(_Handler):
+class _TwoSites(DemoHandler):
     """The sample portal's request handler, answering for the tiny site's host too."""
 
     tiny = _tiny_pages()
 
-    def _resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
+    def resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
         if host == TINY_HOST:
             body = self.tiny.get(path)
             return Page(200 if body else 404, "text/html; charset=utf-8", body or b"404 Not Found"), []
-        return super()._resolve(host, path)
+        return super().resolve(host, path)
 
 
 @pytest.fixture()
 def two_sites() -> Iterator[str]:
     """The sample portal (www.lfxww.com) and the tiny site, through one proxy-style server on 127.0.0.1."""
-    with DemoServer() as server:
-        server._httpd.RequestHandlerClass = _TwoSites
+    with DemoServer(handler=_TwoSites) as server:
         yield server.url
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from conftest import run_linfen
@@ -17,7 +18,7 @@ start_urls = ["http://www.example.cn/news/"]
 """
 
 
-def write(tmp_path, text):
+def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "p.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -6,16 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import article_rows, run_linfen
 
 
-def search(db, *args):
+def search(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_linfen("search", *args, "--db", str(db))
 
 
-def containing(db, word, **where):
+def containing(db: Path, word: str, **where: Any) -> set[str]:
     return {u for u, r in article_rows(db).items()
             if (word in (r["title"] or "") or word in (r["body"] or ""))
             and all(r[k] == v for k, v in where.items())}
@@ -81,7 +84,8 @@ def test_search_without_a_dataset(tmp_path):
 
 
 # -- issue 15: long queries, the empty query, excluded words --------------------------------------------
-def export_urls(db, tmp_path, query):
+def export_urls(db: Path, tmp_path: Path, query: str
+                ) -> tuple[subprocess.CompletedProcess[str], set[str] | None]:
     out = tmp_path / "q.jsonl"
     res = run_linfen("export", "--format", "jsonl", "--columns", "url", "--query", query, "--no-meta",
                      "-o", str(out), "--db", str(db))
@@ -89,7 +93,7 @@ def export_urls(db, tmp_path, query):
                  if res.returncode == 0 else None)
 
 
-def one_line_error(res, message):
+def one_line_error(res: subprocess.CompletedProcess[str], message: str) -> None:
     assert res.returncode == 2, (res.returncode, res.stderr[-2000:])
     assert res.stderr.startswith("Error: ") and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert message in res.stderr and "Traceback" not in res.stderr

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from linfen_crawler.storage import SCHEMA_VERSION, Dataset, StorageError, fts_query, fts_text, unspace_cjk
 
 
-def art(url, title="临汾市召开转型发展推进会", body="会议在临汾举行。参会人员100人, OK。", **kw):
+def art(url: str, title: str = "临汾市召开转型发展推进会", body: str = "会议在临汾举行。参会人员100人, OK。",
+        **kw: Any) -> dict[str, Any]:
     return {"url": url, "site": "lfxww", "title": title, "body": body, "published_at": "2024-03-05",
             "authors": ["王长波"], "editors": [], **kw}
 
 
 @pytest.fixture()
-def ds(tmp_path):
+def ds(tmp_path: Path) -> Iterator[Dataset]:
     with Dataset(tmp_path / "t.db") as d:
         yield d
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from conftest import project_crawler
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse
 
 from linfen_crawler.items import Article, Reject
@@ -17,7 +20,7 @@ from linfen_crawler.storage import Dataset
 from linfen_crawler.writer import CrawlWriter
 
 
-def store(db, **settings):
+def store(db: Path, **settings: Any) -> tuple[Crawler, StorePipeline]:
     crawler = project_crawler(LINFEN_DB=str(db), LINFEN_STORE_FLUSH_SECONDS=0, **settings)
     crawler.spider = SimpleNamespace(site_key="lfxww", name="lfxww")
     pipe = StorePipeline.from_crawler(crawler)
@@ -25,12 +28,12 @@ def store(db, **settings):
     return crawler, pipe
 
 
-def buffer_raw_page(monkeypatch, crawler, order):
+def buffer_raw_page(monkeypatch: pytest.MonkeyPatch, crawler: Crawler, order: list[str]) -> None:
     """One fetched page in the crawl writer's raw-page buffer, as the raw-pages extension puts it there; its
     insert is recorded in ``order``."""
     real = Dataset.add_raw_pages
 
-    def add_raw_pages(self, rows):
+    def add_raw_pages(self: Dataset, rows: list[dict[str, Any]]) -> int:
         order.append("raw")
         return real(self, rows)
 
@@ -38,10 +41,12 @@ def buffer_raw_page(monkeypatch, crawler, order):
     url = "http://www.lfxww.com/linfen/shizheng/1.html"
     request = Request(url, meta={"kind": "article"})
     response = HtmlResponse(url, body="<html><body><p>正文第一段。</p></body></html>".encode(), request=request)
-    CrawlWriter.for_crawler(crawler).add_raw_page(pending_row(request, response, "lfxww", None))
+    row = pending_row(request, response, "lfxww", None)
+    assert row is not None
+    CrawlWriter.for_crawler(crawler).add_raw_page(row)
 
 
-def article(n):
+def article(n: int) -> Article:
     return Article(url=f"http://www.lfxww.com/linfen/shizheng/{n}.html", site="lfxww", title=f"标题{n}",
                    body="正文第一段。")
 

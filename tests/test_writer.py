@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -73,7 +74,11 @@ def test_batches_are_written_in_order_and_results_come_back_on_the_caller_thread
     caller = threading.get_ident()
     for n in range(6):
         batch = [art(n * 10 + i) for i in range(3)]
-        w.submit(upsert_new, batch, done=lambda new, n=n: applied.append((n, new, threading.get_ident() == caller)))
+
+        def done(new: int, n: int = n) -> None:
+            applied.append((n, new, threading.get_ident() == caller))
+
+        w.submit(upsert_new, batch, done=done)
         assert len(w._pending) <= w.max_pending  # back-pressure: the queue is bounded
     w.drain()
     assert applied == [(n, 3, True) for n in range(6)]
@@ -222,8 +227,7 @@ def test_crawlers_of_one_process_get_writer_processes_while_the_cores_last(tmp_p
     from linfen_crawler.writer import CrawlWriter
 
     monkeypatch.setattr("linfen_crawler.writer.usable_cores", lambda: cores)
-    # counted from none: a writer an earlier test left open in this process must not change the verdicts
-    monkeypatch.setattr("linfen_crawler.writer.DatasetWriter.processes", 0)
+    monkeypatch.setattr(DatasetWriter, "processes", 0)  # none yet, whatever earlier tests of this process left
     crawlers = [project_crawler(LINFEN_DB=str(tmp_path / "t.db"), LINFEN_STORE_WRITER="auto") for _ in modes]
     try:
         got = [CrawlWriter.for_crawler(c).open() for c in crawlers]  # several sites in one reactor
@@ -264,12 +268,19 @@ def test_the_crawl_writer_hands_raw_pages_over_a_batch_at_a_time(tmp_path, monke
                               LINFEN_STORE_BATCH_SIZE=2)
     shared = CrawlWriter.for_crawler(crawler)
     shared.open()
-    batches = []
-    monkeypatch.setattr(Dataset, "add_raw_pages", lambda self, rows: batches.append(len(rows)) or len(rows))
+    batches: list[int] = []
+
+    def add_raw_pages(self: Dataset, rows: list[dict[str, Any]]) -> int:
+        batches.append(len(rows))
+        return len(rows)
+
+    monkeypatch.setattr(Dataset, "add_raw_pages", add_raw_pages)
     for n in range(3):
         url = f"http://www.lfxww.com/linfen/shizheng/{n}.html"
         request = Request(url, meta={"kind": "article"})
-        shared.add_raw_page(pending_row(request, HtmlResponse(url, body=b"<p>x</p>", request=request), "lfxww", None))
+        row = pending_row(request, HtmlResponse(url, body=b"<p>x</p>", request=request), "lfxww", None)
+        assert row is not None
+        shared.add_raw_page(row)
     assert batches == [2]  # a full buffer; the third page waits for the next article batch or the run record
     shared.call(Dataset.last_run, "lfxww")
     assert batches == [2, 1]

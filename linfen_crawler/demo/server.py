@@ -49,16 +49,20 @@ class RequestRecord(NamedTuple):
 # -- the demo portal's server ------------------------------------------------------------------------------
 
 
-class _Handler(RecordingHandler):
+class DemoHandler(RecordingHandler):
+    """Answers one request for the sample portal. A test serving one more site subclasses it, overrides
+    :meth:`resolve`, and passes the subclass as ``DemoServer(handler=...)``."""
+
     server: _Server
 
     def _answer(self, method: str) -> None:
         host, path = self.target()
-        page, extra = self._resolve(host, path)
+        page, extra = self.resolve(host, path)
         self.server.record(RequestRecord(method, host, path, page.status))
         self.send_body(page.status, page.content_type, page.body, (*page.headers, *extra), head=method == "HEAD")
 
-    def _resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
+    def resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
+        """The page for ``host`` + ``path`` and extra response headers (a redirect's Location)."""
         portal = self.server.portal
         www = portal.bare_hosts().get(host)
         if www is not None:
@@ -106,15 +110,16 @@ class _Handler(RecordingHandler):
 
 
 class _Server(RecordingHTTPServer[RequestRecord]):
-    def __init__(self, address: tuple[str, int], portal: Portal) -> None:
-        super().__init__(address, _Handler)
+    def __init__(self, address: tuple[str, int], portal: Portal, handler: type[DemoHandler]) -> None:
+        super().__init__(address, handler)
         self.portal = portal
 
 
 class DemoServer(RecordingServer[RequestRecord]):
     """The sample portal on 127.0.0.1 (port 0 = a free port), in a background thread.
 
-    ``requests`` is the log: (method, host, path-with-query, status) per request.
+    ``requests`` is the log: (method, host, path-with-query, status) per request. ``handler`` is the
+    request handler class: :class:`DemoHandler` or a subclass answering for more hosts.
 
     >>> with DemoServer() as s:
     ...     s.url.startswith("http://127.0.0.1:")
@@ -123,9 +128,10 @@ class DemoServer(RecordingServer[RequestRecord]):
 
     thread_name = "demo-portal"
 
-    def __init__(self, port: int = 0, portal: Portal | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int = 0, portal: Portal | None = None, host: str = "127.0.0.1",
+                 handler: type[DemoHandler] = DemoHandler) -> None:
         self.portal = portal if portal is not None else Portal()
-        super().__init__(_Server((host, port), self.portal), host)
+        super().__init__(_Server((host, port), self.portal, handler), host)
 
     def publish(self, n: int = 1) -> list[str]:
         """Make n new articles appear at the top of section lists; returns their URLs."""
