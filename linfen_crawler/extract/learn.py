@@ -109,16 +109,25 @@ class PathIndex:
     def skeleton(self) -> frozenset[str]:
         return frozenset(p for el, p in self.paths.items() if el.tag in _BLOCK_TAGS)
 
-    def texts(self) -> set[str]:
-        """The normalised text blocks: each leaf block's text, each link's text, each line of the title."""
-        out: set[str] = set()
+    def blocks(self) -> set[tuple[str, str]]:
+        """The text blocks, ``(path, normalised text)``: each leaf block, each link, the ``<title>``."""
+        out: set[tuple[str, str]] = set()
         for el in self.order:
             if el.tag in ("a", "title") or (el.tag in _BLOCK_TAGS and not any(
                     isinstance(c.tag, str) and c.tag in _BLOCK_TAGS for c in el.iterdescendants())):
                 text = norm(node_text(el))
                 if text:
-                    out.add(text)
+                    out.add((self.paths[el], text))
         return out
+
+    def template_texts(self, template: frozenset[tuple[str, str]]) -> frozenset[str]:
+        """The texts that stand on this page only where they are template text (a path and text that
+        repeat on most pages): a headline also listed in a sidebar of the other pages is not one of them."""
+        if not template:
+            return frozenset()
+        blocks = self.blocks()
+        texts = {t for p, t in blocks if (p, t) in template}
+        return frozenset(texts - {t for p, t in blocks if (p, t) not in template})
 
     def unique(self, path: str) -> etree._Element | None:
         """The one element at ``path`` that holds text, or None (no such element, or several)."""
@@ -168,7 +177,7 @@ class Template:
 
     skeleton: list[str]
     pages: int
-    template_text: list[str] = field(default_factory=list)
+    template_text: list[tuple[str, str]] = field(default_factory=list)
     fields: dict[str, FieldRule] = field(default_factory=dict)
 
 
@@ -184,7 +193,7 @@ class SiteState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SiteState:
         return cls([Template(skeleton=list(t["skeleton"]), pages=int(t["pages"]),
-                             template_text=list(t.get("template_text", ())),
+                             template_text=[(str(p), str(x)) for p, x in t.get("template_text", ())],
                              fields={k: FieldRule(**v) for k, v in t.get("fields", {}).items()})
                     for t in data.get("templates", ())])
 
@@ -206,7 +215,7 @@ class TemplateHints:
     def __init__(self, template: Template, index: PathIndex) -> None:
         self.template = template
         self.index = index
-        self._text = frozenset(template.template_text)
+        self._text = index.template_texts(frozenset(template.template_text))
 
     def is_template(self, text: str) -> bool:
         return bool(self._text) and norm(text) in self._text
@@ -297,15 +306,16 @@ class _Page:
     body_node: etree._Element | None
 
 
-def _field_paths(pages: list[_Page], text: frozenset[str]) -> dict[str, FieldRule]:
+def _field_paths(pages: list[_Page], text: frozenset[tuple[str, str]]) -> dict[str, FieldRule]:
     """L3 and L4: the path each field was found at, by page, and the one most pages agree on."""
     votes: dict[str, Counter[str]] = {name: Counter() for name in FIELDS}
-
-    def template(t: str) -> bool:
-        return norm(t) in text
-
     for page in pages:
         rec, index = page.record, page.index
+        page_text = index.template_texts(text)
+
+        def template(t: str, page_text: frozenset[str] = page_text) -> bool:
+            return norm(t) in page_text
+
         if rec["title"] and not template(rec["title"]) and page.title_node in index.paths:
             votes["title"][index.paths[page.title_node]] += 1
         if page.body_node is not None:
@@ -328,19 +338,24 @@ def _field_paths(pages: list[_Page], text: frozenset[str]) -> dict[str, FieldRul
             if _enough(count, n):
                 rules[name] = FieldRule(path, count, n)
     if "title" not in rules:
-        slot = _title_slot(pages, template)
+        slot = _title_slot(pages, text)
         if slot is not None:
             rules["title"] = slot
     return rules
 
 
-def _title_slot(pages: list[_Page], template: Any) -> FieldRule | None:
+def _title_slot(pages: list[_Page], text: frozenset[tuple[str, str]]) -> FieldRule | None:
     """L4: the path of the last plausible headline before the body container, if most pages agree."""
     votes: Counter[str] = Counter()
     for page in pages:
         if page.body_node is None:
             continue
         doc = page.body_node.getroottree().getroot()
+        page_text = page.index.template_texts(text)
+
+        def template(t: str, page_text: frozenset[str] = page_text) -> bool:
+            return norm(t) in page_text
+
         last = None
         for el in page.index.order:
             if el is page.body_node:
@@ -373,10 +388,10 @@ def learn_site(pages: Iterable[tuple[bytes | str, str]], *, profile: Profile | N
     state = SiteState()
     for group in group_pages([p.index.skeleton() for p in seen]):
         members = [seen[i] for i in group]
-        counts: Counter[str] = Counter()
+        counts: Counter[tuple[str, str]] = Counter()
         shapes: Counter[str] = Counter()
         for page in members:
-            counts.update(page.index.texts())
+            counts.update(page.index.blocks())
             shapes.update(page.index.skeleton())
         n = len(members)
         text = frozenset(t for t, c in counts.items() if _enough(c, n))
