@@ -283,7 +283,7 @@ def _locate(index: PathIndex, value: str, inside: etree._Element | None = None) 
         if el.tag not in _TEXT_TAGS:
             continue
         text = norm(node_text(el))
-        if want in text and (best is None or len(text) < best[0]):
+        if want in text and (best is None or len(text) <= best[0]):  # equal: the deeper one
             best = (len(text), el)
     return best[1] if best else None
 
