@@ -58,7 +58,8 @@ class ExtractedPage(TypedDict):
     """What :func:`extract_article` returns for one page.
 
     ``extractor`` maps each field name (title, body, published_at, source, authors, editors) to
-    ``"profile"`` or ``"generic"``; ``not_article`` is a reason (``empty_page``, ``error_page``) or None.
+    ``"profile"``, ``"generic"`` or ``"learned"`` (site learning); ``not_article`` is a reason
+    (``empty_page``, ``error_page``) or None.
     """
 
     title: str | None
