@@ -7,12 +7,14 @@ gives alone, so it shows what learning changes.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pty
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -241,3 +243,64 @@ def test_check_learn_prints_records_with_learned_fields(tmp_path: Path) -> None:
     assert status == 0
     assert "note: nothing learned: no template has 3 pages that agree (1 pages given)" in out
     assert "title         None" in out
+
+
+# --- the benchmark's per-site comparison -----------------------------------------------------------------
+
+#: a stand-in for the shared eval/score.py with its interface (load_gold, score, the --json command line),
+#: scoring the headline only, so the benchmark's plumbing is tested without the shared corpus
+TITLE_SCORER = '''
+import json, sys
+from pathlib import Path
+from typing import Any
+
+def load_gold(dirs, split):
+    return {f"{Path(d).name}/{f.stem}": json.loads(f.read_text("utf-8")) for d in dirs for f in Path(d).glob("*.json")}
+
+def score(gold, preds):
+    right = sum(lab["title"] == preds.get(gid, {}).get("title") for gid, lab in gold.items())
+    return {"pages": len(gold), "title": round(right / len(gold), 3) if gold else None}
+
+if __name__ == "__main__":
+    pred = sys.argv[sys.argv.index("--pred") + 1]
+    dirs = [a for a in sys.argv[1:sys.argv.index("--pred")]]
+    preds = {o["id"]: o for o in map(json.loads, Path(pred).read_text("utf-8").splitlines())}
+    print(json.dumps(score(load_gold(dirs, "all"), preds)))
+'''
+
+
+def load_benchmark() -> object:
+    spec = importlib.util.spec_from_file_location("linfen_bench_extraction", REPO / "benchmarks" / "extraction.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_compares_per_page_and_learn_site_by_site(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    site_dir = tmp_path / "corpus" / "sites" / "invented"
+    site_dir.mkdir(parents=True)
+    for i in range(5):
+        (site_dir / f"{i}.html").write_text(cell_page(i), encoding="utf-8")
+        (site_dir / f"{i}.json").write_text(json.dumps({"kind": "article", "title": HEADLINES[i]}), encoding="utf-8")
+    (tmp_path / "score.py").write_text(TITLE_SCORER, encoding="utf-8")
+    bench: Any = load_benchmark()
+    status = bench.main(["--corpus", str(tmp_path / "corpus" / "sites"), "--tools", "ours",
+                         "--scorer", str(tmp_path / "score.py"), "--out", str(tmp_path / "out")])
+    assert status == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["invented", "per-page", "5", "0.0"] in [r[:4] for r in rows]
+    assert ["invented", "learn", "5", "1.0"] in [r[:4] for r in rows]
+    assert (tmp_path / "out" / "ours-learn.jsonl").exists()
+
+
+@pytest.mark.parametrize(("page_id", "url", "expected"), [
+    ("gne/163__1", "https://news.163.com/19/0918/a.html", "news.163.com"),
+    ("invented/3", "", "invented"),  # a folder inside sites/: one site
+    ("cwced/7", "", None),  # no URL, not a site folder: unknown
+])
+def test_benchmark_site_of_a_page(page_id: str, url: str, expected: str | None) -> None:
+    bench: Any = load_benchmark()
+    dirs = [Path("/c/cwced"), Path("/c/sites/invented")]
+    assert bench.site_of(page_id, url, dirs) == expected
