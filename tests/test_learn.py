@@ -241,7 +241,7 @@ def test_check_learn_prints_records_with_learned_fields(tmp_path: Path) -> None:
     assert [r["extractor"]["title"] for r in records] == ["learned"] * 5
     status, out = run_in_pty("check", str(tmp_path / "100.html"), "--learn")
     assert status == 0
-    assert "note: nothing learned: no template has 3 pages that agree (1 pages given)" in out
+    assert "note: nothing learned: no template has 3 pages that agree (1 page given)" in out
     assert "title         None" in out
 
 

@@ -86,7 +86,7 @@ def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bo
                              profile=profile, generic_only=generic)
         if not any(t.fields for t in learned.templates):
             click.echo(f"note: nothing learned: no template has {MIN_PAGES} pages that agree "
-                       f"({len(inputs)} pages given)", err=True)
+                       f"({len(inputs)} page{'' if len(inputs) == 1 else 's'} given)", err=True)
         state = learned
     for label, body, headers, fetched_url in inputs:
         base = fetched_url or Path(label).resolve().as_uri()
