@@ -13,6 +13,11 @@ the gold label's ``url`` when it has one — never any gold answer. One table is
 accuracy, body precision/recall/F1 and the median milliseconds per page (the tools take turns page by page,
 so a load change on a shared machine falls on all of them alike). A tool that is not installed is
 reported as such. Extras: ``pip install -e '.[bench]'`` installs the three other extractors.
+
+Then our scores per site: a page's site is its label's URL host, or, for a folder inside a ``sites/``
+folder (many pages of one site, no URLs), that folder. For every site with at least ``--min-pages`` pages
+(default 3), per-page extraction is compared with site learning (``linfen check DIR --learn``: learn
+from all of the site's pages, then extract each with what was learned), with the same scorer.
 """
 
 from __future__ import annotations
@@ -26,28 +31,44 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from linfen_crawler.extract.encoding import decode_html  # noqa: E402
+from linfen_crawler.extract.learn import extract_site  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 FIELDS = ("title", "published", "source", "authors", "editors", "body_p", "body_r", "body_f1")
 TOOLS = ("ours", "trafilatura", "gne", "readability")
 
 Page = tuple[str, bytes, str]  # id, raw bytes, url
+SCORED = ("title", "published", "source", "authors", "editors", "body_f1")
 Extractor = Callable[[bytes, str], dict[str, Any]]
 
 
 def corpus_dirs(args_corpus: list[str] | None) -> list[Path]:
     """The labelled folders: the given ones, or every sub-folder of the default corpus."""
-    if args_corpus:
-        return [Path(p) for p in args_corpus]
-    return sorted(p for p in DEFAULT_CORPUS.iterdir() if p.is_dir()) if DEFAULT_CORPUS.is_dir() else []
+    found = [Path(p) for p in args_corpus] if args_corpus else (
+        sorted(p for p in DEFAULT_CORPUS.iterdir() if p.is_dir()) if DEFAULT_CORPUS.is_dir() else [])
+    out = []
+    for d in found:  # a folder of site folders (sites/) stands for its sub-folders
+        out.extend(sorted(p for p in d.iterdir() if p.is_dir()) if d.name == "sites" else [d])
+    return out
+
+
+def site_of(page_id: str, url: str, dirs: list[Path]) -> str | None:
+    """A page's site: its URL's host, or the folder of a ``sites/`` sub-folder; None when unknown."""
+    host = urlsplit(url).hostname if url else None
+    if host:
+        return host
+    folder = page_id.split("/", 1)[0]
+    return folder if any(d.name == folder and d.parent.name == "sites" for d in dirs) else None
 
 
 def load_pages(dirs: list[Path]) -> list[Page]:
@@ -166,6 +187,77 @@ def score(scorer: Path, dirs: list[Path], pred: Path) -> dict[str, Any]:
     return result
 
 
+def load_scorer(scorer: Path) -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location("linfen_bench_score", scorer)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"error: cannot load the scorer {scorer}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_preds(path: Path) -> dict[str, dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return {obj["id"]: obj for obj in map(json.loads, fh) if obj}
+
+
+def learned_predictions(pages: list[Page], sites: dict[str, list[Page]]) -> dict[str, dict[str, Any]]:
+    """Ours with site learning: each site's pages learned together, then extracted with the state."""
+    preds: dict[str, dict[str, Any]] = {}
+    for members in sites.values():
+        _, records = extract_site([(raw, url) for _, raw, url in members], generic_only=True)
+        for (pid, _, _), r in zip(members, records, strict=True):
+            preds[pid] = {"id": pid, "title": r["title"], "published": r["published_at"], "source": r["source"],
+                          "authors": r["authors"], "editors": r["editors"], "body": r["body"]}
+    return preds
+
+
+def site_table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
+    head = f"{'site':<28}{'mode':<10}{'pages':>6}" + "".join(f"{f:>10}" for f in SCORED)
+    lines = [head, "-" * len(head)]
+    for site, mode, res in rows:
+        cells = "".join(f"{res.get(f) if res.get(f) is not None else '-':>10}" for f in SCORED)
+        lines.append(f"{site:<28}{mode:<10}{res['pages']:>6}{cells}")
+    return "\n".join(lines)
+
+
+def compare_sites(scorer: Path, dirs: list[Path], pages: list[Page], per_page: Path, out: Path,
+                  min_pages: int) -> str:
+    """Our scores per site, and per-page against ``--learn`` for the sites with ``min_pages`` pages."""
+    module = load_scorer(scorer)
+    gold: dict[str, dict[str, Any]] = module.load_gold([str(d) for d in dirs], "all")
+    sites: dict[str, list[Page]] = {}
+    for page in pages:
+        site = site_of(page[0], page[2], dirs)
+        if site is not None:
+            sites.setdefault(site, []).append(page)
+    preds = read_preds(per_page)
+    rows = []
+    for site, members in sorted(sites.items()):
+        sub = {pid: gold[pid] for pid, _, _ in members if pid in gold}
+        if sub:
+            rows.append((site, "per-page", module.score(sub, preds)))
+    text = f"ours per site ({len(rows)} sites with scored pages)\n{site_table(rows)}"
+    big = {site: members for site, members in sites.items()
+           if sum(pid in gold for pid, _, _ in members) >= min_pages}
+    if not big:
+        return text + f"\n\nno site has {min_pages} or more scored pages: nothing to compare with --learn"
+    learned = learned_predictions(pages, big)
+    with (out / "ours-learn.jsonl").open("w", encoding="utf-8") as fh:
+        for pred in learned.values():
+            fh.write(json.dumps(pred, ensure_ascii=False) + "\n")
+    rows = []
+    everything: dict[str, dict[str, Any]] = {}
+    for site, members in sorted(big.items()):
+        sub = {pid: gold[pid] for pid, _, _ in members if pid in gold}
+        everything.update(sub)
+        rows.append((site, "per-page", module.score(sub, preds)))
+        rows.append((site, "learn", module.score(sub, learned)))
+    rows.append(("all of them", "per-page", module.score(everything, preds)))
+    rows.append(("all of them", "learn", module.score(everything, learned)))
+    return text + f"\n\nper-page against --learn, sites with >= {min_pages} scored pages\n{site_table(rows)}"
+
+
 def format_table(rows: dict[str, dict[str, Any] | None], medians: dict[str, float]) -> str:
     head = f"{'tool':<12}" + "".join(f"{f:>10}" for f in FIELDS) + f"{'ms/page':>10}"
     lines = [head, "-" * len(head)]
@@ -185,12 +277,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", help="where predictions go (default: a temporary directory)")
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset of " + ",".join(TOOLS))
     ap.add_argument("--scorer", help="path to score.py (default: the corpus's sibling eval/score.py)")
+    ap.add_argument("--min-pages", type=int, default=3, help="compare --learn on sites with this many pages")
     args = ap.parse_args(argv)
     dirs = corpus_dirs(args.corpus)
     if not dirs:
         print(f"error: no corpus folders found (looked in {DEFAULT_CORPUS}); pass --corpus DIR", file=sys.stderr)
         return 2
-    scorer = Path(args.scorer) if args.scorer else dirs[0].parent.parent / "eval" / "score.py"
+    scorer = Path(args.scorer) if args.scorer else DEFAULT_CORPUS.parent / "eval" / "score.py"
     if not scorer.exists():
         print(f"error: scorer not found at {scorer}; pass --scorer PATH", file=sys.stderr)
         return 2
@@ -215,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         rows[tool] = score(scorer, dirs, out / f"{tool}.jsonl")
     print(f"{len(pages)} pages from {', '.join(d.name for d in dirs)}; predictions in {out}")
     print(format_table(rows, medians))
+    if "ours" in extractors:
+        print()
+        print(compare_sites(scorer, dirs, pages, out / "ours.jsonl", out, args.min_pages))
     return 0
 
 

@@ -13,7 +13,8 @@ import click
 
 from linfen_crawler import settings as project_settings
 from linfen_crawler.commands.options import fail, profile_or_fail
-from linfen_crawler.extract.article import extract_article
+from linfen_crawler.extract.article import SiteHints, extract_article
+from linfen_crawler.extract.learn import MIN_PAGES, learn_site
 from linfen_crawler.profiles import Profile, ProfileError, all_profiles
 from linfen_crawler.records import make_article, normalize_article, reject_reason
 from linfen_crawler.storage import ARTICLE_COLUMNS
@@ -66,17 +67,33 @@ def _check_inputs(targets: Iterable[str]) -> Iterator[tuple[str, bytes, dict[str
 @click.option("--site", "site", help="profile key whose selectors to use (default: generic only)")
 @click.option("--generic", is_flag=True, help="ignore profile selectors: generic extractor for every field")
 @click.option("--json", "as_json", is_flag=True, help="one JSON line per page")
-def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bool) -> None:
+@click.option("--learn", is_flag=True,
+              help="the pages are one site's: learn its templates from all of them first (extractor says "
+                   "\"learned\" for the fields that came from it)")
+def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bool, learn: bool) -> None:
     """Extract pages (files, directories or URLs) and print their records.
 
     Example: linfen check page.html --site lfxww --json
+
+    Example: linfen check saved/one-site/ --learn
     """
     profile = profile_or_fail(site) if site else None
-    for label, body, headers, fetched_url in _check_inputs(targets):
+    inputs: Iterable[tuple[str, bytes, dict[str, str], str | None]] = _check_inputs(targets)
+    state: SiteHints | None = None
+    if learn:
+        inputs = list(inputs)
+        learned = learn_site([(body, fetched or Path(label).resolve().as_uri()) for label, body, _, fetched in inputs],
+                             profile=profile, generic_only=generic)
+        if not any(t.fields for t in learned.templates):
+            click.echo(f"note: nothing learned: no template has {MIN_PAGES} pages that agree "
+                       f"({len(inputs)} page{'' if len(inputs) == 1 else 's'} given)", err=True)
+        state = learned
+    for label, body, headers, fetched_url in inputs:
         base = fetched_url or Path(label).resolve().as_uri()
         # A fetched page is dated now; a saved file's fetch time is unknown, so 昨天/3小时前 stay unresolved.
         now = datetime.now(UTC) if fetched_url else None
-        rec = extract_article(body, base, profile=profile, headers=headers, now=now, generic_only=generic)
+        rec = extract_article(body, base, profile=profile, headers=headers, now=now, generic_only=generic,
+                              site=state)
         url = fetched_url or rec["own_url"] or base
         art = normalize_article(make_article(rec, url=url, profile=profile or _NO_PROFILE, section=None))
         out: dict[str, Any] = {"file" if fetched_url is None else "fetched": label}
@@ -91,6 +108,8 @@ def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bo
             for key in ("url", "title", "published_at", "source", "authors", "editors", "section", "reject"):
                 value = out[key]
                 click.echo(f"{key:13} {json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value}")
+            if learn:
+                click.echo(f"{'learned':13} {', '.join(k for k, v in out['extractor'].items() if v == 'learned')}")
             click.echo((out["body"] or "")[:300])
 
 

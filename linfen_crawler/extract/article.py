@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypedDict, cast
+from typing import Any, Protocol, TypedDict, cast
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -21,7 +21,7 @@ from lxml import etree
 from linfen_crawler.extract.body import body_blocks, is_end_notice, xpath_strings
 from linfen_crawler.extract.byline import Byline, finalize_people, is_credit_line, parse_byline
 from linfen_crawler.extract.credits import find_bylines, find_footer_credits
-from linfen_crawler.extract.dates import parse_date
+from linfen_crawler.extract.dates import DateMatch, parse_date
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.meta import closing_citation, find_date, find_meta_text, find_source
 from linfen_crawler.extract.pages import next_page
@@ -30,7 +30,8 @@ from linfen_crawler.extract.title import find_title
 from linfen_crawler.normalize import clean_text
 from linfen_crawler.profiles import ArticleRules, Profile, Selector
 
-__all__ = ["ExtractedImage", "ExtractedPage", "extract_article", "extract_page", "own_url", "parse_html"]
+__all__ = ["ExtractedImage", "ExtractedPage", "PageHints", "SiteHints", "extract_article", "extract_page", "own_url",
+           "parse_html"]
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 # control characters (and U+FFFE/U+FFFF) that XML cannot hold; pages from hostile or broken CMSs carry them
@@ -57,7 +58,8 @@ class ExtractedPage(TypedDict):
     """What :func:`extract_article` returns for one page.
 
     ``extractor`` maps each field name (title, body, published_at, source, authors, editors) to
-    ``"profile"`` or ``"generic"``; ``not_article`` is a reason (``empty_page``, ``error_page``) or None.
+    ``"profile"``, ``"generic"`` or ``"learned"`` (site learning); ``not_article`` is a reason
+    (``empty_page``, ``error_page``) or None.
     """
 
     title: str | None
@@ -74,6 +76,29 @@ class ExtractedPage(TypedDict):
     next_page: str | None
     extractor: dict[str, str]
     not_article: str | None
+
+
+class PageHints(Protocol):
+    """What site learning knows about one page's template (:mod:`~linfen_crawler.extract.learn`).
+
+    ``is_template`` says whether a text is template text (a banner, a footer line repeated on most pages of
+    the template); the other methods give a field's value from the element path the site's pages agree on,
+    or None/an empty :class:`Byline` when that path finds nothing plausible on this page.
+    """
+
+    def is_template(self, text: str) -> bool: ...
+    def title(self, doc: etree._Element) -> tuple[str, etree._Element] | None: ...
+    def body(self, doc: etree._Element) -> etree._Element | None: ...
+    def date(self, doc: etree._Element, *, now: datetime | None, tz: str) -> DateMatch | None: ...
+    def credits(self, doc: etree._Element) -> Byline: ...
+
+
+class SiteHints(Protocol):
+    """A site's learned state: the hints for the template a parsed page belongs to, or None."""
+
+    def for_page(self, doc: etree._Element) -> PageHints | None: ...
+
+
 #: every href value, each knowing its element (``getparent``): no element proxy is made for the many links
 #: that need no check
 _HREFS = etree.XPath("//@href")
@@ -224,11 +249,17 @@ def extract_page(
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
     generic_only: bool = False,
+    site: SiteHints | None = None,
+    trace: dict[str, Any] | None = None,
 ) -> ExtractedPage:
     """Extract one article page into an :class:`ExtractedPage`.
 
     ``not_article`` is a reason (``empty_page``, ``error_page``) when the page is clearly no article;
     missing title or body is left to the Validate pipeline, which records the reject.
+
+    ``site`` (a learned site state) fills the fields this page's own evidence leaves empty or gives only
+    as template text; those fields say ``"learned"`` in ``extractor``. ``trace``, when given, receives the
+    parsed ``doc`` and the ``title_node`` and ``body_node`` used (what site learning records).
     """
     content_type = None
     if headers:
@@ -249,6 +280,7 @@ def extract_page(
         record["not_article"] = "empty_page"
         return record
     used: dict[str, str] = {}
+    hints = site.for_page(doc) if site is not None else None
 
     title_node = None
     found = _first(rules.title, doc)
@@ -260,6 +292,13 @@ def extract_page(
         if guess:
             record["title"], title_node = guess
             used["title"] = "generic"
+    if hints is not None and (record["title"] is None or hints.is_template(record["title"])):
+        learned_title = hints.title(doc)
+        record["title"], title_node = learned_title or (None, None)
+        if learned_title:
+            used["title"] = "learned"
+        else:
+            used.pop("title", None)
 
     body_node = _first_node(rules.body, doc)
     used["body"] = "profile"
@@ -268,6 +307,10 @@ def extract_page(
         used["body"] = "generic"
         if body_node is not None and body_node.tag == "form":
             body_node = None  # a vote or search form on an index page is never an article body
+    if hints is not None and body_node is None:
+        body_node = hints.body(doc)
+        if body_node is not None:
+            used["body"] = "learned"
     paragraphs: list[str] = []
     if body_node is not None:
         paragraphs, images = body_blocks(body_node, url, [s.xpath for s in rules.drop])
@@ -282,6 +325,10 @@ def extract_page(
     if date is None:
         date = find_date(doc, url, meta_text, now=now, tz=tz, title_node=title_node, lead=paragraphs)
         used["published_at"] = "generic"
+    if date is None and hints is not None:
+        date = hints.date(doc, now=now, tz=tz)
+        if date is not None:
+            used["published_at"] = "learned"
     if date is not None:
         record["published_at"], record["published_text"] = date.value, date.text
 
@@ -291,7 +338,7 @@ def extract_page(
     for para in paragraphs:
         if is_credit_line(para):
             credits = credits.merge(parse_byline(para))
-        elif not is_end_notice(para):
+        elif not is_end_notice(para) and (hints is None or not hints.is_template(para)):
             kept.append(para)
     for sel in rules.byline:
         for node in sel(doc):
@@ -309,6 +356,8 @@ def extract_page(
               "editors": bool(record["editors"])}
     for key, has_value in filled.items():
         used[key] = meta_from if (has_value or used["body"] == "generic") else "profile"
+    if hints is not None:
+        _apply_learned_credits(record, used, hints, doc)
 
     record["body"] = "\n".join(kept) or None
     if rules.section is not None:
@@ -318,9 +367,30 @@ def extract_page(
     record["own_url"] = own_url(doc, profile)
     record["next_page"] = next_page(doc, url)
     record["extractor"] = used
+    if trace is not None:
+        trace.update(doc=doc, title_node=title_node, body_node=body_node)
     if record["title"] and _ERROR_PAGE.search(record["title"]) and len(record["body"] or "") < 200:
         record["not_article"] = "error_page"
     return record
+
+
+def _apply_learned_credits(record: ExtractedPage, used: dict[str, str], hints: PageHints,
+                           doc: etree._Element) -> None:
+    """Drop a source or names that are template text; fill what is then empty from the learned paths."""
+    if record["source"] and hints.is_template(record["source"]):
+        record["source"] = None
+    record["authors"] = [n for n in record["authors"] if not hints.is_template(n)]
+    record["editors"] = [n for n in record["editors"] if not hints.is_template(n)]
+    if record["source"] and record["authors"] and record["editors"]:
+        return
+    learned = hints.credits(doc)
+    if not record["source"] and learned.source:
+        record["source"], used["source"] = learned.source, "learned"
+    authors, editors = finalize_people(learned.authors, learned.editors)
+    if not record["authors"] and authors:
+        record["authors"], used["authors"] = authors, "learned"
+    if not record["editors"] and editors:
+        record["editors"], used["editors"] = editors, "learned"
 
 
 def extract_article(
@@ -331,6 +401,7 @@ def extract_article(
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
     generic_only: bool = False,
+    site: SiteHints | None = None,
 ) -> dict[str, Any]:
     """:func:`extract_page`'s record as a plain ``dict[str, Any]`` (the same object, not a copy).
 
@@ -338,5 +409,6 @@ def extract_article(
     pages of an article to it), so they hold it as a ``dict[str, Any]``; code that only reads one page
     calls :func:`extract_page` and has mypy check its keys.
     """
-    page = extract_page(html, url, profile=profile, headers=headers, now=now, generic_only=generic_only)
+    page = extract_page(html, url, profile=profile, headers=headers, now=now, generic_only=generic_only,
+                        site=site)
     return cast(dict[str, Any], page)
