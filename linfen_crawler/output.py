@@ -23,6 +23,7 @@ import json
 import os
 import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -195,9 +196,16 @@ def write_xlsx(rows: Iterable[tuple[Any, ...]], path: Path, columns: list[str], 
     Times are typed cells (a date when only the day is known, else a datetime, with a number format), run_id
     a number, everything else text (never a formula or an auto-detected link); the header row is bold and
     frozen, with an autofilter. ``stats["cut_cells"]`` counts texts cut at Excel's 32,767-character limit."""
+    # the rows go to a temporary file beside the workbook (not /tmp, often small or in memory), removed in the end
+    with tempfile.TemporaryDirectory(prefix=".linfen-xlsx-", dir=path.parent) as rows_dir:
+        yield from _write_xlsx(rows, path, columns, stats, rows_dir)
+
+
+def _write_xlsx(rows: Iterable[tuple[Any, ...]], path: Path, columns: list[str], stats: dict[str, int] | None,
+                rows_dir: str) -> Iterator[int]:
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": str(path.parent),
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": rows_dir,
                                            "strings_to_numbers": False, "strings_to_formulas": False,
                                            "strings_to_urls": False})
     try:
