@@ -83,9 +83,7 @@ def test_a_closed_pipe_ends_the_command_quietly_with_141(db, args):
     finally:
         os.close(write_end)
     assert proc.returncode == 141, proc.stderr.decode()
-    stderr = proc.stderr.decode()
-    assert "Traceback" not in stderr and "Error" not in stderr and "Exception" not in stderr, stderr
-    assert stderr.strip() in ("", "20 results") or stderr.strip().endswith("results"), stderr
+    assert proc.stderr.decode() == ""  # before: exit 1, and for export `sqlite3.ProgrammingError: Cannot operate…`
 
 
 def test_a_pipe_closed_after_the_first_line_like_head(db):
@@ -230,8 +228,7 @@ def test_xlsx_opens_in_libreoffice_with_chinese_and_typed_dates(db, tmp_path):
     ns = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
           "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0"}
     sheet_rows = fods.find(".//table:table", ns).findall(".//table:table-row", ns)  # the one sheet
-    office = "{%s}" % ns["office"]
-    table = "{%s}" % ns["table"]
+    office, table = "{" + ns["office"] + "}", "{" + ns["table"] + "}"
 
     def cells_of(row: etree._Element) -> list[etree._Element]:
         out: list[etree._Element] = []
