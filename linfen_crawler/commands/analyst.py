@@ -125,7 +125,7 @@ def search_cmd(query: tuple[str, ...], site: str | None, since: str | None, unti
 # -- export --------------------------------------------------------------------------------------------
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet", "xlsx"]), default="csv",
-              show_default=True, help="parquet needs the [analyst] extra")
+              show_default=True, metavar="FORMAT", help="csv, xlsx, jsonl or parquet (parquet: the [analyst] extra)")
 @filter_options
 @click.option("--query", help="full-text query as for `linfen search` (Chinese words of any length, -WORD to "
                                "exclude)")
