@@ -274,6 +274,27 @@ def test_excel_csv_in_libreoffice_needs_utf8_chosen_and_then_drops_the_bom(db, t
     assert shown[0] == ["url", "site_name", "title"] and {r[1] for r in shown[1:]} == {"临汾新闻网"}
 
 
+def test_more_rows_than_a_sheet_holds_fail_before_writing(db, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from linfen_crawler.commands import analyst
+
+    monkeypatch.setattr(analyst, "XLSX_MAX_ROWS", 10)  # instead of Excel's 1,048,575
+    out = tmp_path / "big.xlsx"
+    res = CliRunner().invoke(analyst.export_cmd, ["--db", str(db), "--format", "xlsx", "-o", str(out)])
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines() == ["Error: 60 articles: an XLSX sheet holds at most 10 rows; export "
+                                               "fewer (--site, --since, --until) or use --format csv or parquet"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_as_output_is_bad_input(db, tmp_path):
+    proc = linfen("export", "--db", str(db), "-o", str(tmp_path), "--force")
+    assert proc.returncode == 2
+    assert proc.stderr.decode().strip() == f"Error: {tmp_path} is a folder; give a file name with -o"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_xlsx_is_not_for_standard_output(db):
     proc = linfen("export", "--db", str(db), "--format", "xlsx", "-o", "-")
     assert proc.returncode == 2

@@ -161,6 +161,8 @@ def export_cmd(fmt: str, site: str | None, since: str | None, until: str | None,
         raise fail(f"{'Parquet' if fmt == 'parquet' else 'XLSX'} cannot be written to standard output; give a "
                    "file name with -o")
     special = output != "-" and is_special_file(output)  # a device or a pipe: written in place, no sidecar
+    if output != "-" and Path(output).is_dir():
+        raise fail(f"{output} is a folder; give a file name with -o")
     if output != "-" and not special and Path(output).exists() and not force:
         raise fail(f"{output} exists; use --force to overwrite it")
     if fmt == "parquet":
