@@ -298,8 +298,9 @@ def export_file(rows: Iterable[Any], fmt: str, columns: list[str], output: str, 
     ``meta(row_count)``; returns the row count. ``progress`` consumes the writer's running counts.
 
     A regular file (or a new one) is written as ``FILE.part`` in the folder of the file a symlink points to,
-    synced, and renamed when complete: the sidecar first, then the data, so a failure at any step leaves the
-    old FILE and sidecar as they were and no ``.part`` behind. A device or FIFO is written in place, without
+    synced, and renamed when complete: the sidecar first, then the data. A failed write leaves the old FILE
+    and sidecar as they were and no ``.part`` behind (only the data's rename comes after the sidecar's, and
+    a rename within one folder does not run out of space). A device or FIFO is written in place, without
     sidecar. Raises :class:`OutputError` (one line) for a failed write."""
     special = is_special_file(output)
     target = Path(output) if special else Path(os.path.realpath(output))
