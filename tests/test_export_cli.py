@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import article_rows, rows, run_linfen
 
-from linfen_crawler.commands.analyst import write_csv
+from linfen_crawler.output import write_csv
 from linfen_crawler.storage import Dataset
 
 

@@ -1,32 +1,39 @@
 """Commands for analysts and researchers: search, export, dedupe, serve (Datasette) and report.
 
 Each command is a thin layer: queries live in ``storage.py``, the near-duplicate logic in ``dedupe.py``, the
-report in ``report.py``, the Datasette metadata and plugin in ``linfen_crawler/datasette/``; the export
-writers below are generators over row iterators that yield the running count (for the progress bar).
+report in ``report.py``, the Datasette metadata and plugin in ``linfen_crawler/datasette/``, the export
+writers and checked writes to files and standard output in ``output.py``.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
 from linfen_crawler import __version__
-from linfen_crawler.commands.options import LIST_SEPARATOR, db_option, fail, iso_day, open_existing, resolve_db
+from linfen_crawler.commands.options import db_option, fail, iso_day, open_existing, resolve_db
 from linfen_crawler.datasette.metadata import SETTINGS, build_metadata
 from linfen_crawler.dedupe import THRESHOLD
+from linfen_crawler.output import (
+    EXPORT_COLUMNS,
+    XLSX_MAX_ROWS,
+    OutputError,
+    export_file,
+    export_stdout,
+    is_special_file,
+    pipe_safe,
+)
 from linfen_crawler.report import ReportError, write_report
-from linfen_crawler.storage import ARTICLE_COLUMNS, JSON_COLUMNS, READ_COLUMNS, SCHEMA_VERSION, StorageError
+from linfen_crawler.storage import READ_COLUMNS, SCHEMA_VERSION, StorageError
 
-EXPORT_COLUMNS = (*ARTICLE_COLUMNS, "duplicate_of")  # the default --columns; `day` may be asked for too
 ANALYST_EXTRA = "pip install 'linfen-crawler[analyst]'"
 
 
@@ -83,6 +90,7 @@ class _QueryWordsCommand(click.Command):
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @db_option()
+@pipe_safe
 def search_cmd(query: tuple[str, ...], site: str | None, since: str | None, until: str | None, dedupe: bool,
                limit: int, fmt: str, db_path: str | None) -> None:
     """Full-text search (finds Chinese words of any length, e.g. 临汾), ranked, with snippets.
@@ -115,89 +123,9 @@ def search_cmd(query: tuple[str, ...], site: str | None, since: str | None, unti
 
 
 # -- export --------------------------------------------------------------------------------------------
-def csv_value(value: Any) -> Any:
-    """A value as one CSV cell: lists joined with 、 (dicts inside as JSON), dicts as JSON."""
-    if isinstance(value, list):
-        return LIST_SEPARATOR.join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-@functools.lru_cache(maxsize=8192)  # author and editor lists repeat a lot: decode each distinct one once
-def _csv_json(raw: str) -> Any:
-    return csv_value(json.loads(raw))
-
-
-def write_csv(rows: Iterable[tuple[Any, ...]], fh: TextIO, columns: list[str]) -> Iterator[int]:
-    """Write rows (tuples in ``columns`` order, JSON columns as stored) as CSV; yields the count so far after
-    every 1,000 rows and once at the end."""
-    writer = csv.writer(fh)
-    writer.writerow(columns)
-    listy = [i for i, c in enumerate(columns) if c in JSON_COLUMNS]
-    n = 0
-    if not listy:
-        for row in rows:
-            writer.writerow(row)
-            n += 1
-            if n % 1000 == 0:
-                yield n
-        yield n
-        return
-    for row in rows:
-        values = list(row)
-        for i in listy:
-            raw = values[i]
-            if raw is not None:
-                values[i] = _csv_json(raw)
-        writer.writerow(values)
-        n += 1
-        if n % 1000 == 0:
-            yield n
-    yield n
-
-
-def write_jsonl(rows: Iterable[dict[str, Any]], fh: TextIO) -> Iterator[int]:
-    n = 0
-    for row in rows:
-        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        n += 1
-        if n % 1000 == 0:
-            yield n
-    yield n
-
-
-def write_parquet(rows: Iterable[dict[str, Any]], path: Path, columns: list[str],
-                  batch: int = 5_000) -> Iterator[int]:
-    """Write rows as Parquet in row groups of ``batch`` rows (constant memory); lists stay lists."""
-    pa = _need("pyarrow", "export --format parquet")
-    pq = _need("pyarrow.parquet", "export --format parquet")
-    types = {"run_id": pa.int64(), "authors": pa.list_(pa.string()), "editors": pa.list_(pa.string()),
-             "images": pa.list_(pa.struct([("url", pa.string()), ("caption", pa.string())]))}
-    schema = pa.schema([(c, types.get(c, pa.string())) for c in columns])
-    n = 0
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        chunk: list[dict[str, Any]] = []
-        for row in rows:
-            if "extractor" in row and row["extractor"] is not None:
-                row["extractor"] = json.dumps(row["extractor"], ensure_ascii=False)
-            if row.get("images"):
-                row["images"] = [{"url": i.get("url"), "caption": i.get("caption")} for i in row["images"]]
-            chunk.append(row)
-            if len(chunk) >= batch:
-                writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
-                n += len(chunk)
-                chunk = []
-                yield n
-        if chunk or n == 0:
-            writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
-            n += len(chunk)
-    yield n
-
-
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv", show_default=True,
-              help="parquet needs the [analyst] extra")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet", "xlsx"]), default="csv",
+              show_default=True, metavar="FORMAT", help="csv, xlsx, jsonl or parquet (parquet: the [analyst] extra)")
 @filter_options
 @click.option("--query", help="full-text query as for `linfen search` (Chinese words of any length, -WORD to "
                                "exclude)")
@@ -208,12 +136,15 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: Path, columns: list[str]
 @click.option("--force", is_flag=True, help="overwrite an existing file")
 @click.option("--meta/--no-meta", default=True, show_default=True, help="write FILE.meta.json beside the export")
 @db_option()
+@pipe_safe
 def export_cmd(fmt: str, site: str | None, since: str | None, until: str | None, dedupe: bool, query: str | None,
                columns: str | None, excel: bool, output: str, force: bool, meta: bool, db_path: str | None) -> None:
-    """Export articles as CSV, JSON lines or Parquet, streamed (constant memory at any size).
+    """Export articles as CSV, JSON lines, Parquet or an Excel workbook (xlsx), streamed (constant memory).
 
     Beside the file, FILE.meta.json records the query, filters, columns, row count, dataset, crawl runs
-    and export time (--no-meta to skip). A progress bar shows on a terminal.
+    and export time (--no-meta to skip). A progress bar shows on a terminal. The file is written as
+    FILE.part and renamed when complete; a failed write exits 1 and leaves no partial file. For
+    LibreOffice, and for typed dates in Excel, use --format xlsx.
 
     Example: linfen export --format csv --excel --site lfxww --since 2024-01-01 --dedupe -o lfxww.csv
     """
@@ -226,42 +157,59 @@ def export_cmd(fmt: str, site: str | None, since: str | None, until: str | None,
         raise fail("--columns names a column twice")
     if excel and fmt != "csv":
         raise fail("--excel applies to --format csv only")
-    if output == "-" and fmt == "parquet":
-        raise fail("Parquet cannot be written to standard output; give a file name with -o")
-    if output != "-" and Path(output).exists() and not force:
+    if output == "-" and fmt in ("parquet", "xlsx"):
+        raise fail(f"{'Parquet' if fmt == 'parquet' else 'XLSX'} cannot be written to standard output; give a "
+                   "file name with -o")
+    special = output != "-" and is_special_file(output)  # a device or a pipe: written in place, no sidecar
+    if output != "-" and Path(output).is_dir():
+        raise fail(f"{output} is a folder; give a file name with -o")
+    if output != "-" and not special and Path(output).exists() and not force:
         raise fail(f"{output} exists; use --force to overwrite it")
     if fmt == "parquet":
         _need("pyarrow", "export --format parquet")
+    sidecar = meta and output != "-" and not special
     started = datetime.now(UTC)
     with open_existing(db_path) as ds:
         try:
             total = ds.count_articles(query=query, **flt)
-            runs = ds.run_ids(query=query, **flt) if meta and output != "-" else []
-            if fmt == "csv":
+            if fmt == "xlsx" and total > XLSX_MAX_ROWS:
+                raise fail(f"{total:,} articles: an XLSX sheet holds at most {XLSX_MAX_ROWS:,} rows; export fewer "
+                           "(--site, --since, --until) or use --format csv or parquet")
+            runs = ds.run_ids(query=query, **flt) if sidecar else []
+            if fmt in ("csv", "xlsx"):
                 rows: Iterator[Any] = ds.iter_article_tuples(query=query, columns=cols, **flt)
             else:
                 rows = ds.iter_articles(query=query, columns=cols, **flt)
-            n = _write(rows, fmt, cols, output, excel, total)
+            if output == "-":
+                n = export_stdout(rows, fmt, cols, excel=excel)
+            else:
+                def info(n: int) -> dict[str, Any]:
+                    return {
+                        "file": Path(output).name, "format": fmt, "excel": excel, "rows": n, "columns": cols,
+                        "query": query, "filters": dict(flt),
+                        "dataset": str(Path(resolve_db(db_path)).resolve()), "schema_version": SCHEMA_VERSION,
+                        "crawl_runs": runs, "exported_at": started.replace(microsecond=0).isoformat(),
+                        "linfen_crawler": __version__,
+                        "command": "linfen export " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["export"] else None,
+                    }
+
+                stats: dict[str, int] = {}
+                n = export_file(rows, fmt, cols, output, excel=excel, progress=_progress(total),
+                                meta=info if sidecar else None, stats=stats)
         except StorageError as exc:
             raise fail(str(exc)) from None
-    if meta and output != "-":
-        info = {
-            "file": Path(output).name, "format": fmt, "excel": excel, "rows": n, "columns": cols,
-            "query": query, "filters": {k: v for k, v in flt.items()},
-            "dataset": str(Path(resolve_db(db_path)).resolve()), "schema_version": SCHEMA_VERSION,
-            "crawl_runs": runs, "exported_at": started.replace(microsecond=0).isoformat(),
-            "linfen_crawler": __version__,
-            "command": "linfen export " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["export"] else None,
-        }
-        Path(output + ".meta.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    click.echo(f"{n} articles written to {output}", err=True)
+        except OutputError as exc:
+            raise click.ClickException(str(exc)) from None  # exit 1: the input was fine, the write failed
+    cut = stats.get("cut_cells", 0) if output != "-" else 0
+    note = f" ({cut} cells cut at Excel's 32,767-character limit)" if cut else ""
+    click.echo(f"{n} articles written to {output}{note}", err=True)
 
 
-def _write(rows: Iterator[Any], fmt: str, cols: list[str], output: str, excel: bool,
-           total: int) -> int:
+def _progress(total: int) -> Callable[[Iterator[int]], int]:
+    """Consume a writer's running counts, with a progress bar when standard error is a terminal."""
     def run(steps: Iterator[int]) -> int:
         n = 0
-        if sys.stderr.isatty() and output != "-":
+        if sys.stderr.isatty():
             with click.progressbar(length=total, label="exporting", file=sys.stderr) as bar:
                 for n_now in steps:
                     bar.update(n_now - n)
@@ -271,23 +219,7 @@ def _write(rows: Iterator[Any], fmt: str, cols: list[str], output: str, excel: b
                 pass
         return n
 
-    if output == "-":
-        return run(write_csv(rows, sys.stdout, cols) if fmt == "csv" else write_jsonl(rows, sys.stdout))
-    tmp = Path(output + ".part")
-    try:
-        if fmt == "parquet":
-            n = run(write_parquet(rows, tmp, cols))
-        else:
-            with open(tmp, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
-                n = run(write_csv(rows, fh, cols) if fmt == "csv" else write_jsonl(rows, fh))
-        tmp.replace(output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return n
+    return run
 
 
 # -- dedupe --------------------------------------------------------------------------------------------

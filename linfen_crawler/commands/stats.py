@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from linfen_crawler.commands.options import db_option, open_existing
+from linfen_crawler.output import pipe_safe
 
 
 @click.command()
@@ -14,6 +15,7 @@ from linfen_crawler.commands.options import db_option, open_existing
 @click.option("--days", default=7, show_default=True, type=click.IntRange(0, 10000),
               help="articles per site for the latest DAYS publish days")
 @click.option("--dedupe", is_flag=True, help="leave out syndicated copies (see `linfen dedupe`)")
+@pipe_safe
 def stats(db_path: str | None, runs: int, days: int, dedupe: bool) -> None:
     """Articles per site and day, field coverage, syndicated copies and the last crawl runs.
 
