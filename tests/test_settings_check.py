@@ -122,6 +122,8 @@ def test_other_names_are_left_to_scrapy():
     (["-s", "LINFEN_MAX_DEPT=3"], ("LINFEN_MAX_DEPT", "unknown setting")),
     (["-s", "LINFEN_SINCE=15/03/2024"], ("LINFEN_SINCE", "not a date")),
     (["-s", "LINFEN_LIST_PLANNER=nowhere.Planner"], ("LINFEN_LIST_PLANNER", "cannot import nowhere")),
+    (["--redis", "notaurl"], ("--redis 'notaurl'", "redis://")),
+    (["--redis", "redis://127.0.0.1:6379/0", "-s", "LINFEN_REDIS_WORKERS=0"], ("LINFEN_REDIS_WORKERS", "from 1")),
 ])
 def test_linfen_crawl_refuses_a_bad_setting_before_anything_starts(tmp_path, args, needles):
     db = tmp_path / "data" / "news.db"

@@ -31,7 +31,7 @@ from linfen_crawler.profiles import all_profiles
 from linfen_crawler.runner import run_crawls, run_sites
 from linfen_crawler.scheduled.locks import finish_jobdir, jobs_root, prepare_jobdir, take_locks
 from linfen_crawler.scheduled.plan import crawl_overrides
-from linfen_crawler.settings_check import RULES
+from linfen_crawler.settings_check import RULES, SettingsError, check_setting
 from linfen_crawler.storage import Dataset
 
 
@@ -69,7 +69,12 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
     for key in keys:
         profile_or_fail(key)
     if redis_url:  # issue 7: a distributed worker writes no dataset (linfen_crawler/commands/distributed.py)
-        sys.exit(run_worker(keys, redis_url, parse_overrides(settings), generic=generic))
+        worker_overrides: dict[str, Any] = parse_overrides(settings)
+        try:
+            check_setting("LINFEN_REDIS_URL", redis_url)
+        except SettingsError as exc:
+            raise fail(f"--redis {str(exc).split('=', 1)[1]}") from None
+        sys.exit(run_worker(keys, redis_url, worker_overrides, generic=generic))
     path = resolve_db(db_path)
     overrides: dict[str, Any] = parse_overrides(settings)  # before the dataset: bad input writes nothing
     if generic:
