@@ -10,6 +10,7 @@ Exit codes: 0 ok, 1 a crawl ended degraded or failed, 2 bad usage or input, 3 an
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 import click
@@ -35,6 +36,19 @@ COMMANDS = {
 }
 
 
+# the end of a help text's first sentence: a full stop and a space, not the one of "e.g." or "i.e."
+_SENTENCE_END = re.compile(r"(?<!e\.g\.)(?<!i\.e\.)(?<=[.。!?])\s+")
+
+
+def summary(command: click.Command) -> str:
+    """A command's line in ``linfen --help``: its ``short_help``, else the whole first sentence of its help,
+    never cut (click's default cuts at a width, mid-sentence); the list wraps it instead."""
+    if command.short_help:
+        return command.short_help
+    paragraph = " ".join((command.help or "").split("\n\n")[0].split())
+    return _SENTENCE_END.split(paragraph, maxsplit=1)[0]
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported when used (click's documented lazy-loading pattern); usage errors in
     one line like every other error (``Error: … (see `linfen export -h`)``), exit 2."""
@@ -54,6 +68,13 @@ class LazyGroup(click.Group):
                 raise TypeError(f"{self.lazy_commands[cmd_name]} is not a click command")
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, summary(cmd)) for name in self.list_commands(ctx)
+                if (cmd := self.get_command(ctx, name)) is not None and not cmd.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -192,3 +192,31 @@ def test_command_modules_import_down_only_and_at_the_top(path):
         assert [name for name, _ in imports if name == "linfen_crawler.cli"] == []
     if path.name == "runner.py":  # starting a crawl needs no command line
         assert [name for name, _ in imports if name.startswith(("linfen_crawler.commands", "click"))] == []
+
+
+@pytest.mark.parametrize(("content", "reason", "detail"), [
+    (b"", "empty_page", "empty"),
+    (b" \n\t\n", "empty_page", "white space"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "not_html", "binary"),
+    (b"PK\x03\x04\x14\x00\x00\x00" + b"\x00\xff" * 600, "not_html", "binary"),
+], ids=["empty", "blank", "png", "zip"])
+def test_check_gives_one_record_for_a_page_that_is_no_article(tmp_path, content, reason, detail):
+    """Issue 15.7: one record per page, also for an empty or binary file, naming why it is no article."""
+    page = tmp_path / "page.html"
+    page.write_bytes(content)
+    proc = run_linfen("check", str(page), "--json")
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stdout.splitlines()
+    record = json.loads(line)
+    assert record["file"] == str(page)
+    assert record["not_article"] == record["reject"] == reason
+    assert detail in record["detail"] and record["body"] is None and record["title"] is None
+    text = run_linfen("check", str(page))
+    assert text.returncode == 0 and text.stdout.startswith(f"== {page}\n"), text.stdout
+    assert f"not_article   {reason}\n" in text.stdout
+
+
+def test_check_of_an_article_says_it_is_one():
+    proc = run_linfen("check", str(SEED_PAGE), "--site", "lfxww", "--json")
+    record = json.loads(proc.stdout)
+    assert record["not_article"] is None and record["reject"] is None and record["detail"] is None

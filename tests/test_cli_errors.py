@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_linfen
+from conftest import crawl, rows, run_linfen
 
 from linfen_crawler.storage import SCHEMA_VERSION, Dataset
 
@@ -160,3 +160,32 @@ def test_export_never_overwrites_without_force(tmp_path):
     ok = run_linfen("export", "-o", str(out), "--force", "--db", str(db))
     assert ok.returncode == 0, ok.stderr
     assert "临汾新闻" in out.read_text(encoding="utf-8")
+
+
+def test_a_missing_folder_is_created_and_the_crawl_runs(tmp_path, server):
+    """Issue 15.6: `--db nodir/news.db` is not an error: the folder is created at once, as Dataset does, and
+    the crawl runs (what took 45 s in the report was the unreachable site, not the path)."""
+    db = tmp_path / "nodir" / "deeper" / "news.db"
+    proc = crawl(server, db, site="sxycrb")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert rows(db, "SELECT count(*) AS n FROM articles")[0]["n"] > 0
+    names = {p.name for p in db.parent.iterdir()}
+    assert "news.db" in names and names <= {"news.db", "news.db-wal", "news.db-shm", "news.db.locks", "jobs"}
+    assert [p for p in tmp_path.iterdir()] == [tmp_path / "nodir"]  # everything went where --db said
+
+
+@pytest.mark.parametrize(("db", "env", "needles"), [
+    ("", None, ("--db", "empty")),
+    ("nodir/", None, ("--db", "'nodir/' is a folder", "nodir/news.db")),
+    (".", None, ("--db", "'.' is a folder")),
+    (None, "nodir/", ("$LINFEN_DB", "'nodir/' is a folder")),
+])
+def test_a_dataset_path_that_names_no_file_is_refused_at_once(tmp_path, db, env, needles):
+    """Issue 15.6: a --db (or $LINFEN_DB) that cannot be a dataset file fails in one line before anything is
+    written: `--db ''` crawled into data/news.db, `--db nodir/` made a *file* named nodir."""
+    args = ["crawl", "sxycrb", "-s", "LINFEN_PROXY=http://127.0.0.1:9", *([] if db is None else ["--db", db])]
+    proc = run_linfen(*args, cwd=tmp_path, env={"LINFEN_DB": env} if env is not None else {"LINFEN_DB": ""},
+                      timeout=120)
+    assert_one_line_error(proc, *needles)
+    assert files(tmp_path) == []

@@ -269,7 +269,8 @@ def test_stats_command_shows_runs_per_site_and_raw_size(crawled_twice):
     assert out.returncode == 0, out.stderr
     runs = [line for line in out.stdout.splitlines() if re.match(r"^\d+\s+lfxww\s", line)]
     assert len(runs) == 1 and runs[0].split()[2] == "finished"
-    assert re.search(r"raw pages lfxww: \d+ pages, [\d.]+ MB stored", out.stdout)
+    size = r"[\d.]+ (bytes|KB|MB|GB)"  # human sizes (issue 14.12)
+    assert re.search(rf"raw pages lfxww: \d+ pages, {size} stored \({size} before compression\)", out.stdout)
 
 
 def test_coverage_drop_among_new_articles_degrades_the_run(server, tmp_path):

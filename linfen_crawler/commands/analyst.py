@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from linfen_crawler import __version__
-from linfen_crawler.commands.options import db_option, fail, iso_day, open_existing, resolve_db
+from linfen_crawler.commands.options import DAY, db_option, fail, iso_day, open_existing, resolve_db
 from linfen_crawler.datasette.metadata import SETTINGS, build_metadata
 from linfen_crawler.dedupe import THRESHOLD
 from linfen_crawler.output import (
@@ -42,8 +42,8 @@ def filter_options(func: Any) -> Any:
     """--site/--since/--until/--dedupe, shared by search and export."""
     for option in reversed((
         click.option("--site", help="only this site (profile key)"),
-        click.option("--since", help="first publish day, YYYY-MM-DD"),
-        click.option("--until", help="last publish day, YYYY-MM-DD"),
+        click.option("--since", type=DAY, help="first publish day"),
+        click.option("--until", type=DAY, help="last publish day"),
         click.option("--dedupe", is_flag=True,
                      help="leave out syndicated copies (rows whose duplicate_of names an earlier copy)"),
     )):
@@ -87,8 +87,10 @@ class _QueryWordsCommand(click.Command):
 @click.command("search", cls=_QueryWordsCommand)
 @click.argument("query", nargs=-1, required=True)
 @filter_options
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000))
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10000), metavar="N",
+              help="show at most N articles, best first")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="a table for people, or JSON lines / CSV for programs")
 @db_option()
 @pipe_safe
 def search_cmd(query: tuple[str, ...], site: str | None, since: str | None, until: str | None, dedupe: bool,
@@ -252,8 +254,10 @@ def dedupe_cmd(threshold: float, show: int, db_path: str | None) -> None:
 # -- serve ---------------------------------------------------------------------------------------------
 @click.command("serve")
 @db_option()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("-p", "--port", default=8001, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="address to listen on (0.0.0.0: every interface, for other machines)")
+@click.option("-p", "--port", default=8001, show_default=True, type=click.IntRange(0, 65535),
+              help="port to listen on (0: any free port)")
 @click.option("--metadata-out", metavar="FILE", help="write the Datasette metadata JSON and exit")
 def serve_cmd(db_path: str | None, host: str, port: int, metadata_out: str | None) -> None:
     """Browse the dataset in Datasette: Chinese/English descriptions, facets, Chinese search, canned queries.

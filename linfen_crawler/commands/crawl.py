@@ -14,7 +14,9 @@ import click
 from linfen_crawler import settings as project_settings
 from linfen_crawler.commands.distributed import run_worker
 from linfen_crawler.commands.options import (
+    DAY,
     DEMO_DB,
+    check_crawl_settings,
     create_dataset,
     db_option,
     fail,
@@ -29,18 +31,20 @@ from linfen_crawler.profiles import all_profiles
 from linfen_crawler.runner import run_crawls, run_sites
 from linfen_crawler.scheduled.locks import finish_jobdir, jobs_root, prepare_jobdir, take_locks
 from linfen_crawler.scheduled.plan import crawl_overrides
+from linfen_crawler.settings_check import RULES, SettingsError, check_setting
 from linfen_crawler.storage import Dataset
 
 
 @click.command()
 @click.argument("sites", nargs=-1)
 @click.option("--all", "all_sites", is_flag=True, help="crawl every profile")
-@db_option()
+@db_option(creates=True)
 @click.option("--generic", is_flag=True, help="ignore profile selectors (measure the generic extractor)")
 @settings_option
 @click.option("--refresh", is_flag=True, help="fetch known articles again too (no incremental skipping)")
-@click.option("--since", help="skip articles published before this day, YYYY-MM-DD (for a first crawl)")
-@click.option("--recheck", "recheck_days", type=click.IntRange(1), metavar="DAYS",
+@click.option("--since", type=DAY, help="skip articles published before this day (for a first crawl)")
+@click.option("--recheck", "recheck_days", type=click.IntRange(1, int(RULES["LINFEN_RECHECK_DAYS"].high or 1)),
+              metavar="DAYS",
               help="also re-fetch stored articles published in the last DAYS days (edits, takedowns)")
 @click.option("--resume", is_flag=True, help="continue a gracefully stopped run from its job directory")
 @click.option("--no-raw", is_flag=True, help="do not keep the fetched article pages (raw_pages)")
@@ -65,15 +69,21 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
     for key in keys:
         profile_or_fail(key)
     if redis_url:  # issue 7: a distributed worker writes no dataset (linfen_crawler/commands/distributed.py)
-        sys.exit(run_worker(keys, redis_url, parse_overrides(settings), generic=generic))
+        worker_overrides: dict[str, Any] = parse_overrides(settings)
+        try:
+            check_setting("LINFEN_REDIS_URL", redis_url)
+        except SettingsError as exc:
+            raise fail(f"--redis {str(exc).split('=', 1)[1]}") from None
+        sys.exit(run_worker(keys, redis_url, worker_overrides, generic=generic))
     path = resolve_db(db_path)
     overrides: dict[str, Any] = parse_overrides(settings)  # before the dataset: bad input writes nothing
-    create_dataset(path)
     if generic:
         overrides["LINFEN_GENERIC_ONLY"] = True
     # -- issue 4: scheduled-job options, site locks and job directories (linfen_crawler/scheduled/) --
     overrides.update(crawl_overrides(refresh=refresh, since=iso_day(since, "--since"),
                                           recheck_days=recheck_days, no_raw=no_raw, httpcache=httpcache))
+    check_crawl_settings(overrides)  # issue 15: every LINFEN_ value (settings_check.RULES) before anything starts
+    create_dataset(path)
     locks, refused = take_locks(path, keys)
     for key, message in refused.items():
         click.echo(f"{key}: refused: {message}", err=True)
@@ -101,7 +111,8 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
 
 
 @click.command()
-@db_option(DEMO_DB)
+@db_option(DEMO_DB, help="dataset file; $LINFEN_DB is not used, so the sample articles never mix into your "
+                         "dataset", creates=True)
 @settings_option
 def demo(db_path: str, settings: tuple[str, ...]) -> None:
     """Serve the bundled sample portal on 127.0.0.1 and crawl it (offline) into data/demo.db.
@@ -118,6 +129,7 @@ def demo(db_path: str, settings: tuple[str, ...]) -> None:
             "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING",
         }
         overrides.update(parse_overrides(settings))
+        check_crawl_settings(overrides)
         statuses = run_crawls(server.portal.sites(), db_path, overrides)  # every site the portal serves
     with Dataset(db_path) as ds:
         click.echo(f"dataset: {db_path}")

@@ -60,9 +60,8 @@ def run_worker(sites: list[str], redis_url: str, overrides: dict[str, Any], *, g
 @click.argument("sites", nargs=-1)
 @click.option("--all", "all_sites", is_flag=True, help="seed every profile")
 @click.option("--restart", is_flag=True, help="drop a run still in progress and start over")
-@click.option("--db", "db_path", metavar="PATH",
-              help="dataset the writer fills: make the run incremental like a local crawl (known articles "
-                   "are not fetched, paging stops early); without it the run is a full crawl")
+@db_option(help="dataset the writer fills: make the run incremental like a local crawl (known articles are not "
+                "fetched, paging stops early); without it the run is a full crawl")
 @redis_options
 def seed(sites: tuple[str, ...], all_sites: bool, restart: bool, db_path: str | None, redis_url: str,
          prefix: str) -> None:

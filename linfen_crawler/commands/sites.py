@@ -62,6 +62,17 @@ def _check_inputs(targets: Iterable[str]) -> Iterator[tuple[str, bytes, dict[str
             yield str(f), f.read_bytes(), {}, None
 
 
+def _not_a_page(body: bytes) -> tuple[str, str] | None:
+    """(reason, detail) for input that is no web page at all, before extraction: an empty or blank file, or
+    binary data (NUL bytes, as in images, PDFs and archives); the crawl names the same cases ``not_html``."""
+    if not body.strip():
+        return "empty_page", "the file is empty" if not body else "the file holds only white space"
+    head = body[:1024]
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a BOM is text
+        return "not_html", "binary data (NUL bytes), not an HTML page"
+    return None
+
+
 @click.command()
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--site", "site", help="profile key whose selectors to use (default: generic only)")
@@ -72,6 +83,9 @@ def _check_inputs(targets: Iterable[str]) -> Iterator[tuple[str, bytes, dict[str
                    "\"learned\" for the fields that came from it)")
 def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bool, learn: bool) -> None:
     """Extract pages (files, directories or URLs) and print their records.
+
+    Every page gives one record, also a page that is no article: its `not_article` names why (`empty_page`,
+    `not_html`, `error_page` …) and `reject` the reason a crawl would record, with a `detail`.
 
     Example: linfen check page.html --site lfxww --json
 
@@ -90,10 +104,13 @@ def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bo
         state = learned
     for label, body, headers, fetched_url in inputs:
         base = fetched_url or Path(label).resolve().as_uri()
+        blank = _not_a_page(body)
         # A fetched page is dated now; a saved file's fetch time is unknown, so 昨天/3小时前 stay unresolved.
         now = datetime.now(UTC) if fetched_url else None
-        rec = extract_article(body, base, profile=profile, headers=headers, now=now, generic_only=generic,
-                              site=state)
+        rec = extract_article(b"" if blank else body, base, profile=profile, headers=headers, now=now,
+                              generic_only=generic, site=state)
+        if blank:
+            rec["not_article"] = blank[0]
         url = fetched_url or rec["own_url"] or base
         art = normalize_article(make_article(rec, url=url, profile=profile or _NO_PROFILE, section=None))
         out: dict[str, Any] = {"file" if fetched_url is None else "fetched": label}
@@ -101,11 +118,14 @@ def check(targets: tuple[str, ...], site: str | None, generic: bool, as_json: bo
         out["site"] = profile.key if profile else None
         out["site_name"] = profile.name if profile else None
         out["reject"] = reject_reason(art, project_settings.LINFEN_MIN_BODY_CHARS)
+        out["not_article"] = art.not_article
+        out["detail"] = blank[1] if blank else None
         if as_json:
             click.echo(json.dumps(out, ensure_ascii=False))
         else:
             click.echo(f"== {label}")
-            for key in ("url", "title", "published_at", "source", "authors", "editors", "section", "reject"):
+            for key in ("url", "title", "published_at", "source", "authors", "editors", "section", "reject",
+                        "not_article", "detail"):
                 value = out[key]
                 click.echo(f"{key:13} {json.dumps(value, ensure_ascii=False) if isinstance(value, list) else value}")
             if learn:

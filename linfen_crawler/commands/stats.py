@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from linfen_crawler.commands.options import db_option, open_existing
+from linfen_crawler.commands.options import db_option, human_size, open_existing
 from linfen_crawler.output import pipe_safe
 
 
@@ -48,5 +48,5 @@ def stats(db_path: str | None, runs: int, days: int, dedupe: bool) -> None:
         if raw_rows:
             click.echo()
         for raw in raw_rows:
-            click.echo(f"raw pages {raw['site']}: {raw['pages']} pages, {raw['stored_bytes'] / 1e6:.1f} MB "
-                       f"stored ({raw['original_bytes'] / 1e6:.1f} MB before compression)")
+            click.echo(f"raw pages {raw['site']}: {raw['pages']} pages, {human_size(raw['stored_bytes'])} stored "
+                       f"({human_size(raw['original_bytes'])} before compression)")

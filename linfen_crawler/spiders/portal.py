@@ -38,6 +38,7 @@ from linfen_crawler.scheduled.plan import (
     parse_day,
     plan_from_crawler,
 )
+from linfen_crawler.settings_check import check_settings
 
 
 def content_type(response: Response) -> str:
@@ -75,6 +76,7 @@ class PortalSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        check_settings(crawler.settings)  # issue 15: a bad LINFEN_ value stops `scrapy crawl` / Scrapyd at once
         spider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
         spider.max_article_pages = s.getint("LINFEN_MAX_ARTICLE_PAGES")
