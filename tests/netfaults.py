@@ -8,7 +8,7 @@ certificate, which the crawler has not), an HTTP server answering 403 to everyth
 robots.txt disallows everything.
 
     with NetFaults(tmp_path) as faults:        # writes one profile per fault into tmp_path/profiles
-        run_linfen("crawl", "refused", "-s", f"DNS_RESOLVER={faults.RESOLVER}", env=faults.env)
+        run_linfen("crawl", "refused", "-s", f"TWISTED_DNS_RESOLVER={faults.RESOLVER}", env=faults.env)
 """
 
 from __future__ import annotations
