@@ -145,6 +145,23 @@ def _count(stats: dict[str, Any], prefix: str) -> dict[str, int]:
     return {k[len(prefix):]: int(v) for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int)}
 
 
+# the exception names the spider records for failed downloads (linfen/errors/<page kind>/<name>), by kind
+_ERROR_KINDS = {"CannotResolveHostError": "dns", "DNSLookupError": "dns", "DownloadConnectionRefusedError": "refused",
+                "ConnectionRefusedError": "refused", "DownloadTimeoutError": "timeout", "TimeoutError": "timeout",
+                "TCPTimedOutError": "timeout", "DownloadFailedError": "network", "ResponseDataLossError": "network",
+                "ConnectionLost": "network", "ConnectionDone": "network", "TunnelError": "proxy"}
+
+
+def error_kinds(stats: dict[str, Any]) -> dict[str, int]:
+    """A run's errors by kind (``http_404``, ``dns``, ``timeout``, ``robots``, ``store_error`` …), most first."""
+    kinds: dict[str, int] = {}
+    for key, n in _count(stats, "linfen/errors/").items():
+        reason = key.rsplit("/", 1)[-1]
+        kind = _ERROR_KINDS.get(reason, reason)
+        kinds[kind] = kinds.get(kind, 0) + n
+    return dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def failure_cause(stats: dict[str, Any]) -> str | None:
     """``"<kind>: <detail>"`` when a run failed before fetching anything of its site, else None (pure).
 
@@ -168,7 +185,7 @@ def failure_cause(stats: dict[str, Any]) -> str | None:
     if "robots" in reasons:
         return f"robots: {stats.get('linfen/cause_detail/robots') or 'robots.txt disallows the start pages'}"
     walls = [r for r in reasons if r.startswith("antibot_") or r == "site_blocked"]
-    if walls or stats.get("linfen/degraded") and _count(stats, "linfen/antibot/antibot_"):
+    if walls or (stats.get("linfen/degraded") and _count(stats, "linfen/antibot/antibot_")):
         detail = stats.get("linfen/degraded") or f"every page was an anti-bot wall ({', '.join(sorted(walls))})"
         return f"antibot: {detail}"
     http = {r: n for r, n in reasons.items() if r.startswith("http_")}

@@ -44,10 +44,11 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from linfen_crawler import settings as project_settings
+from linfen_crawler.extensions.progress import install_rich_log
 from linfen_crawler.spiders.portal import PortalSpider
 from linfen_crawler.writer import auto_mode, usable_cores
 
-__all__ = ["project_scrapy_settings", "run_crawls", "run_sites"]
+__all__ = ["log_overrides", "project_scrapy_settings", "run_crawls", "run_sites"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,29 @@ def project_scrapy_settings() -> Settings:
     return settings
 
 
+def log_overrides(*, quiet: bool = False, logfile: str | None = None, log_level: str | None = None,
+                  progress: bool = False) -> dict[str, Any]:
+    """Scrapy's log settings for ``linfen crawl --quiet / --logfile FILE / --log-level LEVEL`` (issue 14).
+
+    ``--logfile``: the whole log (at ``--log-level``, default the ``LOG_LEVEL`` setting) goes to FILE, none
+    of it to the terminal. ``--quiet``: no progress display, and no log on standard error. Otherwise, while
+    the progress display is drawn (``progress``), the terminal shows only errors unless ``--log-level``
+    says otherwise: Scrapy's banner, settings and stats dump stay out of the way (``--logfile`` keeps them).
+    """
+    out: dict[str, Any] = {}
+    if log_level:
+        out["LOG_LEVEL"] = log_level.upper()
+    if quiet:
+        out["LINFEN_PROGRESS"] = "off"
+    if logfile:
+        out["LOG_FILE"] = logfile
+    elif quiet:
+        out["LOG_ENABLED"] = False
+    elif progress and not log_level:
+        out["LOG_LEVEL"] = "ERROR"
+    return out
+
+
 def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any],
                per_site: dict[str, dict[str, Any]] | None = None) -> dict[str, str]:
     """Crawl the given sites in one Scrapy process; returns each site's run status.
@@ -72,6 +96,9 @@ def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any],
     settings.set("LINFEN_DB", db_path, priority="cmdline")
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
+    # issue 14: on a terminal with the progress display, the log prints above it (rich), banner included
+    if install_rich_log(settings):
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     process = CrawlerProcess(settings)
     crawlers = {}
     for key in sites:
