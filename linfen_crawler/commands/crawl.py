@@ -128,7 +128,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
         per_site[key] = {"JOBDIR": str(jobdir)}
     # issue 14: --quiet, --logfile, --log-level; the progress display decides what the terminal shows
     mode = str(overrides.get("LINFEN_PROGRESS") or project_settings.LINFEN_PROGRESS)
-    overrides.update(log_overrides(quiet=quiet, logfile=logfile, log_level=log_level,
+    overrides.update(log_overrides(quiet=quiet, logfile=logfile, log_level=log_level or overrides.get("LOG_LEVEL"),
                                    progress=progress_drawn(mode, sys.stderr)))
     with Dataset(path) as ds:
         last_run = max((r["id"] for r in ds.last_runs(1)), default=0)
