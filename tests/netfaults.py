@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import http.server
+import os
 import socket
 import ssl
 import threading
@@ -152,4 +153,5 @@ class NetFaults:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"LINFEN_PROFILE_DIRS": str(self.profile_dir), "PYTHONPATH": str(Path(__file__).parent)}
+        path = os.pathsep.join(p for p in (str(Path(__file__).parent), os.environ.get("PYTHONPATH")) if p)
+        return {"LINFEN_PROFILE_DIRS": str(self.profile_dir), "PYTHONPATH": path}
