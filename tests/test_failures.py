@@ -136,9 +136,10 @@ def screen_lines(out: str) -> list[str]:
     return [ANSI.sub("", s) for s in re.split(r"\r\n|\r|\n", out)]
 
 
-def test_progress_fits_80_columns_with_log_lines_above_it(tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2"])  # sites in one process; in worker processes (one display)
+def test_progress_fits_80_columns_with_log_lines_above_it(tmp_path, jobs):
     with DemoServer() as server:
-        code, out = on_terminal("crawl", "lfxww", "jcnews", "sxycrb", "--jobs", "1", "--log-level", "INFO",
+        code, out = on_terminal("crawl", "lfxww", "jcnews", "sxycrb", "--jobs", jobs, "--log-level", "INFO",
                                 "--db", str(tmp_path / "t.db"), "-s", f"LINFEN_PROXY={server.url}", *FAST,
                                 cwd=tmp_path)
     assert code == 0, out[-3000:]
@@ -147,7 +148,8 @@ def test_progress_fits_80_columns_with_log_lines_above_it(tmp_path):
     progress = [line for line in lines if re.search(r"\w+: \d+ pages, \d+ new, \d+ rejected, \d+ errors", line)]
     assert {m.group(1) for line in progress if (m := re.search(r"(\w+): \d+ pages", line))} == {
         "lfxww", "jcnews", "sxycrb"}
-    assert not [line for line in progress if re.search(r"INFO|WARNING|\[scrapy", line)]  # nothing glued
+    # nothing glued: no log text on a progress line, no two progress lines on one
+    assert not [line for line in progress if re.search(r"INFO|WARNING|\[scrapy", line) or line.count(" pages,") > 1]
     assert "Dumping Scrapy stats" in out  # --log-level INFO: the log is there, above the display
     for site in ("lfxww", "jcnews", "sxycrb"):  # the summary, one line per site
         assert re.search(rf"^{site}: finished, \d+ pages, \d+ new, 0 updated, \d+ rejected, 0 errors, [\d.]+ s$",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self, TextIO
 
 from rich.console import Console
@@ -54,6 +54,28 @@ def progress_drawn(mode: str, stream: TextIO) -> bool:
     return mode == "on" or (mode == "auto" and stream.isatty())
 
 
+# ``linfen crawl --jobs N``: a worker process sends its progress and log lines to the parent, which draws
+# one display for every site (runner.run_sites); messages ("progress", site, text, done) and
+# ("log", levelno, logger name, message)
+Sink = Callable[[tuple[Any, ...]], None]
+_sink: Sink | None = None
+
+
+def set_sink(sink: Sink | None) -> None:
+    """Send this process's progress and terminal log lines to ``sink`` instead of drawing them."""
+    global _sink
+    _sink = sink
+
+
+class _SinkHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        if _sink is not None:
+            try:
+                _sink(("log", record.levelno, record.name, record.getMessage()))
+            except Exception:  # the parent is gone: nothing to show the line to
+                self.handleError(record)
+
+
 _consoles: dict[int, Console] = {}  # the console of each stream the display draws on (one per process)
 
 
@@ -75,18 +97,24 @@ def install_rich_log(settings: Any, stream: TextIO | None = None) -> bool:
     Called before Scrapy's banner, so every line of the log fits the terminal's width."""
     stream = stream or sys.stderr
     mode = str(settings.get("LINFEN_PROGRESS")).lower()
-    if not settings.getbool("LOG_ENABLED") or settings.get("LOG_FILE") or not progress_drawn(mode, stream):
+    if not settings.getbool("LOG_ENABLED") or settings.get("LOG_FILE"):
         return False
     root = logging.getLogger()
+    if _sink is not None:  # a worker process: the parent prints the lines above its display
+        root.setLevel(logging.NOTSET)
+        root.addHandler(_SinkHandler(settings.get("LOG_LEVEL")))
+        return True
+    if not progress_drawn(mode, stream):
+        return False
     root.setLevel(logging.NOTSET)
     root.addHandler(_rich_handler(_console(stream, mode == "on"), settings.get("LOG_LEVEL")))
     return True
 
 
-class _Display:
+class ProgressBoard:
     """The process's one progress display; terminal log handlers print through its console."""
 
-    def __init__(self, stream: TextIO, force: bool) -> None:
+    def __init__(self, stream: TextIO, force: bool = False) -> None:
         self.console = _console(stream, force)
         self.progress = Progress(
             SpinnerColumn(), TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis",
@@ -95,8 +123,13 @@ class _Display:
             expand=True, auto_refresh=False)
         self.tasks: dict[str, TaskID] = {}
 
-    def start(self) -> None:
+    def start(self, level: int | str | None = None) -> None:
+        """Show the display; the log's terminal handlers print above it (with ``level``: add one, for a
+        process whose log has no handler yet)."""
         root = logging.getLogger()
+        if level is not None:
+            root.setLevel(logging.NOTSET)
+            root.addHandler(_rich_handler(self.console, level))
         for handler in list(root.handlers):
             stream = getattr(handler, "stream", None)
             if isinstance(handler, logging.FileHandler) or stream not in (sys.stderr, sys.__stderr__):
@@ -127,7 +160,7 @@ class ProgressExtension:
     """Report progress while a crawl runs (see the module docstring)."""
 
     # the sites crawling in this process share one display
-    _display: ClassVar[_Display | None] = None
+    _display: ClassVar[ProgressBoard | None] = None
     _open: ClassVar[set[str]] = set()
 
     def __init__(self, crawler: Crawler, draw: bool, stream: TextIO, force: bool = False) -> None:
@@ -152,10 +185,14 @@ class ProgressExtension:
         return crawled_site(self.crawler)
 
     def spider_opened(self) -> None:
+        if _sink is not None:  # a --jobs worker: the parent draws
+            self._loop = task.LoopingCall(self.report)
+            self._loop.start(DRAW_INTERVAL, now=True)
+            return
         if self.draw:
             cls = type(self)
             if cls._display is None:
-                cls._display = _Display(self.stream, self.force)
+                cls._display = ProgressBoard(self.stream, self.force)
                 cls._display.start()
             cls._open.add(self.site)
             cls._display.show(self.site, self.text())
@@ -167,6 +204,9 @@ class ProgressExtension:
                                                         else {}))
 
     def report(self) -> None:
+        if _sink is not None:
+            _sink(("progress", self.site, self.text(), False))
+            return
         display = type(self)._display
         if self.draw and display is not None:
             display.show(self.site, self.text())
@@ -177,7 +217,9 @@ class ProgressExtension:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         cls = type(self)
-        if self.draw and cls._display is not None:
+        if _sink is not None:
+            _sink(("progress", self.site, self.text(), True))
+        elif self.draw and cls._display is not None:
             cls._display.show(self.site, self.text(), done=True)
             cls._open.discard(self.site)
             if not cls._open:
