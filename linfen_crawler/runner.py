@@ -48,7 +48,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from linfen_crawler import settings as project_settings
-from linfen_crawler.extensions.progress import ProgressBoard, install_rich_log, progress_drawn, set_sink
+from linfen_crawler.extensions.progress import ProgressBoard, install_rich_log, progress_drawn, say, set_sink
 from linfen_crawler.spiders.portal import PortalSpider
 from linfen_crawler.writer import auto_mode, usable_cores
 
@@ -117,7 +117,7 @@ def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any],
         stats = crawler.stats.get_stats() if crawler.stats else {}
         statuses[key] = str(stats.get("linfen/status", "failed"))
         if stats.get("linfen/degraded"):  # issue 5: why a guard stopped the run (e.g. the site blocks us)
-            print(str(stats["linfen/degraded"]), file=sys.stderr, flush=True)
+            say(str(stats["linfen/degraded"]))
     return statuses
 
 
@@ -149,6 +149,11 @@ def _relay(key: str, recv: Connection, board: ProgressBoard | None, statuses: di
                 statuses[key] = message
             elif message[0] == "progress" and board is not None:
                 board.show(message[1], message[2], done=message[3])
+            elif message[0] == "line":
+                if board is not None:
+                    board.say(message[1])
+                else:
+                    print(message[1], file=sys.stderr, flush=True)
             elif message[0] == "log":
                 logging.getLogger(message[2]).log(message[1], "%s", message[3])
     except (EOFError, OSError):  # the worker is gone; its sentinel says so

@@ -53,13 +53,13 @@ def run_line(run: dict[str, Any]) -> str:
     timeout 1), 1 min 5 s`` (``linfen crawl`` and ``linfen demo``)."""
     stats = run.get("stats") or {}
     kinds = error_kinds(stats) if isinstance(stats, dict) else {}
-    errors = f"{run['errors']} errors"
+    errors = f"{run['errors'] or 0} errors"
     if kinds:
         errors += " (" + ", ".join(f"{k} {n}" for k, n in kinds.items()) + ")"
     seconds = float(stats.get("duration_s", 0)) if isinstance(stats, dict) else 0.0
     took = f"{int(seconds // 60)} min {seconds % 60:.0f} s" if seconds >= 60 else f"{seconds:.1f} s"
-    return (f"{run['site']}: {run['status']}, {run['pages']} pages, {run['articles_new']} new, "
-            f"{run['articles_updated']} updated, {run['rejects']} rejected, {errors}, {took}")
+    return (f"{run['site']}: {run['status']}, {run['pages'] or 0} pages, {run['articles_new'] or 0} new, "
+            f"{run['articles_updated'] or 0} updated, {run['rejects'] or 0} rejected, {errors}, {took}")
 
 
 @click.command()

@@ -76,6 +76,14 @@ class _SinkHandler(logging.Handler):
                 self.handleError(record)
 
 
+def say(text: str) -> None:
+    """One line for the user on standard error; from a ``--jobs`` worker, through the parent (above its display)."""
+    if _sink is not None:
+        _sink(("line", text))
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
 _consoles: dict[int, Console] = {}  # the console of each stream the display draws on (one per process)
 
 
@@ -147,6 +155,11 @@ class ProgressBoard:
         self.progress.update(self.tasks[site], description=text)
         if done:
             self.progress.stop_task(self.tasks[site])
+        self.progress.refresh()
+
+    def say(self, text: str) -> None:
+        """A line above the display (wrapped to the terminal's width)."""
+        self.console.print(text, markup=False, highlight=False)
         self.progress.refresh()
 
     def stop(self) -> None:
