@@ -174,3 +174,16 @@ def test_quiet_prints_nothing_when_all_went_well_and_logfile_takes_the_log(tmp_p
     assert (proc.stdout, proc.stderr) == ("", "")
     text = log.read_text("utf-8")
     assert "Scrapy 2." in text and "Dumping Scrapy stats" in text
+
+
+def test_an_unreachable_site_on_a_terminal_shows_its_cause_and_no_log_noise(faults, tmp_path, monkeypatch):
+    for name, value in faults.env.items():  # on_terminal passes this process's environment on
+        monkeypatch.setenv(name, value)
+    code, out = on_terminal("crawl", "nodns", "--db", str(tmp_path / "t.db"),
+                            "-s", f"TWISTED_DNS_RESOLVER={faults.RESOLVER}", *QUICK, cwd=tmp_path)
+    assert code == 1, out[-3000:]
+    lines = [line.strip() for line in screen_lines(out) if line.strip()]
+    assert "nodns: failed: dns: DNS lookup failed for www.nowhere.invalid" in lines
+    assert [line for line in lines if line.startswith("nodns: failed,")]  # the summary line
+    assert "Traceback" not in out and "WARNING" not in out and "Gave up retrying" not in out
+    assert max(len(line) for line in screen_lines(out)) <= 80
