@@ -21,7 +21,7 @@ from scrapy.exceptions import DropItem
 from twisted.internet import task
 
 from linfen_crawler.items import Article, Reject, Removed
-from linfen_crawler.records import normalize_article, reject_reason, run_status
+from linfen_crawler.records import FAILURE_KEY, failure_cause, normalize_article, reject_reason, run_status
 from linfen_crawler.scheduled.monitor import CoverageCounter, coverage_alerts, coverage_from_stats, http_errors
 from linfen_crawler.scheduled.plan import crawled_site
 from linfen_crawler.storage import BatchResult, Dataset
@@ -204,6 +204,9 @@ class StorePipeline:
         pages = int(stats.get("downloader/response_count", 0))
         errors = sum(int(v) for k, v in stats.items() if k.startswith("linfen/errors/"))
         status = run_status(reason, stats, self.counts)
+        cause = failure_cause(stats) if status == "failed" else None
+        if cause:  # issue 14: why the run failed, kept in the run record's stats and printed by the CLI
+            self.crawler.stats.set_value(FAILURE_KEY, cause)
         # issue 4: field coverage of new articles against the site's recent runs
         coverage = self.coverage.coverage()
         for name, share in coverage.items():
@@ -228,7 +231,8 @@ class StorePipeline:
         self.writer.call(Dataset.finish_run, run_id, status, counts, record)
         self.crawler.stats.set_value("linfen/status", status)
         if status != "finished":
-            logger.warning("crawl of %s ended %s (finish reason %s)", self.site, status, reason)
+            logger.warning("crawl of %s ended %s (finish reason %s)%s", self.site, status, reason,
+                           f": {cause}" if cause else "")
 
 
 def _run_history(ds: Dataset, site: str, limit: int, before_id: int) -> list[dict[str, Any]]:

@@ -119,10 +119,78 @@ def reject_reason(item: Article, min_body_chars: int) -> str | None:
     return None
 
 
+FAILURE_KEY = "linfen/failure"  # a failed run's cause, "<kind>: <detail>" (docs/reliability.md)
+NETWORK_KINDS = ("dns", "refused", "timeout", "tls", "proxy", "network")
+
+
+def _count(stats: dict[str, Any], prefix: str) -> dict[str, int]:
+    return {k[len(prefix):]: int(v) for k, v in stats.items() if k.startswith(prefix) and isinstance(v, int)}
+
+
+# the exception names the spider records for failed downloads (linfen/errors/<page kind>/<name>), by kind
+_ERROR_KINDS = {"CannotResolveHostError": "dns", "DNSLookupError": "dns", "DownloadConnectionRefusedError": "refused",
+                "ConnectionRefusedError": "refused", "DownloadTimeoutError": "timeout", "TimeoutError": "timeout",
+                "TCPTimedOutError": "timeout", "DownloadFailedError": "network", "ResponseDataLossError": "network",
+                "ConnectionLost": "network", "ConnectionDone": "network", "TunnelError": "proxy"}
+
+
+def error_kinds(stats: dict[str, Any]) -> dict[str, int]:
+    """A run's errors by kind (``http_404``, ``dns``, ``timeout``, ``robots``, ``store_error`` …), most first."""
+    kinds: dict[str, int] = {}
+    for key, n in _count(stats, "linfen/errors/").items():
+        reason = key.rsplit("/", 1)[-1]
+        kind = _ERROR_KINDS.get(reason, reason)
+        kinds[kind] = kinds.get(kind, 0) + n
+    return dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def failure_cause(stats: dict[str, Any]) -> str | None:
+    """``"<kind>: <detail>"`` when a run failed before fetching anything of its site, else None (pure).
+
+    A cause already set (``linfen/failure``, e.g. ``disk_full: <path>``) is kept. A run fetched nothing when
+    no list or article page was parsed although some failed; the cause is, first found: ``robots``
+    (robots.txt disallows the start pages), ``antibot`` (an anti-bot wall), ``http_<status>`` (the most
+    frequent status), a network kind (``dns``, ``refused``, ``timeout``, ``tls``, ``proxy``, ``network``:
+    the most frequent) or ``error`` (any other reason a page failed).
+    """
+    if stats.get(FAILURE_KEY):
+        return str(stats[FAILURE_KEY])
+    parsed = sum(int(stats.get(k, 0)) for k in ("linfen/list_pages", "linfen/article_pages",
+                                                  "linfen/article_extra_pages"))
+    errors = {k.split("/", 1)[-1]: n for k, n in _count(stats, "linfen/errors/").items()
+              if not k.startswith("store/")}
+    if parsed or not errors:
+        return None
+    reasons: dict[str, int] = {}
+    for key, n in errors.items():
+        reasons[key] = reasons.get(key, 0) + n
+    if "robots" in reasons:
+        return f"robots: {stats.get('linfen/cause_detail/robots') or 'robots.txt disallows the start pages'}"
+    walls = [r for r in reasons if r.startswith("antibot_") or r == "site_blocked"]
+    if walls or (stats.get("linfen/degraded") and _count(stats, "linfen/antibot/antibot_")):
+        detail = stats.get("linfen/degraded") or f"every page was an anti-bot wall ({', '.join(sorted(walls))})"
+        return f"antibot: {detail}"
+    http = {r: n for r, n in reasons.items() if r.startswith("http_")}
+    if http:
+        status, n = max(http.items(), key=lambda kv: (kv[1], kv[0]))
+        return f"{status}: the site answered HTTP {status[5:]} ({n} of {sum(reasons.values())} pages failed so)"
+    network = {k: n for k, n in _count(stats, "linfen/network/").items() if k in NETWORK_KINDS}
+    if network:
+        kind, _ = max(network.items(), key=lambda kv: (kv[1], kv[0]))
+        return f"{kind}: {stats.get(f'linfen/cause_detail/{kind}') or kind}"
+    reason, n = max(reasons.items(), key=lambda kv: (kv[1], kv[0]))
+    return f"error: every page failed ({reason}, {n} pages)"
+
+
 def run_status(finish_reason: str, stats: dict[str, Any], counts: dict[str, int]) -> str:
-    """finished / degraded / interrupted / failed for a run that is closing."""
+    """finished / degraded / interrupted / failed for a run that is closing.
+
+    Issue 14: a run that fetched nothing of its site is ``failed`` (:func:`failure_cause` says why).
+    """
     if finish_reason in ("shutdown", "cancelled"):
         return "interrupted"
+    if failure_cause(stats):
+        return "failed"
     # issue 5: a guard that stopped or capped the run (site blocking the crawler, request cap) says why
     if stats.get("linfen/degraded"):
         return "degraded"

@@ -68,6 +68,7 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 3
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"  # issue 14: a page given up on is counted and named; not an error line
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
@@ -76,6 +77,7 @@ TELNETCONSOLE_ENABLED = False
 HTTPCACHE_ENABLED = False
 HTTPCACHE_DIR = "httpcache"
 LOG_LEVEL = "INFO"
+COMMANDS_MODULE = "linfen_crawler.scrapy_commands"  # issue 14: `scrapy crawl` exits 1 for a failed/degraded run
 
 DOWNLOADER_MIDDLEWARES = {
     # before HttpProxyMiddleware (750), which reads meta["proxy"]

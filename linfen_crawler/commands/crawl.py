@@ -27,12 +27,42 @@ from linfen_crawler.commands.options import (
     settings_option,
 )
 from linfen_crawler.demo.server import DemoServer
+from linfen_crawler.extensions.progress import progress_drawn
 from linfen_crawler.profiles import all_profiles
-from linfen_crawler.runner import run_crawls, run_sites
+from linfen_crawler.records import FAILURE_KEY, error_kinds
+from linfen_crawler.runner import log_overrides, run_crawls, run_sites
 from linfen_crawler.scheduled.locks import finish_jobdir, jobs_root, prepare_jobdir, take_locks
 from linfen_crawler.scheduled.plan import crawl_overrides
 from linfen_crawler.settings_check import RULES, SettingsError, check_setting
-from linfen_crawler.storage import Dataset
+from linfen_crawler.storage import RUN_STATUSES, Dataset
+
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+def new_runs(db_path: str, after_id: int, limit: int | None = None) -> dict[str, dict[str, Any]]:
+    """Each site's newest run with an id above ``after_id`` (``stats`` decoded), oldest first; the last ``limit``
+    runs only when given."""
+    with Dataset(db_path) as ds:
+        rows = [r for r in ds.last_runs(limit or 10_000) if r["id"] > after_id]
+        out: dict[str, dict[str, Any]] = {}
+        for row in sorted(rows, key=lambda r: r["id"]):
+            full = ds.run_history(row["site"], limit=1, statuses=RUN_STATUSES, before_id=row["id"] + 1)
+            out[row["site"]] = full[0] if full else row
+    return out
+
+
+def run_line(run: dict[str, Any]) -> str:
+    """One line for a run: ``lfxww: finished, 120 pages, 30 new, 2 updated, 1 rejected, 3 errors (http_404 2,
+    timeout 1), 1 min 5 s`` (``linfen crawl`` and ``linfen demo``)."""
+    stats = run.get("stats") or {}
+    kinds = error_kinds(stats) if isinstance(stats, dict) else {}
+    errors = f"{run['errors'] or 0} errors"
+    if kinds:
+        errors += " (" + ", ".join(f"{k} {n}" for k, n in kinds.items()) + ")"
+    seconds = float(stats.get("duration_s", 0)) if isinstance(stats, dict) else 0.0
+    took = f"{int(seconds // 60)} min {seconds % 60:.0f} s" if seconds >= 60 else f"{seconds:.1f} s"
+    return (f"{run['site']}: {run['status']}, {run['pages'] or 0} pages, {run['articles_new'] or 0} new, "
+            f"{run['articles_updated'] or 0} updated, {run['rejects'] or 0} rejected, {errors}, {took}")
 
 
 @click.command()
@@ -53,11 +83,21 @@ from linfen_crawler.storage import Dataset
               help="run as a distributed worker on this Redis (see docs/distributed.md); `linfen ingest` writes")
 @click.option("--jobs", "workers", type=click.IntRange(1), metavar="N",
               help="worker processes for several sites, one site each at a time (default: number of cores)")
+@click.option("-q", "--quiet", is_flag=True,
+              help="print nothing unless a run failed (then one line per site on stderr): for cron")
+@click.option("--logfile", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="write the whole log to FILE instead of the terminal")
+@click.option("-L", "--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), metavar="LEVEL",
+              help="log level: CRITICAL, ERROR, WARNING, INFO, DEBUG (default INFO; ERROR on the terminal "
+                   "while the progress display is shown)")
 def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic: bool,
           settings: tuple[str, ...], refresh: bool, since: str | None, recheck_days: int | None, resume: bool,
-          no_raw: bool, httpcache: bool, redis_url: str | None, workers: int | None) -> None:
+          no_raw: bool, httpcache: bool, redis_url: str | None, workers: int | None, quiet: bool,
+          logfile: str | None, log_level: str | None) -> None:
     """Crawl SITE… (profile keys) into the dataset; only articles not yet stored are fetched.
 
+    Ends with one line per site: status, pages, new, updated, rejected, errors by kind, time taken. A failed
+    run also prints its cause on stderr (`lfxww: failed: dns: DNS lookup failed for www.lfxww.com`).
     A site another run is crawling into the same dataset is refused (exit 3). After Ctrl-C or SIGTERM,
     `--resume` continues the run; after a hard kill, the next run finds what is missing by itself.
 
@@ -96,12 +136,25 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
             click.echo(f"{key}: nothing to resume in {jobdir} (the last run was not stopped gracefully); "
                        "starting a fresh run that re-walks every list page", err=True)
         per_site[key] = {"JOBDIR": str(jobdir)}
+    # issue 14: --quiet, --logfile, --log-level; the progress display decides what the terminal shows
+    mode = str(overrides.get("LINFEN_PROGRESS") or project_settings.LINFEN_PROGRESS)
+    overrides.update(log_overrides(quiet=quiet, logfile=logfile, log_level=log_level or overrides.get("LOG_LEVEL"),
+                                   progress=progress_drawn(mode, sys.stderr)))
+    with Dataset(path) as ds:
+        last_run = max((r["id"] for r in ds.last_runs(1)), default=0)
     # issue 8: --jobs, sites in worker processes
     statuses = run_sites(keys, path, overrides, per_site, jobs=workers) if keys else {}
+    runs = new_runs(path, last_run)
     for key, status in statuses.items():
         finish_jobdir(root / key, status)
-        hint = f" (continue with `linfen crawl {key} --resume`)" if status == "interrupted" else ""
-        click.echo(f"{key}: {status}{hint}")
+        run = runs.get(key)
+        if status == "failed":
+            cause = (run or {}).get("stats", {}).get(FAILURE_KEY) or "see the log"
+            click.echo(f"{key}: failed: {cause}", err=True)
+        if status == "interrupted":
+            click.echo(f"{key}: interrupted (continue with `linfen crawl {key} --resume`)", err=quiet)
+        elif not quiet:
+            click.echo(run_line(run) if run else f"{key}: {status}")
     for lock in locks:
         lock.release()
     if any(s in ("degraded", "failed") for s in statuses.values()):
@@ -131,12 +184,10 @@ def demo(db_path: str, settings: tuple[str, ...]) -> None:
         overrides.update(parse_overrides(settings))
         check_crawl_settings(overrides)
         statuses = run_crawls(server.portal.sites(), db_path, overrides)  # every site the portal serves
+    click.echo(f"dataset: {db_path}")
+    for run in new_runs(db_path, 0, len(statuses)).values():
+        click.echo(f"run {run['id']} {run_line(run)}")
     with Dataset(db_path) as ds:
-        click.echo(f"dataset: {db_path}")
-        for run in reversed(ds.last_runs(len(statuses))):
-            click.echo(f"run {run['id']} {run['site']}: {run['status']}, {run['pages']} pages, "
-                       f"{run['articles_new']} new, {run['articles_updated']} updated, {run['rejects']} rejected, "
-                       f"{run['errors']} errors")
         click.echo(f"articles in the dataset: {ds.count('articles')}")
     if any(s in ("degraded", "failed") for s in statuses.values()):
         sys.exit(1)

@@ -14,7 +14,7 @@ class ProxyRouteMiddleware:
 
     ``linfen demo`` and the end-to-end tests use it to reach the bundled sample portal: the portal server
     on 127.0.0.1 answers proxy requests for the real host names, so stored URLs are the real site's.
-    Disabled (``NotConfigured``) when the setting is empty. A request that sets ``meta["proxy"]`` itself
+    Disabled (``NotConfigured``, silently) when the setting is empty. A request that sets ``meta["proxy"]`` itself
     keeps it.
     """
 
@@ -24,8 +24,8 @@ class ProxyRouteMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         proxy = crawler.settings.get("LINFEN_PROXY")
-        if not proxy:
-            raise NotConfigured("LINFEN_PROXY is empty")
+        if not proxy:  # the normal case (direct): no message, which Scrapy would log as a warning (issue 14)
+            raise NotConfigured
         return cls(proxy)
 
     def process_request(self, request: Request) -> None:

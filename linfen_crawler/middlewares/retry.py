@@ -15,6 +15,8 @@ from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
+from linfen_crawler.middlewares.failures import network_failure
+
 logger = logging.getLogger(__name__)
 
 
@@ -46,6 +48,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
     ``LINFEN_RETRY_BACKOFF_MAX``), or exactly what a ``Retry-After`` header says. A ``Retry-After``
     longer than ``LINFEN_RETRY_AFTER_MAX`` is not waited for: the page fails (``http_429``/``http_503``) and
     the next run fetches it. Only the retried request waits; the rest of the crawl goes on.
+
+    Issue 14: a DNS failure is retried once at most (a name that did not resolve twice will not on the
+    third try), and every network failure is counted by kind (``linfen/network/<kind>``, the first one's
+    one-line description in ``linfen/cause_detail/<kind>``), which names a failed run's cause.
     """
 
     def __init__(self, settings: Any) -> None:
@@ -89,7 +95,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def process_exception(self, request: Request, exception: Exception  # type: ignore[override]
                                 ) -> Request | Response | None:
+        failure = network_failure(exception, request)
+        stats = self.crawler.stats
+        if failure is not None and stats:  # issue 14: what the run's failure cause is made of
+            kind, detail = failure
+            stats.inc_value(f"linfen/network/{kind}")
+            if not stats.get_value(f"linfen/cause_detail/{kind}"):
+                stats.set_value(f"linfen/cause_detail/{kind}", detail)
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
+            return None
+        if failure is not None and failure[0] == "dns" and int(request.meta.get("retry_times", 0)) >= 1:
+            logger.info("giving up on %s: %s (a DNS failure is retried once)", request.url, failure[1])
             return None
         new = self._retry(request, exception)
         if new is None:

@@ -1,0 +1,38 @@
+"""``scrapy crawl SITE`` with ``linfen crawl``'s outcome: exit 1 when the run ended ``degraded`` or ``failed``.
+
+Scrapy's own ``crawl`` exits 0 whatever the run's status (only a crawler that could not start gives 1).
+This one, found through ``COMMANDS_MODULE`` in ``linfen_crawler.settings``, reads the status the store
+pipeline set (``linfen/status``) and, for a failed run, prints its cause (``linfen/failure``) as one line on
+standard error, as ``linfen crawl`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+from linfen_crawler.records import FAILURE_KEY
+
+
+class Command(ScrapyCrawlCommand):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            super().run(args, opts)  # Scrapy's usage errors
+            return
+        process = self.crawler_process
+        assert process is not None
+        crawler = self._create_crawler(args[0])  # kept: the process forgets its crawlers when they finish
+        process.crawl(crawler, **opts.spargs)
+        process.start()
+        if process.bootstrap_failed:
+            self.exitcode = 1
+        if crawler is not None:
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            status = str(stats.get("linfen/status", ""))
+            site = getattr(crawler.spider, "site_key", None) or args[0]
+            if status == "failed" and stats.get(FAILURE_KEY):
+                print(f"{site}: failed: {stats[FAILURE_KEY]}", file=sys.stderr, flush=True)
+            if status in ("degraded", "failed"):
+                self.exitcode = 1
