@@ -87,6 +87,8 @@ def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any],
         statuses[key] = str(stats.get("linfen/status", "failed"))
         if stats.get("linfen/degraded"):  # issue 5: why a guard stopped the run (e.g. the site blocks us)
             print(str(stats["linfen/degraded"]), file=sys.stderr, flush=True)
+        if stats.get("linfen/failure"):  # issue 15: why the run failed (disk_full: <path> …)
+            print(f"{key}: failed: {stats['linfen/failure']}", file=sys.stderr, flush=True)
     return statuses
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from linfen_crawler import dedupe
+from linfen_crawler.diskfull import is_disk_full
 from linfen_crawler.normalize import content_hash, utcnow
 
 logger = logging.getLogger(__name__)
@@ -348,10 +349,13 @@ class Dataset:
         cur.execute("BEGIN IMMEDIATE")
         try:
             yield cur
+            cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            # SQLite has rolled back already after some errors (a full disk): a ROLLBACK would then raise
+            # "no transaction is active" and hide the error that matters (issue 15)
+            if self.conn.in_transaction:
+                cur.execute("ROLLBACK")
             raise
-        cur.execute("COMMIT")
 
     def _migrate(self, version: int) -> None:
         for target in sorted(v for v in _MIGRATIONS if v > version):
@@ -439,7 +443,8 @@ class Dataset:
                 self._link_duplicates(cur, str(rec["url"]), rec["body"], fresh=old is None)
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
+                cur.execute("ROLLBACK")
             raise
         return result
 
@@ -524,7 +529,8 @@ class Dataset:
                 "SELECT count(DISTINCT duplicate_of), count(duplicate_of) FROM articles").fetchone()
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
+                cur.execute("ROLLBACK")
             raise
         return {"articles": n, "compared": compared, "groups": groups, "duplicates": duplicates}
 
@@ -561,6 +567,8 @@ class Dataset:
         try:
             out.upsert = self.upsert_articles(articles, run_id)
         except sqlite3.Error as exc:
+            if is_disk_full(exc, self.path):  # issue 15: the run ends; no store_error rejects to fill it further
+                raise
             logger.error("storing %d articles failed: %s", len(articles), exc)
             failed = [(str(row["url"]), "store_error", f"{type(exc).__name__}: {exc}") for row in articles]
             out.rejected += self.add_rejects(failed, run_id)
