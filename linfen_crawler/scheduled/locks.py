@@ -87,8 +87,13 @@ class SiteLock:
 
 
 def jobs_root(db_path: str | os.PathLike[str], setting: str = "") -> Path:
-    """Where Scrapy job directories live: ``LINFEN_JOBS_DIR``, else ``jobs/`` beside the dataset."""
-    return Path(setting) if setting else Path(db_path).absolute().parent / "jobs"
+    """Where Scrapy job directories live: ``LINFEN_JOBS_DIR``, else the dataset's own ``<db>.jobs/``
+    beside its lock folder (``data/news.db.jobs/lfxww`` for ``data/news.db``), so two datasets in one
+    folder never share a job directory (issue 14)."""
+    if setting:
+        return Path(setting)
+    db = Path(db_path).absolute()
+    return db.with_name(db.name + ".jobs")
 
 
 def resumable(jobdir: Path) -> bool:
