@@ -362,8 +362,8 @@ def test_concurrent_runs_of_two_sites_share_one_dataset(server, tmp_path):
 
 
 # -- 5. politeness --------------------------------------------------------------------------------------
-def user_agent_for(**settings: str) -> str:
-    """The User-Agent a crawl of lfxww sends with these command-line settings."""
+def user_agent_for(db: Path, **settings: str) -> str:
+    """The User-Agent a crawl of lfxww into ``db`` sends with these command-line settings."""
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
 
@@ -371,7 +371,7 @@ def user_agent_for(**settings: str) -> str:
 
     base = Settings()
     base.setmodule("linfen_crawler.settings", priority="project")
-    base.setdict(settings, priority="cmdline")
+    base.setdict({"LINFEN_DB": str(db), **settings}, priority="cmdline")  # the spider locks and reads its dataset
     crawler = Crawler(PortalSpider, base)
     PortalSpider.from_crawler(crawler, site="lfxww")
     return str(crawler.settings["USER_AGENT"])
@@ -382,8 +382,10 @@ def test_robots_txt_is_read_first_and_user_agent_names_a_contact(server, tmp_pat
 
     assert settings.ROBOTSTXT_OBEY and settings.AUTOTHROTTLE_ENABLED
     assert settings.LINFEN_CONTACT_URL in settings.USER_AGENT
-    assert "https://example.org/crawler-contact" in user_agent_for(LINFEN_CONTACT_URL="https://example.org/crawler-contact")
-    assert user_agent_for(LINFEN_CONTACT_URL="https://x.test", USER_AGENT="my-agent") == "my-agent"  # explicit wins
+    ua_db = tmp_path / "ua.db"  # the spiders built here keep its lock: the crawl below uses another dataset
+    assert "https://example.org/crawler-contact" in user_agent_for(ua_db, LINFEN_CONTACT_URL="https://example.org/crawler-contact")
+    # an explicit User-Agent wins
+    assert user_agent_for(ua_db, LINFEN_CONTACT_URL="https://x.test", USER_AGENT="my-agent") == "my-agent"
     db = tmp_path / "news.db"
     server.portal.home.pages["/robots.txt"] = Page(
         200, "text/plain", b"User-agent: *\nDisallow: /linfen/fzsh/\n", ())
