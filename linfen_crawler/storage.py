@@ -26,7 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from linfen_crawler import dedupe
-from linfen_crawler.diskfull import is_disk_full
+from linfen_crawler.diskfull import DiskFull, is_disk_full
 from linfen_crawler.normalize import content_hash, utcnow
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,17 @@ ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
 
 class StorageError(RuntimeError):
     """The dataset cannot be opened or used; the message says why and what to do."""
+
+
+class DatasetDiskFull(StorageError, DiskFull):
+    """The dataset cannot be opened: its disk is full (SQLite cannot make or grow its ``-shm`` file)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        DiskFull.__init__(self, path)
+        self.args = (f"cannot open {path}: the disk is full (disk_full); free space and run again",)
+
+    def __reduce__(self) -> tuple[type[DatasetDiskFull], tuple[str]]:  # the writer process sends it back
+        return type(self), (self.path,)
 
 
 def fts_text(text: str | None) -> str:
@@ -314,6 +325,8 @@ class Dataset:
             conn.execute("PRAGMA busy_timeout = 60000")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.OperationalError as exc:  # issue 5: a folder or file we may not write is not "no dataset"
+            if is_disk_full(exc, self.path):  # issue 15: nor is a full disk (SQLite cannot make its -shm file)
+                raise DatasetDiskFull(self.path) from None
             if "unable to open" not in str(exc):
                 raise StorageError(f"{self.path} is not a linfen dataset (SQLite says: {exc})") from None
             if self.path.exists():

@@ -144,6 +144,22 @@ def test_a_full_job_directory_disk_ends_the_run_failed(small_fs: Path, tmp_path:
     assert set(assert_intact(db, expected)) == set(expected)
 
 
+@needs_mount
+def test_a_disk_full_before_the_crawl_starts_fails_the_run_in_one_line(small_fs: Path) -> None:
+    # 40 KiB left: the dataset opens (its -shm file may not grow), the reserve cannot be taken
+    db = small_fs / "news.db"
+    Dataset(db).close()
+    filler = fill(small_fs, 40 << 10)
+    with DemoServer() as server:
+        expected = {e["url"] for e in server.portal.expected_articles(site="lfxww")}
+        first = crawl(server, db, *QUIET)
+        assert_failed_disk_full(first, small_fs)  # the dataset or the job directory, whichever met it first
+        filler.unlink()
+        second = crawl(server, db, *QUIET)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert set(article_rows(db)) == expected
+
+
 # -- the pieces ---------------------------------------------------------------------------------------
 def test_disk_full_errors_are_told_from_others(tmp_path: Path) -> None:
     assert is_disk_full(OSError(28, "No space left on device"))

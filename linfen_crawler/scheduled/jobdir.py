@@ -26,9 +26,9 @@ from scrapy.core.scheduler import Scheduler
 from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.extensions.spiderstate import SpiderState
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
-from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
 from linfen_crawler.diskfull import FAILURE_KEY, DiskFull, is_disk_full
@@ -52,7 +52,7 @@ def stop_for_disk_full(crawler: Any, path: str | os.PathLike[str]) -> None:
     writer = getattr(crawler, CrawlWriter.ATTRIBUTE, None)
     if isinstance(writer, CrawlWriter):
         writer.disk_full(path)  # its reserve back: room for the run record
-    reactor.callLater(0, _close, crawler)  # type: ignore[arg-type]  # IReactorTime's stub has no self
+    call_later(0, _close, crawler)  # after the component that noticed it has returned
 
 
 def _close(crawler: Any) -> None:
