@@ -252,7 +252,8 @@ class StorePipeline:
         self.writer.call(Dataset.finish_run, run_id, status, counts, record)
         self.crawler.stats.set_value("linfen/status", status)
         if status != "finished":
-            logger.warning("crawl of %s ended %s (finish reason %s)", self.site, status, reason)
+            logger.warning("crawl of %s ended %s (%s)", self.site, status,
+                           stats.get(FAILURE_KEY) or f"finish reason {reason}")
 
 
 def _run_history(ds: Dataset, site: str, limit: int, before_id: int) -> list[dict[str, Any]]:
