@@ -226,7 +226,7 @@ def test_sigint_stops_gracefully_and_resume_continues(server, tmp_path, referenc
             proc.kill()
     assert "lfxww: interrupted (continue with `linfen crawl lfxww --resume`)" in out, err[-2000:]
     assert run_row(db)["status"] == "interrupted"
-    assert (tmp_path / "jobs" / "lfxww" / "requests.queue").is_dir()
+    assert (tmp_path / "news.db.jobs" / "lfxww" / "requests.queue").is_dir()
     first_requests = {r.path for r in server.requests}
     server.clear_requests()
 
@@ -237,7 +237,7 @@ def test_sigint_stops_gracefully_and_resume_continues(server, tmp_path, referenc
     # it went on from the saved queue: start pages seen by the first run were not fetched again
     again = {r.path for r in server.requests} & first_requests
     assert "/linfen/shizheng/" not in again
-    assert not (tmp_path / "jobs" / "lfxww").exists()  # a finished run leaves no job directory
+    assert not (tmp_path / "news.db.jobs" / "lfxww").exists()  # a finished run leaves no job directory
 
 
 # -- 3. run records and monitoring ----------------------------------------------------------------------
