@@ -10,7 +10,8 @@ writer's process imports it too.
   ``database or disk is full``, and SQLite's ``disk I/O error`` (or a dead writer process) while the
   filesystem has less than :data:`LOW_SPACE` free (SQLite reports a failed ``-shm`` extension that way).
 * :class:`SpaceReserve` holds :data:`RESERVE_BYTES` allocated beside the dataset while a crawl writes, and
-  gives them back when the disk is full, so the run record can still say ``failed``/``disk_full``.
+  gives them back when the disk is full, so the run record can still say ``failed``/``disk_full`` (best
+  effort: where the reserve cannot be made for another reason, the crawl goes on without it).
 """
 
 from __future__ import annotations
@@ -114,9 +115,9 @@ class SpaceReserve:
                 os.close(fd)
         except OSError as exc:
             self.release()
-            if exc.errno in FULL_ERRNOS:
-                return False
-            raise
+            # a full disk, or (best effort) a filesystem or folder that cannot hold the reserve: carry on
+            # without it, the writes themselves say whether there is room
+            return exc.errno not in FULL_ERRNOS
         self.held = True
         return True
 

@@ -188,3 +188,31 @@ def test_space_reserve_holds_space_and_gives_it_back(tmp_path: Path) -> None:
     stale.write_bytes(b"x")
     assert reserve.take() and not stale.exists()
     reserve.release()
+
+
+def _full(ds: Dataset, *args: object) -> None:
+    raise sqlite3.OperationalError("database or disk is full")
+
+
+def _runs(ds: Dataset) -> int:
+    return int(ds.conn.execute("SELECT count(*) FROM crawl_runs").fetchone()[0])
+
+
+@pytest.mark.parametrize("mode", ["inline", "thread", "process"])
+def test_the_crawl_writer_stops_writing_at_a_full_disk_but_records_the_run(tmp_path: Path, mode: str) -> None:
+    from linfen_crawler.writer import CrawlWriter
+
+    writer = CrawlWriter(str(tmp_path / "news.db"), mode, batch_size=10)
+    writer.open()
+    assert writer.reserve.held and writer.reserve.path.exists()
+    with pytest.raises(DiskFull):
+        writer.submit(_full)
+        writer.drain()  # thread and process modes raise here
+    assert writer.full is not None and not writer.reserve.path.exists()  # the reserve is given back
+    writer.submit(_full)  # dropped, not written: the run is ending
+    writer.add_raw_page({"size": 1})
+    assert writer.raw_pages == []
+    writer.drain()
+    assert writer.call(Dataset.start_run, "lfxww") == 1  # the run record still goes through
+    assert writer.call(_runs) == 1
+    writer.close()
