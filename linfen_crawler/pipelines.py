@@ -20,6 +20,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
+from linfen_crawler.diskfull import DiskFull
+from linfen_crawler.extensions.jobdir import stop_for_disk_full
 from linfen_crawler.items import Article, Reject, Removed
 from linfen_crawler.records import FAILURE_KEY, failure_cause, normalize_article, reject_reason, run_status
 from linfen_crawler.scheduled.monitor import CoverageCounter, coverage_alerts, coverage_from_stats, http_errors
@@ -89,13 +91,20 @@ class StorePipeline:
         return crawled_site(self.crawler)
 
     def open_spider(self) -> None:
-        self.crawl_writer.open()
+        try:
+            self.crawl_writer.open()
+        except DiskFull as exc:  # issue 15: nothing can be written, not even the run record
+            stop_for_disk_full(self.crawler, exc.path)
+            return
         self.writer = self.crawl_writer
         try:
             self.run_id = self.writer.call(Dataset.start_run, self.site, os.getpid())
-        except BaseException:  # no run to record: give the writer (its process, its connection) back
+        except BaseException as exc:  # no run to record: give the writer (its process, its connection) back
             self.writer = None
             self.crawl_writer.close()
+            if isinstance(exc, DiskFull):
+                stop_for_disk_full(self.crawler, exc.path)
+                return
             raise
         self.crawler.stats.set_value("linfen/run_id", self.run_id)
         if self.flush_seconds > 0:
@@ -107,6 +116,8 @@ class StorePipeline:
         whose function raises stops for good)."""
         try:
             self.flush()
+        except DiskFull as exc:
+            stop_for_disk_full(self.crawler, exc.path)
         except Exception:  # counted by the writer (failed_batches), in the run record at close
             logger.exception("writing a batch of %s failed", self.site)
 
@@ -120,7 +131,10 @@ class StorePipeline:
         elif isinstance(item, Removed):
             self.removed.append(item.url)
         if len(self.articles) >= self.batch_size or len(self.rejects) >= self.batch_size:
-            self.flush()
+            try:
+                self.flush()
+            except DiskFull as exc:  # issue 15: the run ends at once; what is not committed is fetched again
+                stop_for_disk_full(self.crawler, exc.path)
         return item
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any = None) -> None:
@@ -132,6 +146,9 @@ class StorePipeline:
     def flush(self) -> None:
         """Hand the buffered articles, takedowns and rejects to the writer (each list one transaction)."""
         if self.writer is None:
+            return
+        if self.writer.full is not None:  # a full disk: the run is ending, nothing more is written
+            self.articles, self.removed, self.rejects = [], [], []
             return
         self.writer.collect()
         if not (self.articles or self.removed or self.rejects):
@@ -173,16 +190,23 @@ class StorePipeline:
             self.writer.drain()  # every batch committed and counted before the run record
             self._count_failed_batches()
             self._finish_run()
-        except Exception:
+        except Exception as exc:
             # never leave the run 'running' in a process that lives on (several sites in one reactor)
+            if isinstance(exc, DiskFull):
+                stop_for_disk_full(self.crawler, exc.path)
             self._count_failed_batches()
             run_id, counts = self.run_id, dict(self.counts)
             self.crawler.stats.set_value("linfen/status", "failed")
+            record = {"error": "store", FAILURE_KEY: self.crawler.stats.get_value(FAILURE_KEY)}
             try:
-                self.writer.call(Dataset.finish_run, run_id, "failed", counts, {"error": "store"})
+                self.writer.call(Dataset.finish_run, run_id, "failed", counts, record)
+            except DiskFull:
+                logger.warning("the disk is full: run %s of %s stays 'running' (the next run marks it "
+                               "interrupted)", run_id, self.site)
             except Exception:
                 logger.exception("could not record the failed run %s", run_id)
-            raise
+            if not isinstance(exc, DiskFull):
+                raise
         finally:
             self.writer = None
             self.crawl_writer.close()
@@ -203,9 +227,11 @@ class StorePipeline:
         reason = str(stats.get("finish_reason") or ("finished" if self.crawler.crawling else "shutdown"))
         pages = int(stats.get("downloader/response_count", 0))
         errors = sum(int(v) for k, v in stats.items() if k.startswith("linfen/errors/"))
-        status = run_status(reason, stats, self.counts)
-        cause = failure_cause(stats) if status == "failed" else None
-        if cause:  # issue 14: why the run failed, kept in the run record's stats and printed by the CLI
+        status = "failed" if stats.get(FAILURE_KEY) else run_status(reason, stats, self.counts)
+        # issue 14/15: why the run failed (a full disk sets it at once), kept in the run record's stats and
+        # printed by the CLI
+        cause = stats.get(FAILURE_KEY) or (failure_cause(stats) if status == "failed" else None)
+        if cause:
             self.crawler.stats.set_value(FAILURE_KEY, cause)
         # issue 4: field coverage of new articles against the site's recent runs
         coverage = self.coverage.coverage()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from linfen_crawler.diskfull import FAILURE_KEY  # a failed run's cause, "<kind>: <detail>" (docs/reliability.md)
 from linfen_crawler.extract.byline import finalize_people
 from linfen_crawler.items import Article
 from linfen_crawler.normalize import canonicalize_url, clean_lines, clean_text, content_hash, utcnow
@@ -119,7 +120,6 @@ def reject_reason(item: Article, min_body_chars: int) -> str | None:
     return None
 
 
-FAILURE_KEY = "linfen/failure"  # a failed run's cause, "<kind>: <detail>" (docs/reliability.md)
 NETWORK_KINDS = ("dns", "refused", "timeout", "tls", "proxy", "network")
 
 

@@ -100,7 +100,11 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     "linfen_crawler.middlewares.crawlguard.CrawlGuardSpiderMiddleware": 800,  # issue 5: caps, text cap, parse errors
 }
+# issue 15: a full disk under the job directory ends the run as failed/disk_full (extensions/jobdir.py)
+SCHEDULER = "linfen_crawler.extensions.jobdir.JobdirScheduler"
 EXTENSIONS = {
+    "scrapy.extensions.spiderstate.SpiderState": None,
+    "linfen_crawler.extensions.jobdir.JobdirSpiderState": 0,
     "linfen_crawler.extensions.raw_pages.RawPagesExtension": 500,
     "linfen_crawler.extensions.progress.ProgressExtension": 510,
     "linfen_crawler.extensions.accounting.RunAccounting": 520,  # issue 5: linfen/urls/* outcome counts

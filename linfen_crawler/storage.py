@@ -26,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from linfen_crawler import dedupe
+from linfen_crawler.diskfull import DiskFull, is_disk_full
 from linfen_crawler.normalize import content_hash, utcnow
 
 logger = logging.getLogger(__name__)
@@ -107,6 +108,17 @@ ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
 
 class StorageError(RuntimeError):
     """The dataset cannot be opened or used; the message says why and what to do."""
+
+
+class DatasetDiskFull(StorageError, DiskFull):
+    """The dataset cannot be opened: its disk is full (SQLite cannot make or grow its ``-shm`` file)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        DiskFull.__init__(self, path)
+        self.args = (f"cannot open {path}: the disk is full (disk_full); free space and run again",)
+
+    def __reduce__(self) -> tuple[type[DatasetDiskFull], tuple[str]]:  # the writer process sends it back
+        return type(self), (self.path,)
 
 
 def fts_text(text: str | None) -> str:
@@ -313,6 +325,8 @@ class Dataset:
             conn.execute("PRAGMA busy_timeout = 60000")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.OperationalError as exc:  # issue 5: a folder or file we may not write is not "no dataset"
+            if is_disk_full(exc, self.path):  # issue 15: nor is a full disk (SQLite cannot make its -shm file)
+                raise DatasetDiskFull(self.path) from None
             if "unable to open" not in str(exc):
                 raise StorageError(f"{self.path} is not a linfen dataset (SQLite says: {exc})") from None
             if self.path.exists():
@@ -348,10 +362,13 @@ class Dataset:
         cur.execute("BEGIN IMMEDIATE")
         try:
             yield cur
+            cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            # SQLite has rolled back already after some errors (a full disk): a ROLLBACK would then raise
+            # "no transaction is active" and hide the error that matters (issue 15)
+            if self.conn.in_transaction:
+                cur.execute("ROLLBACK")
             raise
-        cur.execute("COMMIT")
 
     def _migrate(self, version: int) -> None:
         for target in sorted(v for v in _MIGRATIONS if v > version):
@@ -439,7 +456,8 @@ class Dataset:
                 self._link_duplicates(cur, str(rec["url"]), rec["body"], fresh=old is None)
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
+                cur.execute("ROLLBACK")
             raise
         return result
 
@@ -524,7 +542,8 @@ class Dataset:
                 "SELECT count(DISTINCT duplicate_of), count(duplicate_of) FROM articles").fetchone()
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
+                cur.execute("ROLLBACK")
             raise
         return {"articles": n, "compared": compared, "groups": groups, "duplicates": duplicates}
 
@@ -561,6 +580,8 @@ class Dataset:
         try:
             out.upsert = self.upsert_articles(articles, run_id)
         except sqlite3.Error as exc:
+            if is_disk_full(exc, self.path):  # issue 15: the run ends; no store_error rejects to fill it further
+                raise
             logger.error("storing %d articles failed: %s", len(articles), exc)
             failed = [(str(row["url"]), "store_error", f"{type(exc).__name__}: {exc}") for row in articles]
             out.rejected += self.add_rejects(failed, run_id)

@@ -52,11 +52,12 @@ import socket
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
+from linfen_crawler.diskfull import DiskFull, SpaceReserve, is_disk_full
 from linfen_crawler.raw import PENDING_BYTES, write_raw_pages
 from linfen_crawler.storage import Dataset
 
@@ -322,6 +323,13 @@ class CrawlWriter:
     first starts the :class:`DatasetWriter`, the last closes it. Raw pages are buffered here
     (:meth:`add_raw_page`, up to ``LINFEN_STORE_BATCH_SIZE`` pages or :data:`PENDING_BYTES`); an article batch
     (:meth:`submit_articles`) and the run record (:meth:`call`) are handed over after them.
+
+    A full disk (issue 15): while the writer is open it holds a :class:`~linfen_crawler.diskfull.SpaceReserve`
+    beside the dataset. The first write that fails for a full disk (:func:`~linfen_crawler.diskfull.is_disk_full`)
+    raises :class:`~linfen_crawler.diskfull.DiskFull` (so does :meth:`open` when the reserve cannot be taken),
+    gives the reserve back, and from then on batches and raw pages are dropped, not written: the run is
+    ending, and the next run fetches them again. :meth:`call` still runs (the run record), in the space the
+    reserve gave back; :meth:`disk_full` gives it back when something else (the job directory) is full.
     """
 
     ATTRIBUTE = "linfen_writer"  # where the crawler keeps its writer
@@ -334,6 +342,8 @@ class CrawlWriter:
         self.users = 0
         self.raw_pages: list[dict[str, Any]] = []
         self.raw_bytes = 0
+        self.reserve = SpaceReserve.beside(db_path)
+        self.full: DiskFull | None = None  # set by the first write a full disk refused
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -356,7 +366,14 @@ class CrawlWriter:
             mode = self.mode
             if mode == "auto":  # --jobs workers get it resolved for their number (parallel.run_sites)
                 mode = auto_mode(writer_processes=DatasetWriter.processes)
-            self.writer = DatasetWriter(self.db_path, mode=mode)
+            if not self.reserve.take():
+                raise self.disk_full(self.db_path)
+            try:
+                with self._guard():
+                    self.writer = DatasetWriter(self.db_path, mode=mode)
+            except BaseException:
+                self.reserve.release()
+                raise
         self.users += 1
         return self.writer
 
@@ -366,10 +383,56 @@ class CrawlWriter:
             return
         self.users -= 1
         if self.users > 0:
-            self.writer.drain()
+            self._drain()
             return
         writer, self.writer = self.writer, None
-        writer.close()
+        try:
+            if self.full is not None:
+                self._drain_quietly(writer)
+            with self._guard():
+                writer.close()
+        finally:
+            self.reserve.release()
+
+    # -- a full disk ---------------------------------------------------------------------------------
+    def disk_full(self, path: str | os.PathLike[str]) -> DiskFull:
+        """Note that the disk under ``path`` is full (the first call wins): give the reserve back and drop
+        what is buffered; returns the :class:`DiskFull` to raise."""
+        if self.full is None:
+            self.full = DiskFull(path)
+            self.reserve.release()
+            self.raw_pages, self.raw_bytes = [], 0
+        return DiskFull(self.full.path)
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Raise :class:`DiskFull` for an error a full disk caused."""
+        try:
+            yield
+        except DiskFull as exc:
+            raise self.disk_full(exc.path) from exc
+        except Exception as exc:
+            if is_disk_full(exc, self.db_path):
+                raise self.disk_full(self.db_path) from exc
+            raise
+
+    @staticmethod
+    def _drain_quietly(writer: DatasetWriter) -> None:
+        """Wait for the batches handed over before the disk filled; their errors are the full disk's."""
+        while True:
+            try:
+                writer.drain()
+                return
+            except Exception:  # counted in failed_batches; the next pending batch is waited for
+                continue
+
+    def _drain(self) -> None:
+        writer = self._open_writer()
+        if self.full is not None:
+            self._drain_quietly(writer)
+            return
+        with self._guard():
+            writer.drain()
 
     def _open_writer(self) -> DatasetWriter:
         if self.writer is None:
@@ -380,6 +443,8 @@ class CrawlWriter:
     def add_raw_page(self, row: dict[str, Any]) -> None:
         """Buffer a pending ``raw_pages`` row (:func:`~linfen_crawler.raw.pending_row`); a full buffer is
         handed over."""
+        if self.full is not None:
+            return
         self.raw_pages.append(row)
         self.raw_bytes += row["size"]
         if len(self.raw_pages) >= self.batch_size or self.raw_bytes >= PENDING_BYTES:
@@ -387,31 +452,47 @@ class CrawlWriter:
 
     def flush_raw_pages(self) -> None:
         """Hand the buffered pages over: the writer compresses and inserts them (one transaction)."""
-        if self.writer is not None and self.raw_pages:
+        if self.writer is not None and self.raw_pages and self.full is None:
             batch, self.raw_pages, self.raw_bytes = self.raw_pages, [], 0
-            self.writer.submit(write_raw_pages, batch)
+            with self._guard():
+                self.writer.submit(write_raw_pages, batch)
 
     def submit(self, work: Callable[..., T], *args: Any, done: Callable[[T], None] | None = None) -> None:
         """:meth:`DatasetWriter.submit` (a batch that needs no raw page first: rejects, takedowns)."""
-        self._open_writer().submit(work, *args, done=done)
+        writer = self._open_writer()
+        if self.full is not None:
+            return
+        with self._guard():
+            writer.submit(work, *args, done=done)
 
     def submit_articles(self, work: Callable[..., T], *args: Any, done: Callable[[T], None] | None = None) -> None:
         """Hand over a batch with articles, after the raw pages buffered so far (their pages)."""
         writer = self._open_writer()
         self.flush_raw_pages()
-        writer.submit(work, *args, done=done)
+        if self.full is not None:
+            return
+        with self._guard():
+            writer.submit(work, *args, done=done)
 
     def call(self, work: Callable[..., T], *args: Any) -> T:
         """Run ``work(dataset, *args)`` after every buffered raw page and every batch (the run record)."""
         writer = self._open_writer()
-        self.flush_raw_pages()
-        return writer.call(work, *args)
+        if self.full is None:
+            self.flush_raw_pages()
+        else:
+            self._drain_quietly(writer)
+        with self._guard():
+            return writer.call(work, *args)
 
     def collect(self) -> None:
-        self._open_writer().collect()
+        writer = self._open_writer()
+        if self.full is not None:
+            return
+        with self._guard():
+            writer.collect()
 
     def drain(self) -> None:
-        self._open_writer().drain()
+        self._drain()
 
     def take_failed_batches(self) -> int:
         """Batches that raised since the last call (their rows are not stored)."""

@@ -170,3 +170,41 @@ def project_crawler(**settings: Any) -> Any:
     from linfen_crawler import settings as project
 
     return get_crawler(settings_dict={**{k: getattr(project, k) for k in dir(project) if k.isupper()}, **settings})
+
+
+# -- issue 14: tests write only under temporary folders ----------------------------------------------------
+# A session-wide check: the files and folders of the working tree (tool caches aside) are listed when the
+# session starts and again when it ends; anything new fails the session. For the session the dataset default
+# of the `linfen` CLI ($LINFEN_DB) points into a temporary folder, so a command run without --db cannot
+# write data/news.db either.
+_TOOL_CACHES = frozenset({".git", ".venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+                          ".hypothesis"})
+
+
+def working_tree(root: Path = REPO) -> set[str]:
+    """Every file and folder under ``root`` (relative paths), tool caches and build metadata aside."""
+    found: set[str] = set()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _TOOL_CACHES and not d.endswith(".egg-info")]
+        rel = Path(folder).relative_to(root)
+        found.update(str(rel / name) for name in (*dirs, *files))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tests_leave_the_working_tree_alone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("linfen-home")
+    saved = os.environ.get("LINFEN_DB")
+    os.environ["LINFEN_DB"] = str(home / "news.db")
+    before = working_tree()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("LINFEN_DB", None)
+        else:
+            os.environ["LINFEN_DB"] = saved
+    new = sorted(working_tree() - before)
+    if new:
+        pytest.fail(f"the tests wrote into the working tree {REPO}: {', '.join(new[:10])}"
+                    f"{' …' if len(new) > 10 else ''} (write under tmp_path)", pytrace=False)

@@ -224,7 +224,7 @@ def test_sigint_stops_gracefully_and_resume_continues(server, tmp_path, referenc
             proc.kill()
     assert "lfxww: interrupted (continue with `linfen crawl lfxww --resume`)" in out, err[-2000:]
     assert run_row(db)["status"] == "interrupted"
-    assert (tmp_path / "jobs" / "lfxww" / "requests.queue").is_dir()
+    assert (tmp_path / "news.db.jobs" / "lfxww" / "requests.queue").is_dir()
     first_requests = {r.path for r in server.requests}
     server.clear_requests()
 
@@ -235,7 +235,7 @@ def test_sigint_stops_gracefully_and_resume_continues(server, tmp_path, referenc
     # it went on from the saved queue: start pages seen by the first run were not fetched again
     again = {r.path for r in server.requests} & first_requests
     assert "/linfen/shizheng/" not in again
-    assert not (tmp_path / "jobs" / "lfxww").exists()  # a finished run leaves no job directory
+    assert not (tmp_path / "news.db.jobs" / "lfxww").exists()  # a finished run leaves no job directory
 
 
 # -- 3. run records and monitoring ----------------------------------------------------------------------
@@ -361,8 +361,8 @@ def test_concurrent_runs_of_two_sites_share_one_dataset(server, tmp_path):
 
 
 # -- 5. politeness --------------------------------------------------------------------------------------
-def user_agent_for(**settings: str) -> str:
-    """The User-Agent a crawl of lfxww sends with these command-line settings."""
+def user_agent_for(db: Path, **settings: str) -> str:
+    """The User-Agent a crawl of lfxww into ``db`` sends with these command-line settings."""
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
 
@@ -370,7 +370,7 @@ def user_agent_for(**settings: str) -> str:
 
     base = Settings()
     base.setmodule("linfen_crawler.settings", priority="project")
-    base.setdict(settings, priority="cmdline")
+    base.setdict({"LINFEN_DB": str(db), **settings}, priority="cmdline")  # the spider locks and reads its dataset
     crawler = Crawler(PortalSpider, base)
     PortalSpider.from_crawler(crawler, site="lfxww")
     return str(crawler.settings["USER_AGENT"])
@@ -381,8 +381,10 @@ def test_robots_txt_is_read_first_and_user_agent_names_a_contact(server, tmp_pat
 
     assert settings.ROBOTSTXT_OBEY and settings.AUTOTHROTTLE_ENABLED
     assert settings.LINFEN_CONTACT_URL in settings.USER_AGENT
-    assert "https://example.org/crawler-contact" in user_agent_for(LINFEN_CONTACT_URL="https://example.org/crawler-contact")
-    assert user_agent_for(LINFEN_CONTACT_URL="https://x.test", USER_AGENT="my-agent") == "my-agent"  # explicit wins
+    ua_db = tmp_path / "ua.db"  # the spiders built here keep its lock: the crawl below uses another dataset
+    assert "https://example.org/crawler-contact" in user_agent_for(ua_db, LINFEN_CONTACT_URL="https://example.org/crawler-contact")
+    # an explicit User-Agent wins
+    assert user_agent_for(ua_db, LINFEN_CONTACT_URL="https://x.test", USER_AGENT="my-agent") == "my-agent"
     db = tmp_path / "news.db"
     server.portal.home.pages["/robots.txt"] = Page(
         200, "text/plain", b"User-agent: *\nDisallow: /linfen/fzsh/\n", ())

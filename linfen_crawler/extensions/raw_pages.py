@@ -16,6 +16,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.internet import task
 
+from linfen_crawler.diskfull import DiskFull
+from linfen_crawler.extensions.jobdir import stop_for_disk_full
 from linfen_crawler.raw import pending_row
 from linfen_crawler.scheduled.plan import crawled_site
 from linfen_crawler.writer import CrawlWriter
@@ -47,11 +49,23 @@ class RawPagesExtension:
         return crawled_site(self.crawler)
 
     def spider_opened(self) -> None:
-        self.writer.open()
+        try:
+            self.writer.open()
+        except DiskFull as exc:  # issue 15: the run ends at once
+            stop_for_disk_full(self.crawler, exc.path)
+            return
         self.opened = True
         if self.flush_seconds > 0:
-            self._loop = task.LoopingCall(self.writer.flush_raw_pages)
+            self._loop = task.LoopingCall(self.flush)
             self._loop.start(self.flush_seconds, now=False)
+
+    def flush(self) -> None:
+        """Hand the buffered pages to the writer; a full disk ends the run (and a LoopingCall whose
+        function raises would stop for good)."""
+        try:
+            self.writer.flush_raw_pages()
+        except DiskFull as exc:
+            stop_for_disk_full(self.crawler, exc.path)
 
     def response_received(self, response: Response, request: Request) -> None:
         if not self.opened:
@@ -61,7 +75,10 @@ class RawPagesExtension:
         if row is None:
             return
         self.crawler.stats.inc_value("linfen/raw_pages")
-        self.writer.add_raw_page(row)
+        try:
+            self.writer.add_raw_page(row)
+        except DiskFull as exc:
+            stop_for_disk_full(self.crawler, exc.path)
 
     def spider_closed(self) -> None:
         if self._loop is not None and self._loop.running:
@@ -70,6 +87,9 @@ class RawPagesExtension:
             return
         self.opened = False
         try:
-            self.writer.flush_raw_pages()
+            self.flush()
         finally:
-            self.writer.close()
+            try:
+                self.writer.close()
+            except DiskFull as exc:
+                stop_for_disk_full(self.crawler, exc.path)

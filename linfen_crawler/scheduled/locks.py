@@ -7,6 +7,7 @@ run leaves a Scrapy ``JOBDIR`` that ``linfen crawl --resume`` continues.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from linfen_crawler.diskfull import FULL_ERRNOS
 from linfen_crawler.normalize import utcnow
 
 
@@ -57,8 +59,9 @@ class SiteLock:
             os.close(fd)
             raise SiteLocked(f"another run of {self.site} is active on {self.db_path} ({holder}); "
                              "wait for it to end or stop it") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {os.uname().nodename} since {utcnow()}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # who holds it is a courtesy: a full disk must not stop the lock
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {os.uname().nodename} since {utcnow()}\n".encode(), 0)
         self._held[self.path] = (fd, 1)
         self.acquired = True
         return self
@@ -84,8 +87,13 @@ class SiteLock:
 
 
 def jobs_root(db_path: str | os.PathLike[str], setting: str = "") -> Path:
-    """Where Scrapy job directories live: ``LINFEN_JOBS_DIR``, else ``jobs/`` beside the dataset."""
-    return Path(setting) if setting else Path(db_path).absolute().parent / "jobs"
+    """Where Scrapy job directories live: ``LINFEN_JOBS_DIR``, else the dataset's own ``<db>.jobs/``
+    beside its lock folder (``data/news.db.jobs/lfxww`` for ``data/news.db``), so two datasets in one
+    folder never share a job directory (issue 14)."""
+    if setting:
+        return Path(setting)
+    db = Path(db_path).absolute()
+    return db.with_name(db.name + ".jobs")
 
 
 def resumable(jobdir: Path) -> bool:
@@ -105,13 +113,19 @@ def prepare_jobdir(jobdir: Path, resume: bool) -> str:
     verdict = "not_resumable" if resume else "fresh"
     if jobdir.exists():
         shutil.rmtree(jobdir)
-    jobdir.mkdir(parents=True, exist_ok=True)
+    try:
+        jobdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a full disk: the crawl's scheduler meets it again and ends the run disk_full
+        if exc.errno not in FULL_ERRNOS:
+            raise
     return verdict
 
 
 def finish_jobdir(jobdir: Path, status: str) -> None:
-    """A run that got to the end needs no job directory: remove it; keep it after a stop, for --resume."""
-    if status in ("finished", "degraded") and jobdir.exists():
+    """Only a stopped run (``interrupted``) keeps its job directory, for ``--resume``; any other end
+    removes it (a ``failed`` run's queue, e.g. after a full disk, is not worth resuming: the next run
+    re-walks every list page)."""
+    if status != "interrupted" and jobdir.exists():
         shutil.rmtree(jobdir, ignore_errors=True)
 
 

@@ -21,6 +21,8 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from linfen_crawler import __version__
+from linfen_crawler.diskfull import DiskFull
+from linfen_crawler.extensions.jobdir import stop_for_disk_full
 from linfen_crawler.extract.article import extract_article, node_text, parse_html
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links
@@ -94,7 +96,12 @@ class PortalSpider(scrapy.Spider):
         # a distributed worker (issue 7) has no dataset and no lock: `linfen seed --db` plans its runs, and its
         # LINFEN_LIST_PLANNER asks Redis for each list page's
         if not s.get("LINFEN_REDIS_URL"):
-            spider.plan, spider.site_lock = plan_from_crawler(crawler, spider.site_key, spider.profile.timezone)
+            try:
+                spider.plan, spider.site_lock = plan_from_crawler(crawler, spider.site_key, spider.profile.timezone)
+            except DiskFull as exc:  # issue 15: the dataset's disk is full; the run fails once it has opened
+                path = exc.path
+                crawler.signals.connect(lambda: stop_for_disk_full(crawler, path), signal=scrapy.signals.spider_opened,
+                                        weak=False)
         crawler.signals.connect(spider.open_planner, signal=scrapy.signals.spider_opened)
         return spider
 
