@@ -19,6 +19,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO, rows
@@ -32,7 +33,7 @@ IMAGES = [{"url": "http://www.lfxww.com/a/1.jpg", "caption": "尧都区街景（
 
 
 def make_dataset(path: Path, n: int = 60, long_body: bool = False) -> Path:
-    records = []
+    records: list[dict[str, Any]] = []
     for i in range(n):
         records.append({
             "url": f"http://www.lfxww.com/linfen/djll/{93500 + i}.html", "site": "lfxww", "site_name": "临汾新闻网",
@@ -227,32 +228,35 @@ def test_xlsx_opens_in_libreoffice_with_chinese_and_typed_dates(db, tmp_path):
     fods = etree.parse(str(_soffice(tmp_path, out, "fods")))
     ns = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
           "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0"}
-    sheet_rows = fods.find(".//table:table", ns).findall(".//table:table-row", ns)  # the one sheet
-    office, table = "{" + ns["office"] + "}", "{" + ns["table"] + "}"
+    sheet = fods.find(".//table:table", ns)  # the one sheet
+    assert sheet is not None
+    sheet_rows = sheet.findall(".//table:table-row", ns)
+    office, table_ns = "{" + ns["office"] + "}", "{" + ns["table"] + "}"
 
     def cells_of(row: etree._Element) -> list[etree._Element]:
         out: list[etree._Element] = []
         for cell in row.findall("table:table-cell", ns):
-            out.extend([cell] * int(cell.get(table + "number-columns-repeated", "1")))
+            out.extend([cell] * int(cell.get(table_ns + "number-columns-repeated", "1")))
         return out
 
     col = header.index("published_at")
     typed = {}
-    for row in sheet_rows[1:]:
-        cells = cells_of(row)
-        url = "".join(cells[0].itertext()).strip()  # fods is pretty-printed
+    for sheet_row in sheet_rows[1:]:
+        row_cells = cells_of(sheet_row)
+        url = "".join(str(s) for s in row_cells[0].itertext()).strip()  # fods is pretty-printed
         if url in stored:
-            typed[url] = (cells[col].get(office + "value-type"), cells[col].get(office + "date-value"),
-                          cells[header.index("run_id")].get(office + "value-type"),
-                          cells[header.index("title")].get(office + "value-type"))
+            typed[url] = (row_cells[col].get(office + "value-type"), row_cells[col].get(office + "date-value"),
+                          row_cells[header.index("run_id")].get(office + "value-type"),
+                          row_cells[header.index("title")].get(office + "value-type"))
     assert set(typed) == set(stored)
     for url, row in stored.items():
         published = row["published_at"]
-        assert typed[url][0] == "date" and typed[url][1].startswith(published[:19] if "T" in published else published)
+        shown_as = published[:19] if "T" in published else published
+        assert typed[url][0] == "date" and str(typed[url][1]).startswith(shown_as)
         assert typed[url][2] == "float" and typed[url][3] == "string"
     ranges = fods.findall(".//table:database-range", ns)
-    assert any(r.get(table + "display-filter-buttons") == "true"
-               and r.get(table + "target-range-address") == f"articles.A1:articles.R{len(stored) + 1}"
+    assert any(r.get(table_ns + "display-filter-buttons") == "true"
+               and r.get(table_ns + "target-range-address") == f"articles.A1:articles.R{len(stored) + 1}"
                for r in ranges)
 
     # the frozen header row and the column widths, in the workbook itself

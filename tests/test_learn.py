@@ -74,7 +74,9 @@ def doc_of(html: str) -> etree._Element:
 ])
 def test_element_path(html: str, xpath: str, expected: str) -> None:
     doc = doc_of(html)
-    assert element_path(doc.xpath(xpath)[0]) == expected
+    nodes = doc.xpath(xpath)
+    assert isinstance(nodes, list) and isinstance(nodes[0], etree._Element)
+    assert element_path(nodes[0]) == expected
 
 
 def test_pages_are_grouped_by_skeleton() -> None:
