@@ -14,6 +14,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from linfen_crawler.records import FAILURE_KEY
+from linfen_crawler.settings_check import SettingsError, check_settings
 
 
 class Command(ScrapyCrawlCommand):
@@ -23,6 +24,12 @@ class Command(ScrapyCrawlCommand):
             return
         process = self.crawler_process
         assert process is not None
+        try:  # issue 15: a bad LINFEN_* value is one line and exit 2 before anything starts
+            check_settings(process.settings)
+        except SettingsError as exc:
+            print(f"Error: {exc}", file=sys.stderr, flush=True)
+            self.exitcode = 2
+            return
         crawler = self._create_crawler(args[0])  # kept: the process forgets its crawlers when they finish
         process.crawl(crawler, **opts.spargs)
         process.start()
