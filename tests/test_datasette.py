@@ -31,13 +31,17 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
-def served(crawled: tuple[Any, Path, Any]) -> Iterator[tuple[str, Path]]:
+def served(crawled: tuple[Any, Path, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`linfen serve` on the crawled dataset: (base url with the database name, db path)."""
     _, db, proc = crawled
     assert proc.returncode == 0, proc.stderr[-2000:]
     port = free_port()
+    # the server's log goes to a file: a pipe nobody reads fills up after a few hundred requests (the Chromium
+    # tests make many) and then blocks the server's every answer
+    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
+    log = log_path.open("w", encoding="utf-8")
     server = subprocess.Popen([sys.executable, "-m", "linfen_crawler.cli", "serve", "--db", str(db), "--port",
-                               str(port)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               str(port)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True,
                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
     try:
@@ -48,8 +52,7 @@ def served(crawled: tuple[Any, Path, Any]) -> Iterator[tuple[str, Path]]:
                     break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    out = server.stdout.read() if server.stdout else ""
-                    pytest.fail(f"datasette did not start: {out[-2000:]}")
+                    pytest.fail(f"datasette did not start: {log_path.read_text('utf-8')[-2000:]}")
                 time.sleep(0.2)
         yield f"{base}/{db.stem}", db
     finally:
@@ -59,6 +62,7 @@ def served(crawled: tuple[Any, Path, Any]) -> Iterator[tuple[str, Path]]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        log.close()
 
 
 def get(url: str, timeout: float = 120, **params: str) -> Any:
