@@ -153,7 +153,11 @@ def test_a_disk_full_before_the_crawl_starts_fails_the_run_in_one_line(small_fs:
     with DemoServer() as server:
         expected = {e["url"] for e in server.portal.expected_articles(site="lfxww")}
         first = crawl(server, db, *QUIET)
-        assert_failed_disk_full(first, small_fs)  # the dataset or the job directory, whichever met it first
+        # refused as the dataset is opened, before the crawl starts: one line naming the full disk
+        assert first.returncode != 0, first.stderr[-3000:]
+        lines = first.stderr.strip().splitlines()
+        assert len(lines) == 1 and "disk_full" in lines[0] and str(small_fs) in lines[0], first.stderr[-3000:]
+        assert "Traceback" not in first.stdout + first.stderr
         filler.unlink()
         second = crawl(server, db, *QUIET)
     assert second.returncode == 0, second.stderr[-3000:]

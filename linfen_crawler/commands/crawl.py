@@ -34,7 +34,7 @@ from linfen_crawler.runner import log_overrides, run_crawls, run_sites
 from linfen_crawler.scheduled.locks import finish_jobdir, jobs_root, prepare_jobdir, take_locks
 from linfen_crawler.scheduled.plan import crawl_overrides
 from linfen_crawler.settings_check import RULES, SettingsError, check_setting
-from linfen_crawler.storage import RUN_STATUSES, Dataset
+from linfen_crawler.storage import RUN_STATUSES, Dataset, StorageError
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
@@ -140,8 +140,11 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
     mode = str(overrides.get("LINFEN_PROGRESS") or project_settings.LINFEN_PROGRESS)
     overrides.update(log_overrides(quiet=quiet, logfile=logfile, log_level=log_level or overrides.get("LOG_LEVEL"),
                                    progress=progress_drawn(mode, sys.stderr)))
-    with Dataset(path) as ds:
-        last_run = max((r["id"] for r in ds.last_runs(1)), default=0)
+    try:
+        with Dataset(path) as ds:
+            last_run = max((r["id"] for r in ds.last_runs(1)), default=0)
+    except StorageError as exc:  # e.g. a disk already full: one line, before any crawl starts
+        raise fail(str(exc)) from None
     # issue 8: --jobs, sites in worker processes
     statuses = run_sites(keys, path, overrides, per_site, jobs=workers) if keys else {}
     runs = new_runs(path, last_run)
