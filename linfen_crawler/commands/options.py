@@ -20,7 +20,6 @@ from linfen_crawler.settings_check import SettingsError, check_settings
 from linfen_crawler.storage import Dataset, StorageError
 
 DEMO_DB = "data/demo.db"
-LIST_SEPARATOR = "、"
 
 
 class UsageError(click.ClickException):
