@@ -25,6 +25,7 @@ COMMANDS = {
     "demo": "linfen_crawler.commands.crawl:demo",
     "export": "linfen_crawler.commands.analyst:export_cmd",
     "ingest": "linfen_crawler.commands.distributed:ingest",
+    "learn": "linfen_crawler.commands.learn:learn",
     "reextract": "linfen_crawler.commands.reextract:reextract",
     "report": "linfen_crawler.commands.analyst:report_cmd",
     "search": "linfen_crawler.commands.analyst:search_cmd",
