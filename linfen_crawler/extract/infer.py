@@ -449,7 +449,11 @@ def _own_links(lists: Sequence[_List]) -> list[set[str]]:
 
 
 def _links_rule(lists: Sequence[_List], domains: Sequence[str]) -> tuple[str | None, int]:
-    """An ``article_links`` XPath when list pages also link other lists' articles; and on how many it agreed."""
+    """An ``article_links`` XPath when list pages also link other lists' articles; and on how many it agreed.
+
+    The rule is the container around each page's own links (those no other list page links) that holds all
+    of them on most pages; among such containers the one selecting the fewest links, so a sidebar is left out.
+    """
     own = _own_links(lists)
     if all(set(lst.links) == mine for lst, mine in zip(lists, own, strict=True)):
         return None, 0
@@ -463,28 +467,20 @@ def _links_rule(lists: Sequence[_List], domains: Sequence[str]) -> tuple[str | N
                         break
                     candidates.update(f"//{s}//a/@href" for s in _step_xpaths(anc))
                 break
-    best: tuple[int, str] | None = None
+    best: tuple[int, int, str] | None = None
     for expr, _ in candidates.most_common(10):
         xp = etree.XPath(expr)
-        agree = 0
+        agree, selected = 0, 0
         for lst, mine in zip(lists, own, strict=True):
             got = {canonicalize_url(urljoin(lst.sample.url, str(h).strip())) for h in _nodes(xp, lst.doc)}
-            got = {u for u in got if u in set(lst.links)}
-            agree += bool(mine) and mine <= got and not (got - mine - _only_here(lst, lists))
-        if best is None or agree > best[0]:
-            best = (agree, expr)
+            got &= set(lst.links)
+            agree += bool(mine) and mine <= got
+            selected += len(got)
+        if best is None or (agree, -selected) > best[:2]:  # most pages agreeing, then the tightest container
+            best = (agree, -selected, expr)
     if best is None or best[0] < AGREEMENT * len(lists):
         return None, 0
-    return best[1], best[0]
-
-
-def _only_here(lst: _List, lists: Sequence[_List]) -> set[str]:
-    """Links of ``lst`` also on its own other pages (a list's page 1 and 2 may overlap after publishing)."""
-    return {u for other in lists if other is not lst and _same_list(other, lst) for u in other.links}
-
-
-def _same_list(a: _List, b: _List) -> bool:
-    return a.sample.name == b.sample.name and a.sample.page != b.sample.page
+    return best[2], best[0]
 
 
 def _pagination(lists: Sequence[_List]) -> tuple[str, str]:
@@ -546,7 +542,10 @@ def infer_profile(key: str, start_url: str, lists: Sequence[ListSample], article
     }
     links_rule, links_agree = _links_rule(parsed_lists, domains)
     next_rule, next_note = _pagination(parsed_lists)  # always a rule: a list without a pager has no 下一页
-    article_re = url_pattern(r.sample.url for r in reads)
+    # the rule covers every article link the lists showed (detected as article-shaped), not only those read:
+    # an old URL form linked once (view.php?aid=) must not fall out because it was not among the sampled pages
+    links_seen = dict.fromkeys([*(r.sample.url for r in reads), *(u for lst in parsed_lists for u in lst.links)])
+    article_re = url_pattern(links_seen)
     firsts = [lst for lst in parsed_lists if lst.sample.page == 1]
     starts = [lst.sample for lst in firsts if canonicalize_url(lst.sample.url) != canonicalize_url(start_url)] \
         or [lst.sample for lst in firsts]
@@ -572,7 +571,7 @@ def infer_profile(key: str, start_url: str, lists: Sequence[ListSample], article
         if links_rule:
             lines.append(f"article_links = {_q(links_rule)}   # {links_agree}/{len(parsed_lists)} list pages agree")
         lines += [
-            f"article_url = {_q(article_re)}   # matches {len(reads)}/{len(reads)} sampled articles",
+            f"article_url = {_q(article_re)}   # the shapes of {len(links_seen)} article links on the list pages",
             f"next_pages = {_q(next_rule)}   # {next_note}",
             "",
             "[article]",
