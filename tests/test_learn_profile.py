@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import re2
+from conftest import FAST, article_rows, run_linfen
 
 from linfen_crawler.demo.portal import Portal
 from linfen_crawler.demo.server import DemoServer
 from linfen_crawler.extract.infer import ArticleSample, ListSample, infer_profile, url_pattern
 from linfen_crawler.profiles import all_profiles, load_file
-from tests.conftest import FAST, article_rows, run_linfen
 
 FIELDS = ("title", "published_at", "source", "authors", "editors", "body", "section")
 
@@ -124,7 +124,7 @@ def test_infer_profile_writes_selectors_with_their_agreement_and_a_valid_profile
     assert data["article"]["title"] and data["article"]["body"] and data["article"]["meta"]
     for line in learned.toml.splitlines():
         if line.startswith(("title =", "meta =", "body =")):
-            assert re2.search(r"# (\d+)/%d pages agree$" % learned.articles, line), line
+            assert re2.search(rf"# (\d+)/{learned.articles} pages agree$", line), line
     assert data["start_urls"] == ["http://www.sxycrb.com/node_5.html", "http://www.sxycrb.com/node_7.html"]
     rows = {row.field: row for row in learned.coverage}
     assert rows["title"].agree == rows["title"].pages == learned.articles == len(articles)
