@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import re2
-from conftest import FAST, article_rows, run_linfen
+from conftest import FAST, article_rows, free_port, run_linfen
 
 from linfen_crawler.demo.portal import Portal
 from linfen_crawler.demo.server import DemoServer
@@ -73,6 +73,7 @@ def test_learned_profiles_reproduce_the_hand_written_records(portal_server: Demo
             if a != b:
                 differences.append(f"{url} {name}: {str(a)[:40]!r} != {str(b)[:40]!r}")
     ratio = equal / total
+    print(f"learned vs hand-written profiles: {equal}/{total} fields equal ({ratio:.4f})")  # shown with -s
     assert ratio >= 0.99, f"{equal}/{total} fields equal ({ratio:.4f}); " + "; ".join(differences[:10])
 
 
@@ -178,3 +179,28 @@ def test_learn_from_a_folder_without_lists_is_one_line(tmp_path: Path) -> None:
                       "--out", str(tmp_path / "x.toml"))
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "lists/" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_learn_is_polite_and_samples_as_many_articles_as_asked(tmp_path: Path) -> None:
+    with DemoServer() as srv:
+        proc = run_linfen("learn", "http://www.sxycrb.com/", "--key", "yc", "--pages", "4", "--out", str(tmp_path),
+                          "-s", f"LINFEN_PROXY={srv.url}", *FAST)
+        log = [r for r in srv.requests if r.host == "www.sxycrb.com"]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "4 article pages" in proc.stdout
+    assert log[0].path == "/robots.txt"  # robots.txt first, as for a crawl
+    articles = [r for r in log if "/content_" in r.path]
+    assert len(articles) == 4
+    profile = load_file(tmp_path / "yc.toml")
+    assert profile.name == "运城新闻网"  # the start page's <title>
+    assert profile.download_delay is None  # politeness stays the project's default unless the profile is edited
+
+
+def test_learn_a_site_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there: the connection is refused
+    proc = run_linfen("learn", f"http://127.0.0.1:{port}/", "--key", "nowhere", "--out", str(tmp_path),
+                      "-s", "RETRY_TIMES=0", *FAST)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"Error: cannot fetch http://127.0.0.1:{port}/ (") and "Refused" in last, proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "nowhere.toml").exists()

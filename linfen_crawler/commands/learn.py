@@ -8,6 +8,7 @@ written only where no file is (``--force`` replaces one).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -15,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import click
 
 from linfen_crawler.commands.options import check_crawl_settings, fail, parse_overrides, settings_option
-from linfen_crawler.extract.article import parse_html
+from linfen_crawler.extract.article import node_text, parse_html
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.infer import (
     ArticleSample,
@@ -25,13 +26,16 @@ from linfen_crawler.extract.infer import (
     list_candidates,
     next_list_url,
 )
-from linfen_crawler.normalize import canonicalize_url
+from linfen_crawler.extract.title import title_head
+from linfen_crawler.normalize import canonicalize_url, clean_text
 from linfen_crawler.profiles import KEY_RE
 from linfen_crawler.runner import project_scrapy_settings
 from linfen_crawler.spiders.sample import SampleSpider, site_domains
 
 #: what a sampling crawl leaves out of a crawl's settings: it stores nothing and writes no run record
 SAMPLE_SETTINGS: dict[str, Any] = {
+    # the command prints its own report; Scrapy's log shows warnings and errors (-s LOG_LEVEL=INFO for all)
+    "LOG_LEVEL": "WARNING",
     "ITEM_PIPELINES": {},
     "EXTENSIONS": {
         "linfen_crawler.extensions.raw_pages.RawPagesExtension": None,
@@ -42,7 +46,15 @@ SAMPLE_SETTINGS: dict[str, Any] = {
 _HTML = (".html", ".htm", ".shtml")
 
 
-def sample_site(url: str, pages: int, overrides: dict[str, Any]) -> tuple[list[ListSample], list[ArticleSample]]:
+def site_name(home: ListSample) -> str:
+    """The site's name as its start page's ``<title>`` gives it (its head: ``运城新闻网``), or ''."""
+    doc = parse_html(decode_html(home.html, home.headers.get("Content-Type"), None)[0])
+    titles = doc.findall(".//title") if doc is not None else []
+    return title_head(clean_text(node_text(titles[0]))) if titles else ""
+
+
+def sample_site(url: str, pages: int, overrides: dict[str, Any]
+                ) -> tuple[list[ListSample], list[ArticleSample], ListSample | None]:
     """Fetch the sample of the site at ``url`` through the Scrapy engine; its list and article pages."""
     from scrapy.crawler import CrawlerProcess  # loaded only when a sample is fetched (not for --from or -h)
 
@@ -55,7 +67,10 @@ def sample_site(url: str, pages: int, overrides: dict[str, Any]) -> tuple[list[L
     process.start()
     spider = crawler.spider
     assert isinstance(spider, SampleSpider)
-    return spider.list_samples(), spider.article_samples()
+    if spider.start_page is None:
+        why = spider.start_failure or "nothing fetched"
+        raise fail(f"cannot fetch {url} ({why}); check the URL, or save the pages and use --from DIR")
+    return spider.list_samples(), spider.article_samples(), spider.start_page
 
 
 def _saved(folder: Path, origin: str) -> list[tuple[str, bytes]]:
@@ -66,7 +81,7 @@ def _saved(folder: Path, origin: str) -> list[tuple[str, bytes]]:
     return out
 
 
-def read_saved(folder: Path, url: str) -> tuple[list[ListSample], list[ArticleSample]]:
+def read_saved(folder: Path, url: str) -> tuple[list[ListSample], list[ArticleSample], ListSample | None]:
     """The sample saved in ``folder``: list pages in ``lists/``, article pages in ``articles/``, each file at its
     URL's path (``articles/linfen/djll/93512.html``); ``index.html`` beside them is the start page (names the
     sections)."""
@@ -77,8 +92,10 @@ def read_saved(folder: Path, url: str) -> tuple[list[ListSample], list[ArticleSa
     origin = f"{parts.scheme}://{parts.netloc}/"
     names: dict[str, str] = {}
     start = folder / "index.html"
+    home = None
     if start.is_file():
-        doc = parse_html(decode_html(start.read_bytes(), None, None)[0])
+        home = ListSample(canonicalize_url(url), start.read_bytes())
+        doc = parse_html(decode_html(home.html, None, None)[0])
         if doc is not None:
             names = list_candidates(doc, url, site_domains(url))
     saved = _saved(lists_dir, origin)
@@ -96,12 +113,13 @@ def read_saved(folder: Path, url: str) -> tuple[list[ListSample], list[ArticleSa
         lists.append(ListSample(directory if page_url.endswith("/index.html") and page_url not in later else page_url,
                                 raw, name, 2 if page_url in later else 1, nexts.get(page_url)))
     articles = [ArticleSample(u, raw) for u, raw in _saved(articles_dir, origin)]
-    return lists, articles
+    return lists, articles, home
 
 
 def print_report(learned: LearnedProfile, out: Path) -> None:
     """The coverage table and the pages where a selector and the generic extractor disagree."""
-    click.echo(f"wrote {out}: {learned.articles} article pages, {learned.lists} list pages sampled")
+    click.echo(f"wrote {out}: {_count(learned.articles, 'article page')}, {_count(learned.lists, 'list page')} "
+               "sampled")
     click.echo(f"{'field':13} {'found':>6} {'agree':>6}  selector")
     for row in learned.coverage:
         found = f"{row.found}/{row.pages}" if row.selector else "-"
@@ -113,6 +131,10 @@ def print_report(learned: LearnedProfile, out: Path) -> None:
             click.echo(f"  {d.url} {d.field}: generic {_short(d.generic)} / profile {_short(d.learned)}")
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -121,15 +143,16 @@ def _short(value: Any) -> str:
 @click.command()
 @click.argument("url")
 @click.option("--key", required=True, help="the new profile's key (2-32 lower-case letters, digits or _)")
-@click.option("--out", type=click.Path(dir_okay=True, file_okay=True, path_type=Path),
-              help="the profile file, or a folder for KEY.toml (default: profiles/KEY.toml)")
+@click.option("--out", metavar="PATH",
+              help="the profile file, or a folder (existing, or ending in /) for KEY.toml "
+                   "(default: profiles/KEY.toml)")
 @click.option("--pages", type=click.IntRange(1, 500), default=40, show_default=True,
               help="article pages to sample")
 @click.option("--from", "from_dir", type=click.Path(file_okay=False, path_type=Path),
               help="read saved pages instead of fetching: DIR/lists/ and DIR/articles/ (see docs/profiles.md)")
 @click.option("--force", is_flag=True, help="replace an existing profile file")
 @settings_option
-def learn(url: str, key: str, out: Path | None, pages: int, from_dir: Path | None, force: bool,
+def learn(url: str, key: str, out: str | None, pages: int, from_dir: Path | None, force: bool,
           settings: tuple[str, ...]) -> None:
     """Write a site profile for the portal at URL from a sample of its own pages.
 
@@ -144,17 +167,22 @@ def learn(url: str, key: str, out: Path | None, pages: int, from_dir: Path | Non
         raise fail(f"--key {key!r}: 2-32 lower-case letters, digits or _, starting with a letter")
     if not url.startswith(("http://", "https://")):
         raise fail(f"{url!r} is not an absolute http(s) URL")
-    target = Path("profiles") / f"{key}.toml" if out is None else (out / f"{key}.toml" if out.is_dir() else out)
+    if out is None:
+        target = Path("profiles") / f"{key}.toml"
+    else:
+        target = Path(out) / f"{key}.toml" if out.endswith(("/", os.sep)) or Path(out).is_dir() else Path(out)
+    if target.is_dir():
+        raise fail(f"{target} is a folder; give --out a file name or a folder")
     if target.exists() and not force:
         raise fail(f"{target} exists; add --force to replace it")
     overrides = parse_overrides(settings)
     check_crawl_settings(overrides)
     if from_dir is not None:
-        lists, articles = read_saved(from_dir, url)
+        lists, articles, home = read_saved(from_dir, url)
     else:
-        lists, articles = sample_site(url, pages, overrides)
+        lists, articles, home = sample_site(url, pages, overrides)
     try:
-        learned = infer_profile(key, url, lists, articles)
+        learned = infer_profile(key, url, lists, articles, name=site_name(home) if home is not None else "")
     except ValueError as exc:
         raise fail(f"cannot learn {url}: {exc}") from None
     target.parent.mkdir(parents=True, exist_ok=True)

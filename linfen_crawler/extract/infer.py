@@ -492,7 +492,7 @@ def _pagination(lists: Sequence[_List]) -> tuple[str, str]:
                 if canonicalize_url(urljoin(lst.sample.url, "index_1.html")) == lst.sample.next_url]
     if len(template) == len(paged):
         return "index_{n}.html", f"{len(paged)}/{len(paged)} paged lists: page 2 is index_1.html"
-    return _NEXT_XPATH, f"page 2 of {len(paged)} paged lists: their 下一页 link"
+    return _NEXT_XPATH, f"{len(paged)} paged list{'' if len(paged) == 1 else 's'}: page 2 is its 下一页 link"
 
 
 # -- the profile ----------------------------------------------------------------------------------------
@@ -552,8 +552,8 @@ def infer_profile(key: str, start_url: str, lists: Sequence[ListSample], article
 
     def render(comments: dict[str, str]) -> str:
         lines = [
-            f"# {name or key}: learned by `linfen learn` from {len(reads)} article pages and {len(parsed_lists)} "
-            "list pages; review before committing.",
+            f"# {name or key}: learned by `linfen learn` from {len(reads)} article page(s) and "
+            f"{len(parsed_lists)} list page(s); review before committing.",
             f"key = {_q(key)}",
             f"name = {_q(name or key)}",
             f"domains = [{', '.join(_q(d) for d in domains)}]",

@@ -25,6 +25,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from linfen_crawler.extract.article import parse_html
 from linfen_crawler.extract.encoding import decode_html
@@ -37,6 +38,7 @@ from linfen_crawler.extract.infer import (
     next_list_url,
 )
 from linfen_crawler.normalize import canonicalize_url
+from linfen_crawler.spiders.portal import failure_reason
 
 __all__ = ["SampleSpider", "site_domains"]
 
@@ -68,6 +70,7 @@ class SampleSpider(scrapy.Spider):
         self.lists: list[tuple[int, ListSample, list[str]]] = []  # (menu order, page, its article links)
         self.articles: list[ArticleSample] = []
         self.articles_asked = False
+        self.start_failure: str | None = None  # why the start page could not be fetched
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -76,10 +79,21 @@ class SampleSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
-        yield scrapy.Request(self.start_url, callback=self.parse_start)
+        yield scrapy.Request(self.start_url, callback=self.parse_start, errback=self.start_failed)
+
+    def start_failed(self, failure: Failure) -> None:
+        """Remember why the start page failed (DNS, refused, a 404, robots.txt): the command says so."""
+        self.start_failure = failure_reason(failure)
 
     def _doc(self, response: Response) -> Any:
         return parse_html(decode_html(response.body, _headers(response)["Content-Type"], None)[0])
+
+    def page_failed(self, failure: Failure) -> None:
+        """A menu link that is no page (a 404 ``/about/``) or an article that failed: left out of the sample,
+        counted in ``linfen/sample/failed/<reason>``."""
+        reason = failure_reason(failure)
+        self.crawler.stats.inc_value(f"linfen/sample/failed/{reason}")
+        self.logger.info("left out of the sample (%s): %s", reason, failure.request.url)  # type: ignore[attr-defined]
 
     def parse_start(self, response: Response) -> Iterator[Any]:
         doc = self._doc(response)
@@ -88,7 +102,8 @@ class SampleSpider(scrapy.Spider):
         self.start_page = ListSample(canonicalize_url(response.url), response.body, headers=_headers(response))
         self.start_links = list_links(doc, response.url, self.domains)
         for order, (url, name) in enumerate(list_candidates(doc, response.url, self.domains).items()):
-            yield scrapy.Request(url, callback=self.parse_list, meta={"name": name, "page": 1, "order": order})
+            yield scrapy.Request(url, callback=self.parse_list, errback=self.page_failed,
+                                 meta={"name": name, "page": 1, "order": order})
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         doc = self._doc(response)
@@ -103,8 +118,8 @@ class SampleSpider(scrapy.Spider):
         self.lists.append((response.meta["order"], ListSample(url, response.body, response.meta["name"], page, nxt,
                                                               _headers(response)), links))
         if nxt and nxt != url:
-            yield scrapy.Request(nxt, callback=self.parse_list,
-                                 meta={**response.meta, "page": 2})
+            yield scrapy.Request(nxt, callback=self.parse_list, errback=self.page_failed,
+                                 meta={"name": response.meta["name"], "page": 2, "order": response.meta["order"]})
 
     def list_samples(self) -> list[ListSample]:
         """The list pages in menu order (page 2 after page 1); the start page when it was the only list."""
@@ -132,7 +147,7 @@ class SampleSpider(scrapy.Spider):
             return
         self.articles_asked = True
         for url in self.article_urls():
-            self.crawler.engine.crawl(scrapy.Request(url, callback=self.parse_article))
+            self.crawler.engine.crawl(scrapy.Request(url, callback=self.parse_article, errback=self.page_failed))
         raise DontCloseSpider
 
     def parse_article(self, response: Response) -> None:
