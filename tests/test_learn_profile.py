@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import re2
@@ -18,8 +18,10 @@ from conftest import FAST, article_rows, free_port, run_linfen
 
 from linfen_crawler.demo.portal import Portal
 from linfen_crawler.demo.server import DemoServer
-from linfen_crawler.extract.infer import ArticleSample, ListSample, infer_profile, url_pattern
-from linfen_crawler.profiles import all_profiles, load_file
+from linfen_crawler.extract.article import parse_html
+from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler.extract.infer import ArticleSample, ListSample, infer_profile, list_links, url_pattern
+from linfen_crawler.profiles import all_profiles, load_file, parse_bytes
 
 FIELDS = ("title", "published_at", "source", "authors", "editors", "body", "section")
 
@@ -75,6 +77,8 @@ def test_learned_profiles_reproduce_the_hand_written_records(portal_server: Demo
     ratio = equal / total
     print(f"learned vs hand-written profiles: {equal}/{total} fields equal ({ratio:.4f})")  # shown with -s
     assert ratio >= 0.99, f"{equal}/{total} fields equal ({ratio:.4f}); " + "; ".join(differences[:10])
+    # a list's sidebar links other sections' articles: the learned article_links rule keeps each in its own
+    assert not [d for d in differences if " section: " in d], differences
 
 
 # -- the parts, without the engine ---------------------------------------------------------------------
@@ -130,6 +134,21 @@ def test_infer_profile_writes_selectors_with_their_agreement_and_a_valid_profile
     rows = {row.field: row for row in learned.coverage}
     assert rows["title"].agree == rows["title"].pages == learned.articles == len(articles)
     assert rows["body"].agree == learned.articles
+
+
+def test_a_sidebar_of_other_sections_articles_is_left_out_of_the_list_rule() -> None:
+    lists, articles = _portal_sample("lfxww")
+    learned = infer_profile("learned_lf", "http://www.lfxww.com/", lists, articles[:12])
+    profile = parse_bytes(learned.toml.encode(), "learned_lf.toml")
+    assert profile.list.article_links is not None
+    for sample in lists:
+        doc = parse_html(decode_html(sample.html, None, None)[0])
+        assert doc is not None
+        hrefs = doc.xpath("//*[@id='contentText']//a/@href")  # the list itself, as the demo renders it
+        assert isinstance(hrefs, list)
+        own = [urljoin(sample.url, str(h)) for h in hrefs]
+        rule = [urljoin(sample.url, str(h)) for h in profile.list.article_links(doc)]
+        assert rule == own and len(own) < len(list_links(doc, sample.url, profile.domains)), sample.url
 
 
 def test_infer_profile_refuses_a_sample_without_list_pages() -> None:
