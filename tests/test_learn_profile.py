@@ -7,6 +7,7 @@ profiles must reproduce the records of the hand-written profiles field by field.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 import re2
 from conftest import FAST, article_rows, free_port, run_linfen
 
+from linfen_crawler.commands.learn import print_report
 from linfen_crawler.demo.portal import Portal
 from linfen_crawler.demo.server import DemoServer
 from linfen_crawler.extract.article import parse_html
@@ -149,6 +151,26 @@ def test_a_sidebar_of_other_sections_articles_is_left_out_of_the_list_rule() -> 
         own = [urljoin(sample.url, str(h)) for h in hrefs]
         rule = [urljoin(sample.url, str(h)) for h in profile.list.article_links(doc)]
         assert rule == own and len(own) < len(list_links(doc, sample.url, profile.domains)), sample.url
+
+
+def test_a_selector_that_disagrees_on_some_pages_is_counted_and_its_pages_listed(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    lists, articles = _portal_sample("sxycrb")
+    banner = "<h1>订阅运城日报　欢迎投稿</h1>".encode()  # a second headline slot on two pages, above the real one
+    changed = [ArticleSample(a.url, a.html.replace(b'<div class="detail-h">', b'<div class="detail-h">' + banner, 1))
+               if i < 2 else a for i, a in enumerate(articles)]
+    assert changed[0].html != articles[0].html and changed[1].html != articles[1].html
+    learned = infer_profile("learned_sx", "http://www.sxycrb.com/", lists, changed)
+    title_line = next(line for line in learned.toml.splitlines() if line.startswith("title ="))
+    assert title_line.endswith(f"# {len(articles) - 2}/{len(articles)} pages agree"), title_line
+    assert [(d.url, d.field) for d in learned.disagreements] == [(a.url, "title") for a in articles[:2]]
+    assert learned.disagreements[0].learned == "订阅运城日报 欢迎投稿"
+    print_report(learned, tmp_path / "learned_sx.toml")
+    shown = capsys.readouterr().out
+    assert "where the learned profile and the generic extractor disagree" in shown
+    assert f"{articles[0].url} title: generic {learned.disagreements[0].generic!r}" in shown
+    n = len(articles)
+    assert re.search(rf"(?m)^title +{n}/{n} +{n - 2}/{n}  //div", shown), shown  # the coverage table's row
 
 
 def test_infer_profile_refuses_a_sample_without_list_pages() -> None:
