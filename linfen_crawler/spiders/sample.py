@@ -3,8 +3,8 @@
 It runs through the same Scrapy engine and downloader middlewares as a crawl, so robots.txt, the politeness
 delay, AutoThrottle, the proxy route and the site guards apply as they do to ``linfen crawl``. In order:
 
-1. the start page, and every page on the site it links that does not look like an article (the section
-   links of a portal's menu) — a page linking at least
+1. the start page, and the pages on the site it links that do not look like an article (the section
+   links of a portal's menu; the first :data:`MAX_LIST_CANDIDATES`) — a page linking at least
    :data:`~linfen_crawler.extract.infer.MIN_LIST_LINKS` articles is a list page;
 2. page 2 of each list page that shows a 下一页 link (how pagination looks);
 3. once those are in (the engine is idle), up to ``pages`` article pages, taken in turn from each list so
@@ -40,7 +40,11 @@ from linfen_crawler.extract.infer import (
 from linfen_crawler.normalize import canonicalize_url
 from linfen_crawler.spiders.portal import failure_reason
 
-__all__ = ["SampleSpider", "site_domains"]
+__all__ = ["MAX_LIST_CANDIDATES", "SampleSpider", "site_domains"]
+
+#: at most this many of the start page's links are tried as list pages (a portal's menu comes first in the
+#: page; the cap keeps the sample small on a home page with hundreds of links)
+MAX_LIST_CANDIDATES = 40
 
 
 def site_domains(url: str) -> list[str]:
@@ -101,7 +105,8 @@ class SampleSpider(scrapy.Spider):
             return
         self.start_page = ListSample(canonicalize_url(response.url), response.body, headers=_headers(response))
         self.start_links = list_links(doc, response.url, self.domains)
-        for order, (url, name) in enumerate(list_candidates(doc, response.url, self.domains).items()):
+        candidates = list(list_candidates(doc, response.url, self.domains).items())[:MAX_LIST_CANDIDATES]
+        for order, (url, name) in enumerate(candidates):
             yield scrapy.Request(url, callback=self.parse_list, errback=self.page_failed,
                                  meta={"name": name, "page": 1, "order": order})
 
