@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import click
 
-from linfen_crawler.commands.options import check_crawl_settings, fail, parse_overrides, settings_option
+from linfen_crawler.commands.options import fail, parse_overrides, settings_option
 from linfen_crawler.extract.article import node_text, parse_html
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.infer import (
@@ -175,8 +175,7 @@ def learn(url: str, key: str, out: str | None, pages: int, from_dir: Path | None
         raise fail(f"{target} is a folder; give --out a file name or a folder")
     if target.exists() and not force:
         raise fail(f"{target} exists; add --force to replace it")
-    overrides = parse_overrides(settings)
-    check_crawl_settings(overrides)
+    overrides = parse_overrides(settings)  # checked as for a crawl: -s values of the wrong type are one line
     if from_dir is not None:
         lists, articles, home = read_saved(from_dir, url)
     else:
