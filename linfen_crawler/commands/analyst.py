@@ -1,4 +1,4 @@
-"""Commands for analysts and researchers: search, export, dedupe, serve (Datasette) and report.
+"""Commands for analysts and researchers: search, export, dedupe and serve (Datasette); report is in report.py.
 
 Each command is a thin layer: queries live in ``storage.py``, the near-duplicate logic in ``dedupe.py``, the
 report in ``report.py``, the Datasette metadata and plugin in ``linfen_crawler/datasette/``, the export
@@ -31,7 +31,6 @@ from linfen_crawler.output import (
     is_special_file,
     pipe_safe,
 )
-from linfen_crawler.report import ReportError, write_report
 from linfen_crawler.storage import READ_COLUMNS, SCHEMA_VERSION, StorageError
 
 ANALYST_EXTRA = "pip install 'linfen-crawler[analyst]'"
@@ -56,7 +55,7 @@ def _filters(site: str | None, since: str | None, until: str | None, dedupe: boo
             "dedupe": dedupe}
 
 
-def _need(module: str, command: str) -> Any:
+def need(module: str, command: str) -> Any:
     import importlib
 
     try:
@@ -168,7 +167,7 @@ def export_cmd(fmt: str, site: str | None, since: str | None, until: str | None,
     if output != "-" and not special and Path(output).exists() and not force:
         raise fail(f"{output} exists; use --force to overwrite it")
     if fmt == "parquet":
-        _need("pyarrow", "export --format parquet")
+        need("pyarrow", "export --format parquet")
     sidecar = meta and output != "-" and not special
     started = datetime.now(UTC)
     with open_existing(db_path) as ds:
@@ -275,10 +274,10 @@ def serve_cmd(db_path: str | None, host: str, port: int, metadata_out: str | Non
         Path(metadata_out).write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", "utf-8")
         click.echo(f"metadata written to {metadata_out}", err=True)
         return
-    datasette_cli = _need("datasette.cli", "serve")
+    datasette_cli = need("datasette.cli", "serve")
     from datasette.plugins import pm
 
-    plugin = _need("linfen_crawler.datasette.plugin", "serve")
+    plugin = need("linfen_crawler.datasette.plugin", "serve")
     if not pm.is_registered(plugin):
         pm.register(plugin, name="linfen_crawler")
     with tempfile.TemporaryDirectory(prefix="linfen-serve-") as tmp:
@@ -289,26 +288,4 @@ def serve_cmd(db_path: str | None, host: str, port: int, metadata_out: str | Non
         datasette_cli.cli.main(args=args, prog_name="datasette", standalone_mode=True)
 
 
-# -- report --------------------------------------------------------------------------------------------
-@click.command("report")
-@click.option("-o", "--output", default="report", show_default=True, help="folder to write")
-@click.option("--dedupe", is_flag=True, help="leave out syndicated copies")
-@click.option("--top", default=20, show_default=True, type=click.IntRange(1, 1000),
-              help="how many sources and authors to list")
-@db_option()
-def report_cmd(output: str, dedupe: bool, top: int, db_path: str | None) -> None:
-    """Write a self-contained HTML report with PNG charts: articles per site per day, field coverage, top
-    sources and authors. Needs the [analyst] extra (matplotlib).
-
-    Example: linfen report --db data/demo.db -o report/
-    """
-    _need("matplotlib", "report")
-    with open_existing(db_path) as ds:
-        try:
-            index = write_report(ds, Path(output), dedupe=dedupe, top=top)
-        except ReportError as exc:
-            raise fail(str(exc)) from None
-    click.echo(f"report written to {index}", err=True)
-
-
-COMMANDS = (search_cmd, export_cmd, dedupe_cmd, serve_cmd, report_cmd)
+COMMANDS = (search_cmd, export_cmd, dedupe_cmd, serve_cmd)
