@@ -27,7 +27,7 @@ COMMANDS = {
     "ingest": "linfen_crawler.commands.distributed:ingest",
     "learn": "linfen_crawler.commands.learn:learn",
     "reextract": "linfen_crawler.commands.reextract:reextract",
-    "report": "linfen_crawler.commands.analyst:report_cmd",
+    "report": "linfen_crawler.commands.report:report_cmd",
     "search": "linfen_crawler.commands.analyst:search_cmd",
     "seed": "linfen_crawler.commands.distributed:seed",
     "serve": "linfen_crawler.commands.analyst:serve_cmd",

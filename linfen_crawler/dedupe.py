@@ -27,8 +27,6 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-import numpy as np
-
 SHINGLE = 5  # characters per shingle
 BINS = 64  # MinHash values per signature
 ROWS = 4  # values per LSH band
@@ -110,6 +108,8 @@ def signature(shingle_set: Iterable[str]) -> list[int]:
 
 def text_signature(text: str | None, size: int = SHINGLE) -> list[int]:
     """``signature(shingles(text, size))``, computed at once with numpy (empty when the text is too short)."""
+    import numpy as np  # here, not at the top: the analyst commands import this module and never hash (issue 16)
+
     norm = normalise(text)
     if len(norm) < MIN_CHARS:
         return []

@@ -26,6 +26,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
+from json.encoder import encode_basestring as _encode_str  # json.dumps' own str encoder (C)
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -107,35 +108,114 @@ def _cell(column: str, raw: Any) -> Any:
     return _joined_names(raw)
 
 
+def _csv_text(value: Any) -> str:
+    """One CSV field exactly as :func:`csv.writer` (the excel dialect) writes it in a row of two or more fields:
+    quoted when it holds a quote, a comma or a line break, quotes doubled; None empty; numbers as ``str``."""
+    if value.__class__ is str:
+        if '"' in value:
+            return '"' + value.replace('"', '""') + '"'
+        if "," in value or "\n" in value or "\r" in value:
+            return '"' + value + '"'
+        return value
+    if value is None:
+        return ""
+    return _csv_text(str(value))
+
+
+WRITE_ROWS = 50  # rows joined into one write: a few hundred KB at most, so memory stays flat at any size
+PROGRESS_ROWS = 1000  # rows between two counts yielded to the progress bar (a multiple of WRITE_ROWS)
+
+
 def write_csv(rows: Iterable[tuple[Any, ...]], fh: TextIO, columns: list[str]) -> Iterator[int]:
     """Write rows (tuples in ``columns`` order, JSON columns as stored) as CSV; yields the count so far after
-    every 1,000 rows and once at the end."""
+    every :data:`PROGRESS_ROWS` rows and once at the end.
+
+    The bytes are those of :func:`csv.writer` (the excel dialect: ``\\r\\n`` line ends, minimal quoting), but a
+    row is joined here from :func:`_csv_text` and :data:`WRITE_ROWS` rows go to the file in one write: three times as
+    fast as ``writerow``, whose C loop copies every character of a body one at a time (issue 16). A
+    one-column export keeps ``csv.writer``, which quotes an empty field alone on its row."""
     writer = csv.writer(fh)
     writer.writerow(columns)
     names = [i for i, c in enumerate(columns) if c in NAME_LISTS]
     n = 0
+    if len(columns) == 1:
+        for row in rows:
+            writer.writerow(_joined_row(row, names) if names else row)
+            n += 1
+            if n % PROGRESS_ROWS == 0:
+                yield n
+        yield n
+        return
+    lines: list[str] = []
     for row in rows:
-        if names:
-            values = list(row)
-            for i in names:
-                if values[i] is not None:
-                    values[i] = _joined_names(values[i])
-            writer.writerow(values)
-        else:
-            writer.writerow(row)
+        lines.append(",".join(map(_csv_text, _joined_row(row, names) if names else row)))
         n += 1
-        if n % 1000 == 0:
-            yield n
+        if n % WRITE_ROWS == 0:
+            lines.append("")  # the line end of the last row
+            fh.write("\r\n".join(lines))
+            lines.clear()
+            if n % PROGRESS_ROWS == 0:
+                yield n
+    if lines:
+        lines.append("")
+        fh.write("\r\n".join(lines))
     yield n
 
 
-def write_jsonl(rows: Iterable[dict[str, Any]], fh: TextIO) -> Iterator[int]:
+def _joined_row(row: tuple[Any, ...], names: list[int]) -> list[Any]:
+    """``row`` with its lists of names (stored JSON) joined with 、 for one cell each."""
+    values = list(row)
+    for i in names:
+        if values[i] is not None:
+            values[i] = _joined_names(values[i])
+    return values
+
+
+def _json_scalar(value: Any) -> str:
+    """A stored value as :func:`json.dumps` with ``ensure_ascii=False`` writes it (a str through the same C
+    encoder ``json.dumps`` uses)."""
+    if value.__class__ is str:
+        return _encode_str(value)
+    if value is None:
+        return "null"
+    return json.dumps(value)  # a number (a BLOB raises TypeError, as json.dumps of the whole row did)
+
+
+@functools.lru_cache(maxsize=4096)  # author, editor and extractor values repeat a lot: decode each distinct one once
+def _json_column(raw: str) -> str:
+    return json.dumps(json.loads(raw), ensure_ascii=False)
+
+
+def _json_stored(value: Any) -> str:
+    """A JSON column as stored (a JSON string) as it appears in the line: decoded and written again, so the
+    spacing is json.dumps' whatever the stored text used."""
+    if value.__class__ is str:
+        return _json_column(value)
+    return _json_scalar(value)
+
+
+def write_jsonl(rows: Iterable[tuple[Any, ...]], fh: TextIO, columns: list[str]) -> Iterator[int]:
+    """Write rows (tuples in ``columns`` order, JSON columns as stored) as JSON lines: one object per row with
+    the columns as keys in order and the JSON columns decoded, byte for byte what
+    ``json.dumps(dict(zip(columns, row)), ensure_ascii=False)`` writes for a decoded row. Each line is joined
+    here (no dict, no json.loads of the columns per row, :data:`WRITE_ROWS` lines per write): twice as fast
+    (issue 16). Yields the count so far after every :data:`PROGRESS_ROWS` rows and once at the end."""
+    keys = ["{" + _encode_str(columns[0]) + ": ", *(", " + _encode_str(c) + ": " for c in columns[1:])]
+    convert = [_json_stored if c in JSON_COLUMNS else _json_scalar for c in columns]
+    lines: list[str] = []
     n = 0
     for row in rows:
-        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        lines.append("".join([k + f(v) for k, f, v in zip(keys, convert, row, strict=True)]))
         n += 1
-        if n % 1000 == 0:
-            yield n
+        if n % WRITE_ROWS == 0:
+            lines.append("")
+            fh.write("}\n".join(lines))
+            lines.clear()
+            if n % PROGRESS_ROWS == 0:
+                yield n
+    if lines:
+        lines.append("")
+        fh.write("}\n".join(lines))
     yield n
 
 
@@ -316,7 +396,7 @@ def export_file(rows: Iterable[Any], fmt: str, columns: list[str], output: str, 
                 n = progress(write_xlsx(rows, part, columns, stats))
             else:
                 with open(part, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
-                    n = progress(write_csv(rows, fh, columns) if fmt == "csv" else write_jsonl(rows, fh))
+                    n = progress(write_csv(rows, fh, columns) if fmt == "csv" else write_jsonl(rows, fh, columns))
         finally:
             _close(rows)
         if special:
@@ -346,7 +426,7 @@ def export_stdout(rows: Iterable[Any], fmt: str, columns: list[str], *, excel: b
         out = sys.stdout
         if excel:
             out.write("\ufeff")
-        n = _drain(write_csv(rows, out, columns) if fmt == "csv" else write_jsonl(rows, out))
+        n = _drain(write_csv(rows, out, columns) if fmt == "csv" else write_jsonl(rows, out, columns))
         out.flush()
     finally:
         _close(rows)

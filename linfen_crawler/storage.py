@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from linfen_crawler import dedupe
 from linfen_crawler.diskfull import DiskFull, is_disk_full
 from linfen_crawler.normalize import content_hash, utcnow
+
+if TYPE_CHECKING:  # imported on use: sqlite-utils imports pandas when installed, 0.4 s of every start (issue 16)
+    import sqlite_utils
 
 logger = logging.getLogger(__name__)
 
@@ -343,7 +344,6 @@ class Dataset:
                 f"{self.path} has schema version {version}, newer than this linfen-crawler knows "
                 f"({SCHEMA_VERSION}); upgrade linfen-crawler to open it")
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         try:
             if version < SCHEMA_VERSION:
                 self._migrate(version)
@@ -352,6 +352,13 @@ class Dataset:
         except sqlite3.OperationalError as exc:
             conn.close()
             raise StorageError(f"cannot write to {self.path}: {exc}") from None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils' view of the connection, made on use (its import costs every command 0.4 s)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @contextmanager

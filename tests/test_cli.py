@@ -166,6 +166,29 @@ def test_analyst_commands_load_neither_scrapy_twisted_nor_distributed(small_db, 
     assert loaded == []
 
 
+# issue 16: what search, stats and export start with. numpy (dedupe's hashing), pandas (which sqlite-utils imports
+# when it is installed) and lxml/re2 (profiles) cost 0.6 s together; these commands use none of them.
+ANALYST_NEVER = (*CRAWL_ONLY, "numpy", "pandas", "sqlite_utils", "lxml", "re2", "pyarrow", "matplotlib", "datasette",
+                 "xlsxwriter", "linfen_crawler.profiles", "linfen_crawler.extract", "linfen_crawler.report")
+
+
+@pytest.mark.parametrize("args", [
+    ["search", "临汾", "--db", "{db}", "--limit", "3"],
+    ["stats", "--db", "{db}"],
+    ["export", "--db", "{db}", "-o", "{tmp}/out.csv"],
+    ["export", "--db", "{db}", "--format", "jsonl", "-o", "-"],
+], ids=lambda a: "-".join(a[:1] + a[4:5]))
+def test_search_stats_export_import_only_what_they_use(small_db, tmp_path, args):
+    """The real command in a fresh interpreter under ``-X importtime``, which lists every module it imported."""
+    args = [a.format(db=small_db, tmp=tmp_path) for a in args]
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "linfen_crawler.cli", *args],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    imported = {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "linfen_crawler.storage" in imported and "click" in imported  # the listing is real
+    assert sorted(m for m in imported if any(m == c or m.startswith(c + ".") for c in ANALYST_NEVER)) == []
+
+
 def _imports(path: Path) -> Iterator[tuple[str, bool]]:
     """(module imported, inside a function?) for every import of the package's own modules or click in ``path``."""
     tree = ast.parse(path.read_text("utf-8"))

@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import signal
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -22,10 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from conftest import REPO, rows
 from lxml import etree
 
-from linfen_crawler.storage import Dataset
+from linfen_crawler.cli import main
+from linfen_crawler.output import EXPORT_COLUMNS, LIST_SEPARATOR, NAME_LISTS, WRITE_ROWS, write_csv, write_jsonl
+from linfen_crawler.storage import JSON_COLUMNS, Dataset
 
 BODY = "临汾新闻网讯 市委召开会议，部署冬季清洁取暖工作。\n会议要求各县区落实责任。"
 IMAGES = [{"url": "http://www.lfxww.com/a/1.jpg", "caption": "尧都区街景（张三 摄）"},
@@ -304,3 +308,109 @@ def test_xlsx_is_not_for_standard_output(db):
     assert proc.returncode == 2
     assert proc.stderr.decode().strip() == ("Error: XLSX cannot be written to standard output; give a file name "
                                             "with -o")
+
+
+# -- issue 16: fast writers, the same bytes ------------------------------------------------------------
+COLUMNS = ["url", "title", "published_at", "authors", "editors", "body", "images", "run_id", "extractor"]
+AWKWARD = ['say "临汾"', "a,b", "two\nlines", "cr\rhere", "crlf\r\nend", "", " lead and trail ", "tab\tin",
+           "\u2028para", "'single'", "尧都区", '"', ",", "\n", "😀 emoji", "back\\slash", "ctrl\x01x", "null\x00byte"]
+
+
+def awkward_rows(n: int) -> list[tuple[Any, ...]]:
+    """Rows as the dataset returns them (JSON columns as stored text, odd spacing included), with every kind
+    of value the CSV and JSON writers treat differently: quotes, commas, line breaks, None, numbers."""
+    out = []
+    for i in range(n):
+        text = AWKWARD[i % len(AWKWARD)]
+        out.append((
+            f"http://www.lfxww.com/a/{i}.html", text, None if i % 5 == 0 else "2024-05-01T08:30:00+08:00",
+            None if i % 7 == 0 else json.dumps(["王长波", text][: 1 + i % 2], ensure_ascii=False),
+            '[ "赵六" ]' if i % 3 else "[]",  # stored with other spacing than json.dumps writes
+            text * (1 + i % 4), json.dumps([{"url": "http://x/1.jpg", "caption": text}]) if i % 2 else "[]",
+            i if i % 6 else None, '{"title":"profile","body": "generic"}' if i % 2 else 3.5,
+        ))
+    return out
+
+
+def reference_csv(rows: list[tuple[Any, ...]], columns: list[str]) -> str:
+    """What the export wrote before issue 16: csv.writer, lists of names joined with 、."""
+    fh = io.StringIO()
+    writer = csv.writer(fh)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([LIST_SEPARATOR.join(json.loads(v)) if c in NAME_LISTS and v is not None else v
+                         for c, v in zip(columns, row, strict=True)])
+    return fh.getvalue()
+
+
+def reference_jsonl(rows: list[tuple[Any, ...]], columns: list[str]) -> str:
+    """What the export wrote before issue 16: json.dumps of each row as a dict, JSON columns decoded."""
+    lines = []
+    for row in rows:
+        rec = {c: json.loads(v) if c in JSON_COLUMNS and isinstance(v, str) else v
+               for c, v in zip(columns, row, strict=True)}
+        lines.append(json.dumps(rec, ensure_ascii=False) + "\n")
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("n", [0, 1, 49, 50, 51, 1000, 1234])  # around the rows joined per write and per count
+@pytest.mark.parametrize("columns", [COLUMNS, COLUMNS[::-1], ["title", "authors"], ["body"], ["authors"]],
+                         ids=["all", "reversed", "two", "one-text", "one-list"])
+def test_csv_and_jsonl_writers_write_what_csv_and_json_dumps_write(n, columns):
+    rows = [tuple(r[COLUMNS.index(c)] for c in columns) for r in awkward_rows(n)]
+    for write, reference in ((write_csv, reference_csv), (write_jsonl, reference_jsonl)):
+        fh = io.StringIO(newline="")
+        counts = list(write(iter(rows), fh, columns))
+        assert fh.getvalue() == reference(rows, columns), write.__name__
+        assert counts[-1] == n and counts == sorted(counts)
+
+
+class CountingFile(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__(newline="")
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+@pytest.mark.parametrize("write", [write_csv, write_jsonl], ids=["csv", "jsonl"])
+def test_writers_send_rows_to_the_file_in_batches_not_one_by_one(write):
+    """Per-row writes (csv.writer.writerow, fh.write per JSON line) were half the export's time."""
+    fh = CountingFile()
+    list(write(iter(awkward_rows(2500)), fh, COLUMNS))
+    assert fh.writes <= 2500 // WRITE_ROWS + 2, fh.writes  # the header, then one write per WRITE_ROWS rows
+    assert len(fh.getvalue().splitlines()) > 2500
+
+
+def test_sidecar_runs_come_from_the_rows_written_in_one_pass(tmp_path, monkeypatch):
+    """The sidecar's crawl_runs are noted while the rows stream; no second query reads every row again."""
+    db = tmp_path / "news.db"
+    make_dataset(db, n=30)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE articles SET run_id = 7 WHERE published_at LIKE '2024-06-%'")
+        conn.execute("UPDATE articles SET run_id = NULL WHERE rowid % 5 = 0")
+    conn.close()
+
+    def no_second_pass(*args: Any, **kwargs: Any) -> list[int]:
+        raise AssertionError("export read the articles twice")
+
+    monkeypatch.setattr(Dataset, "run_ids", no_second_pass)
+    found = []
+    for columns, more in ((None, []), ("url,title", []), ("url,run_id", []), ("url", ["--query", "临汾"]),
+                          ("url,title", ["--since", "2024-06-01"])):
+        out = tmp_path / "out.jsonl"
+        args = ["export", "--db", str(db), "--format", "jsonl", "-o", str(out), "--force",
+                *(["--columns", columns] if columns else []), *more]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        lines = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
+        urls = [r["url"] for r in lines]
+        expected = sorted({r["run_id"] for r in rows(db, "SELECT url, run_id FROM articles") if r["url"] in urls
+                           and r["run_id"] is not None})
+        assert json.loads((tmp_path / "out.jsonl.meta.json").read_text("utf-8"))["crawl_runs"] == expected
+        assert lines and list(lines[0]) == (columns.split(",") if columns else list(EXPORT_COLUMNS))
+        found.append(expected)
+    assert found[0] == [1, 7] and found[-1] == [7]  # --since 2024-06-01: only the June articles, run 7

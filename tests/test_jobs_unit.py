@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import tracemalloc
 from datetime import UTC, datetime
 from typing import Any
 
@@ -227,3 +228,24 @@ def test_watched_fields_are_coverage_fields():
 
     assert set(monitor.WATCHED_FIELDS) <= set(COVERAGE_FIELDS)
     assert set(monitor.CoverageCounter().present) == set(monitor.WATCHED_FIELDS)
+
+
+def test_plan_load_holds_the_known_urls_once(tmp_path):
+    """Issue 16: a plan of many known URLs peaks at little more than what it keeps (the URLs and one frozen
+    set): the stored URLs and the rejects go into one set, frozen once, with no union copied in between."""
+    n = 40_000
+    with Dataset(tmp_path / "d.db") as ds:
+        run = ds.start_run("lfxww")
+        with ds.transaction() as cur:  # plain inserts: the plan reads url and site only
+            cur.executemany("INSERT INTO articles (url, site) VALUES (?, 'lfxww')",
+                            ((f"http://www.lfxww.com/linfen/shizheng/{100000 + i}.html",) for i in range(n)))
+        ds.add_rejects([(f"http://www.lfxww.com/linfen/tp/{i}.html", "no_body", None) for i in range(n // 4)], run)
+        ds.finish_run(run, "finished", {}, {})
+        tracemalloc.start()
+        try:
+            plan = CrawlPlan.load(ds, "lfxww")
+            held, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert len(plan.known) == n + n // 4
+    assert peak < 1.6 * held, (peak, held)  # 1.5 times; a union and a second copy made it 1.8 times

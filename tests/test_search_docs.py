@@ -10,6 +10,7 @@ import pytest
 from conftest import REPO
 
 from linfen_crawler.commands.analyst import COMMANDS
+from linfen_crawler.commands.report import report_cmd
 from linfen_crawler.storage import ANALYST_QUERIES, fts_query, unspace_cjk
 
 DOCS = {name: (REPO / "docs" / name).read_text("utf-8") for name in ("search.md", "analysts.md")}
@@ -38,7 +39,7 @@ def test_rewriting_table_matches_fts_query():
 
 
 def test_every_analyst_command_and_canned_query_is_documented():
-    for command in COMMANDS:
+    for command in (*COMMANDS, report_cmd):
         assert f"linfen {command.name}" in DOCS["analysts.md"], command.name
     for name in ANALYST_QUERIES:
         assert f"**{name}**" in DOCS["analysts.md"], name

@@ -22,10 +22,10 @@ from linfen_crawler.commands.options import (
     fail,
     iso_day,
     parse_overrides,
-    profile_or_fail,
     resolve_db,
     settings_option,
 )
+from linfen_crawler.commands.profile_arg import profile_or_fail
 from linfen_crawler.demo.server import DemoServer
 from linfen_crawler.extensions.progress import progress_drawn
 from linfen_crawler.profiles import all_profiles

@@ -13,7 +13,8 @@ from typing import Any
 import click
 
 from linfen_crawler import settings as project_settings
-from linfen_crawler.commands.options import db_option, fail, open_existing, profile_or_fail, resolve_db
+from linfen_crawler.commands.options import db_option, fail, open_existing, resolve_db
+from linfen_crawler.commands.profile_arg import profile_or_fail
 from linfen_crawler.distributed.ingest import Ingester, WriterBusy
 from linfen_crawler.distributed.keys import DistributedError, Keys, connect, frontier, request_stop
 from linfen_crawler.distributed.keys import seed as seed_run

@@ -1,7 +1,8 @@
 """What every ``linfen`` command shares: the one-line error, option decorators and input helpers.
 
 Command modules import from here, never from ``cli.py`` (which only builds the group). Nothing here imports
-Scrapy or Twisted at start: the analyst commands load this module too. Defaults come from
+Scrapy, Twisted or the profiles (lxml, re2) at start: the analyst commands load this module too
+(``profile_arg.py`` reads profiles for the commands that need them). Defaults come from
 ``linfen_crawler.settings`` (a plain module), where they are written once.
 """
 
@@ -15,7 +16,6 @@ from typing import Any
 import click
 
 from linfen_crawler import settings as project_settings
-from linfen_crawler.profiles import Profile, ProfileError, load_profile
 from linfen_crawler.settings_check import SettingsError, check_settings
 from linfen_crawler.storage import Dataset, StorageError
 
@@ -139,13 +139,6 @@ def human_size(n: float) -> str:
         if n < 999.95 or unit == "TB":
             return f"{n:.1f} {unit}"
     raise AssertionError("unreachable")
-
-
-def profile_or_fail(key: str) -> Profile:
-    try:
-        return load_profile(key)
-    except ProfileError as exc:
-        raise fail(str(exc)) from None
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:

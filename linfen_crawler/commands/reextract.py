@@ -11,7 +11,8 @@ import sys
 
 import click
 
-from linfen_crawler.commands.options import db_option, open_existing, profile_or_fail, resolve_db
+from linfen_crawler.commands.options import db_option, open_existing, resolve_db
+from linfen_crawler.commands.profile_arg import profile_or_fail
 from linfen_crawler.reextract import reextract as reextract_dataset
 from linfen_crawler.scheduled.locks import take_locks
 

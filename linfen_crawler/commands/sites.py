@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from linfen_crawler import settings as project_settings
-from linfen_crawler.commands.options import fail, profile_or_fail
+from linfen_crawler.commands.options import fail
+from linfen_crawler.commands.profile_arg import profile_or_fail
 from linfen_crawler.extract.article import SiteHints, extract_article
 from linfen_crawler.extract.learn import MIN_PAGES, learn_site
 from linfen_crawler.profiles import Profile, ProfileError, all_profiles

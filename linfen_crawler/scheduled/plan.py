@@ -142,8 +142,10 @@ class CrawlPlan:
         dataset.mark_interrupted(site)
         last = dataset.last_run(site)
         previous = last["status"] if last else None
-        articles, rejects = dataset.seen_pages(site)
-        known = articles | {url for url, reason, detail in rejects if known_to_run(reason, detail, since)}
+        # one set, grown in place and frozen once: a site of 200,000 known URLs holds ~25 MB of them, and each
+        # extra copy (a union, a second set) would add ~8 MB of hash table to the peak (benchmarks/plan_load.py)
+        known, rejects = dataset.seen_pages(site)
+        known.update(url for url, reason, detail in rejects if known_to_run(reason, detail, since))
         recheck: tuple[tuple[str, str | None], ...] = ()
         if recheck_days > 0:
             today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
