@@ -5,9 +5,19 @@ data contract in DESIGN.md: ``articles``, ``crawl_runs``, ``rejects``, ``article
 full-text index ``articles_fts``.
 
 Chinese search: FTS5's tokenizers see a run of Chinese characters as one token (unicode61) or need three
-characters (trigram), so neither finds 临汾 inside 临汾市. The index therefore stores title and body with a
-space around every CJK character; a query is rewritten the same way into phrase queries (``临汾`` → ``"临 汾"``),
-which match exactly the character sequence, for queries of any length, mixed with Latin words and numbers.
+characters (trigram), so neither finds 临汾 inside 临汾市. The index therefore indexes title and body with a
+space around every CJK character (one token per character); a query is rewritten the same way into phrase
+queries (``临汾`` → ``"临 汾"``), for queries of any length, mixed with Latin words and numbers.
+
+Since issue 16 the index is *contentless* (``content=''``): it keeps the tokens and their positions, not a
+second (spaced) copy of the text, which was the largest part of the file. Three consequences, handled here:
+
+- an article's old tokens are removed with FTS5's ``'delete'`` command, given the very values that were
+  indexed: ``fts_text`` of the stored title and body (so :func:`fts_text` may only change together with a
+  migration that indexes everything again);
+- FTS5's ``snippet()`` has no text to cut from: :func:`make_snippet` cuts it from ``articles.body``;
+- a phrase of characters also matches across punctuation or a line break (``临。汾`` has the tokens 临 and
+  汾 next to each other), so every hit is checked against the stored text (``instr``) and results are exact.
 """
 
 from __future__ import annotations
@@ -106,6 +116,12 @@ ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
 }
 
 
+LSH_PER_KEY = 8  # candidates read per LSH band key when linking a new body (Dataset._lsh_candidates)
+# SQLite's page cache per connection, in KiB (its default is 2 MB): the url index and the full-text index's
+# upper levels stay in memory while a large dataset grows (issue 16), and a search finds them there
+CACHE_KIB = 65536
+
+
 class StorageError(RuntimeError):
     """The dataset cannot be opened or used; the message says why and what to do."""
 
@@ -122,7 +138,11 @@ class DatasetDiskFull(StorageError, DiskFull):
 
 
 def fts_text(text: str | None) -> str:
-    """Text as stored in ``articles_fts``: a space around every CJK character."""
+    """Text as indexed in ``articles_fts``: a space around every CJK character.
+
+    The contentless index removes an article's tokens by being given this text again ('delete'): changing
+    this function needs a schema migration that indexes every article again (as migration 5 does).
+    """
     # the same text as _CJK_CHAR.sub(r" \1 ", …) (one space before and after each CJK character, so two between
     # neighbours), built one run of CJK characters at a time (issue 8: 1.4x faster than splitting per character,
     # which was 6x faster than the substitution; what is left is making one str per CJK character)
@@ -189,6 +209,64 @@ def fts_query(query: str) -> str:
     return expr
 
 
+def query_terms(query: str) -> list[str]:
+    """The runs of CJK characters and the Latin words/numbers a query asks for (not the excluded ones), in
+    order, each once: what every hit must contain, and what a snippet marks.
+
+    >>> query_terms("临汾市 271万吨 -太原 OK")
+    ['临汾市', '271', '万吨', 'OK']
+    """
+    terms: dict[str, None] = {}
+    for word in query.split():
+        if not word.startswith(_NEGATION):
+            terms.update(dict.fromkeys(_QUERY_TOKEN.findall(word)))
+    return list(terms)
+
+
+def _phrase_runs(query: str) -> list[str]:
+    """The CJK runs of two or more characters among :func:`query_terms`: the phrases FTS5 can match across
+    punctuation or a line break, so each hit is checked to contain them (one character cannot be split)."""
+    return [t for t in query_terms(query) if len(t) > 1 and _CJK_CHAR.match(t)]
+
+
+def contains_terms(title: str | None, body: str | None, query: str) -> bool:
+    """Whether the title or the body contains each multi-character CJK run of the query as it is written
+    (the exactness check of a full-text hit; registered as ``contains_terms()`` in Datasette)."""
+    return all(run in (title or "") or run in (body or "") for run in _phrase_runs(query))
+
+
+# `search` ranks the most recently stored hits only, this many (Dataset.search explains why)
+SEARCH_WINDOW = 2000
+SNIPPET_CHARS = 64  # characters of body around the first hit (the old FTS snippet had 24 tokens)
+_SNIPPET_LEAD = 16  # of them before the hit
+_BLANKS = re.compile(r"\s+")
+
+
+def make_snippet(body: str | None, query: str, chars: int = SNIPPET_CHARS) -> str:
+    """About ``chars`` characters of ``body`` around the first occurrence of a query term, every occurrence
+    marked 【like this】, ``…`` where the body is cut, blank runs shown as one space.
+
+    >>> make_snippet("今天，临汾市召开会议。", "临汾 会议")
+    '今天，【临汾】市召开【会议】。'
+
+    The index keeps no text (it is contentless), so FTS5's ``snippet()`` has nothing to cut from: this reads
+    the stored body. Latin words match regardless of case; a body without any term gives its beginning.
+    """
+    text = _BLANKS.sub(" ", body or "").strip()
+    terms = sorted(query_terms(query), key=len, reverse=True)
+    # a Latin word or number is a whole token, as in the index: "ok" is not marked inside "book"
+    alts = [re.escape(t) if _CJK_CHAR.match(t) else f"(?<![^\\W{_CJK_RANGES}]){re.escape(t)}(?![^\\W{_CJK_RANGES}])"
+            for t in terms]
+    pattern = re.compile("|".join(alts), re.IGNORECASE) if alts else None
+    first = pattern.search(text) if pattern else None
+    start = max(0, first.start() - _SNIPPET_LEAD) if first else 0
+    end = min(len(text), max(start + chars, first.end() if first else 0))
+    part = text[start:end]
+    if pattern:
+        part = pattern.sub(lambda m: f"【{m.group(0)}】", part).replace("】【", "")
+    return ("…" if start > 0 else "") + part + ("…" if end < len(text) else "")
+
+
 def is_dataset(conn: sqlite3.Connection) -> bool:
     """Whether ``conn`` (any connection: Datasette's, read-only) holds a linfen dataset: the ``articles``
     table and its ``articles_fts`` index."""
@@ -234,6 +312,29 @@ def _rekey_lsh(conn: sqlite3.Connection) -> None:
         found = conn.execute("SELECT body FROM articles WHERE url = ?", (url,)).fetchone()
         keys = dedupe.lsh_keys(found[0]) if found else []
         conn.executemany("INSERT OR IGNORE INTO article_lsh (key, url) VALUES (?, ?)", [(k, url) for k in keys])
+
+
+FTS_SCHEMA = ("CREATE VIRTUAL TABLE {name} USING fts5(title, body, content='', "
+              "tokenize='unicode61 remove_diacritics 0')")
+
+
+def _contentless_fts(conn: sqlite3.Connection) -> None:
+    """Migration 5 (issue 16): ``articles_fts`` becomes contentless, indexed anew from ``articles``.
+
+    The old table kept a spaced copy of every title and body (``articles_fts_content``, more than the
+    articles themselves). The new index is filled from the stored text through :func:`fts_text`, so it holds
+    exactly the tokens a later 'delete' will give back, then merged into one segment ('optimize'). The old
+    table is dropped: its pages go to the file's free list, reused by the next writes; ``VACUUM`` gives them
+    back to the disk (docs/schema.md).
+    """
+    conn.execute(FTS_SCHEMA.format(name="articles_fts_new"))
+    rows = conn.execute("SELECT rowid, title, body FROM articles ORDER BY rowid")
+    while chunk := rows.fetchmany(2000):
+        conn.executemany("INSERT INTO articles_fts_new (rowid, title, body) VALUES (?, ?, ?)",
+                         [(rowid, fts_text(title), fts_text(body)) for rowid, title, body in chunk])
+    conn.execute("INSERT INTO articles_fts_new (articles_fts_new) VALUES ('optimize')")
+    conn.execute("DROP TABLE articles_fts")
+    conn.execute("ALTER TABLE articles_fts_new RENAME TO articles_fts")
 
 
 _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
@@ -282,6 +383,8 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     ),
     # issue 8: shingles hashed with numpy (dedupe.text_signature) instead of blake2b: new LSH keys
     4: (_rekey_lsh,),
+    # issue 16: a contentless full-text index (no second, spaced copy of every title and body)
+    5: (_contentless_fts,),
 }
 
 
@@ -323,6 +426,7 @@ class Dataset:
         try:
             conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.OperationalError as exc:  # issue 5: a folder or file we may not write is not "no dataset"
             if is_disk_full(exc, self.path):  # issue 15: nor is a full disk (SQLite cannot make its -shm file)
@@ -449,7 +553,9 @@ class Dataset:
                     cur.execute(f"UPDATE articles SET {', '.join(c + ' = ?' for c in changed)}, removed_at = NULL "
                                 "WHERE url = ?",
                                 [rec[c] for c in changed] + [rec["url"]])
-                    cur.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
+                    # contentless index: its old tokens go by giving back the text that was indexed
+                    cur.execute("INSERT INTO articles_fts (articles_fts, rowid, title, body) "
+                                "VALUES ('delete', ?, ?, ?)", (rowid, fts_text(old[2]), fts_text(old[7])))
                     result.updated += 1
                 cur.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
                             (rowid, fts_text(rec["title"]), fts_text(rec["body"])))
@@ -476,10 +582,7 @@ class Dataset:
         keys = dedupe.lsh_keys(body)
         if not keys:
             return 0
-        marks = ", ".join("?" for _ in keys)
-        candidates = cur.execute(
-            "SELECT DISTINCT l.url, coalesce(a.duplicate_of, a.url) FROM article_lsh l "
-            f"JOIN articles a ON a.url = l.url WHERE l.key IN ({marks}) AND l.url != ?", [*keys, url]).fetchall()
+        candidates = self._lsh_candidates(cur, keys, url)
         roots: set[str] = set()
         tried: dict[str, int] = {}
         mine = dedupe.shingles(body) if candidates else frozenset()  # exact sets only for candidates
@@ -504,6 +607,22 @@ class Dataset:
         if roots:  # an earlier copy than the known ones, or a story that joins groups
             self._set_group(cur, {url, *roots})
         return compared
+
+    @staticmethod
+    def _lsh_candidates(cur: sqlite3.Cursor, keys: Sequence[int], url: str) -> list[tuple[str, str]]:
+        """``(url, url of its earliest copy)`` of indexed bodies sharing an LSH key with ``url``'s, at most
+        :data:`LSH_PER_KEY` per key, each key an index lookup on ``article_lsh``'s primary key.
+
+        The bound keeps the cost of an insert flat: a band shared by thousands of unrelated bodies (a
+        boilerplate notice) would otherwise bring thousands of rows into every insert that has it. A real
+        copy shares several bands (at similarity 0.7 each band matches with probability 0.24, so 4 of 16 on
+        average), so a crowded band rarely hides it.
+        """
+        one = f"SELECT * FROM (SELECT url FROM article_lsh WHERE key = ? AND url != ? LIMIT {LSH_PER_KEY})"
+        return cur.execute(
+            "SELECT DISTINCT l.url, coalesce(a.duplicate_of, a.url) FROM ("
+            + " UNION ALL ".join(one for _ in keys) + ") AS l JOIN articles a ON a.url = l.url",
+            [v for k in keys for v in (k, url)]).fetchall()
 
     def _set_group(self, cur: sqlite3.Cursor, roots: set[str]) -> None:
         """Merge the groups whose earliest copies are ``roots``: all point at the earliest of them."""
@@ -646,6 +765,9 @@ class Dataset:
             join = f" JOIN articles_fts ON articles_fts.rowid = {alias}.rowid"
             clauses.append("articles_fts MATCH ?")
             params.append(expr)
+            for run in _phrase_runs(query):  # exact: the phrase as written, not across punctuation
+                clauses.append(f"(instr({alias}.title, ?) > 0 OR instr({alias}.body, ?) > 0)")
+                params += [run, run]
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         return join + where, params, join
 
@@ -692,17 +814,28 @@ class Dataset:
         return [r[0] for r in self.conn.execute(sql, params) if r[0] is not None]
 
     def search(self, query: str, *, site: str | None = None, since: str | None = None,
-               until: str | None = None, limit: int = 20, dedupe: bool = False) -> list[dict[str, Any]]:
-        """Full-text search ranked by bm25 (title weighted 5×), with a snippet of the body."""
+               until: str | None = None, limit: int = 20, dedupe: bool = False,
+               window: int | None = None) -> list[dict[str, Any]]:
+        """Full-text search: the ``window`` most recently stored hits (default :data:`SEARCH_WINDOW`, at
+        least ``limit``), ranked by bm25 (title weighted 5×), best ``limit`` first, with a snippet.
+
+        Why a window: bm25 costs a pass over every hit's positions, and a frequent word (中国) has hundreds
+        of thousands of hits in a large dataset; FTS5 hands hits out newest-stored first at no cost (rowid
+        order), so ranking the newest few thousand keeps a search in milliseconds whatever the hit count
+        (docs/search.md, docs/performance.md). Every hit contains the query's words as written.
+        """
+        window = max(limit, window or SEARCH_WINDOW)
         where, params, _ = self._filters(site, since, until, query, dedupe=dedupe)
         sql = (
             "SELECT articles.url, articles.site, articles.title, articles.published_at, articles.source, "
-            "snippet(articles_fts, 1, '【', '】', '…', 24), bm25(articles_fts, 5.0, 1.0) AS rank "
-            f"FROM articles{where} ORDER BY rank LIMIT ?")
+            "articles.body, hits.rank FROM (SELECT articles.rowid AS id, bm25(articles_fts, 5.0, 1.0) AS rank "
+            f"FROM articles{where} ORDER BY articles_fts.rowid DESC LIMIT ?) AS hits "
+            "JOIN articles ON articles.rowid = hits.id ORDER BY hits.rank, hits.id DESC LIMIT ?")
         out = []
-        for url, site_, title, published_at, source, snip, rank in self.conn.execute(sql, [*params, limit]):
+        for url, site_, title, published_at, source, body, rank in self.conn.execute(
+                sql, [*params, window, limit]):
             out.append({"url": url, "site": site_, "title": title, "published_at": published_at,
-                        "source": source, "snippet": unspace_cjk(snip or ""), "rank": round(rank, 3)})
+                        "source": source, "snippet": make_snippet(body, query), "rank": round(rank, 3)})
         return out
 
     def site_stats(self, dedupe: bool = False) -> list[dict[str, Any]]:
