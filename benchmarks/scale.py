@@ -18,7 +18,8 @@ startup), and last the line
     scale: n=… bytes_per_article=… size_ratio=… write_growth=… search_p95_ms=… startup_ms=…
 
 ``size_ratio`` is the file's bytes over the UTF-8 bytes of the stored titles and bodies; ``write_growth`` the
-last slice's cost per article over the first slice's. Cold searches drop the page cache through
+last slice's CPU cost per article over the first slice's (wall times are printed too, but on a shared machine
+they measure its load). Cold searches drop the page cache through
 /proc/sys/vm/drop_caches, which needs root; without it the table says so and reports the warm figures only.
 """
 
@@ -44,9 +45,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from linfen_crawler import settings  # noqa: E402 - after the path set-up
-from linfen_crawler.storage import Dataset  # noqa: E402
+from linfen_crawler.storage import _CJK_RUN, Dataset, fts_text  # noqa: E402
 
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("LINFEN_SHARED") or REPO.parent / "shared") / "corpus"
 SITES = 20
 DUPLICATE_EVERY = 50  # one article in 50 is a near-duplicate of an earlier one: 2 %
 WORDS = ("临汾", "中国", "发展", "尧都区", "乡村振兴", "经济", "2024", "学校")  # searched: 2-character and longer
@@ -103,9 +104,13 @@ def article(i: int, pool: list[str]) -> dict[str, Any]:
             "extractor": {"body": "scale"}}
 
 
-def build(db: Path, n: int, slice_size: int, batch: int) -> list[float]:
-    """Add articles up to ``n`` to ``db``; returns the write cost (ms per article) of each slice written."""
-    pool = sentences()
+def build(db: Path, n: int, slice_size: int, batch: int, corpus: Path = CORPUS) -> list[float]:
+    """Add articles up to ``n`` to ``db``; returns the write cost (CPU ms per article) of each slice written.
+
+    CPU time, not wall time: on a shared machine the wall time of a slice mostly measures the other
+    programs; both are printed.
+    """
+    pool = sentences(corpus)
     costs: list[float] = []
     with Dataset(db) as ds:
         have = ds.count("articles")
@@ -114,12 +119,13 @@ def build(db: Path, n: int, slice_size: int, batch: int) -> list[float]:
         while start < n:
             end = min(n, (start // slice_size + 1) * slice_size)
             rows = [article(i, pool) for i in range(start, end)]  # generated before the clock starts
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for k in range(0, len(rows), batch):
                 ds.write_batch(rows[k:k + batch], [], [], run_id)
-            cost = (time.perf_counter() - t0) * 1000 / len(rows)
+            wall = (time.perf_counter() - t0) * 1000 / len(rows)
+            cost = (time.process_time() - c0) * 1000 / len(rows)
             costs.append(cost)
-            print(f"slice {start:>9,}–{end:<9,} {cost:6.3f} ms/article", flush=True)
+            print(f"slice {start:>9,}–{end:<9,} {cost:6.3f} ms/article CPU ({wall:.3f} ms wall)", flush=True)
             start = end
         ds.finish_run(run_id, "finished", {"articles_new": n - have}, {})
         ds.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -178,7 +184,7 @@ def timed_searches(db: Path, words: tuple[str, ...], rounds: int) -> list[float]
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def wall_ms(cmd: list[str], **kw: Any) -> float:
@@ -196,29 +202,32 @@ _PLAN_PROBE = """
 import resource, sys, time
 from linfen_crawler.scheduled.plan import CrawlPlan
 from linfen_crawler.storage import Dataset
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t0 = time.perf_counter()
-with Dataset(sys.argv[1], create=False) as ds:
+def rss():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize()
+with Dataset(sys.argv[1], create=False) as ds:  # opened (and migrated) before the clock starts
+    before = rss()
+    t0 = time.perf_counter()
     plan = CrawlPlan.load(ds, "plansite")
-ms = (time.perf_counter() - t0) * 1000
-print(len(plan.known), round(ms, 1), (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+    ms = (time.perf_counter() - t0) * 1000
+print(len(plan.known), round(ms, 1), (rss() - before) // 2**20)
 """
 
 
 def plan_load(work: Path, urls: int) -> tuple[int, float, int]:
-    """(known URLs, ms, MB of peak RSS growth) of ``CrawlPlan.load`` for a site of ``urls`` stored articles."""
+    """(known URLs, ms, MB of resident memory the plan adds) of ``CrawlPlan.load`` for a site of ``urls``
+    stored articles, in a process of its own."""
     db = work / f"plan-{urls}.db"
     if not db.exists():
-        with Dataset(db) as ds:  # URLs only: the plan reads urls, the rest of a row is not its cost
-            with ds.transaction() as cur:
-                cur.executemany("INSERT INTO articles (url, site, title) VALUES (?, 'plansite', '')",
-                                ((f"http://www.plansite.gov.cn/news/2024/{i:08d}.html",) for i in range(urls)))
+        with Dataset(db) as ds, ds.transaction() as cur:  # URLs only: the plan reads urls, not the rest of a row
+            cur.executemany("INSERT INTO articles (url, site, title) VALUES (?, 'plansite', '')",
+                            ((f"http://www.plansite.gov.cn/news/2024/{i:08d}.html",) for i in range(urls)))
     out = subprocess.run([sys.executable, "-c", _PLAN_PROBE, str(db)], check=True, capture_output=True, text=True,
                          cwd=REPO).stdout.split()
     return int(out[0]), float(out[1]), int(out[2])
 
 
-def measure(db: Path, costs: list[float], n: int, plan_urls: int, rounds: int) -> None:
+def measure(db: Path, costs: list[float], n: int, plan_urls: int, rounds: int, cold_cache: bool = True) -> None:
     size = db.stat().st_size
     parts, free = breakdown(db)
     text = text_bytes(db)
@@ -235,14 +244,15 @@ def measure(db: Path, costs: list[float], n: int, plan_urls: int, rounds: int) -
     print("  median per word: " + ", ".join(f"{w} {ms:.1f}" for w, ms in per_word.items()))
     cold: list[float] = []
     for word in WORDS[:4]:
-        if not drop_caches():
+        if not cold_cache or not drop_caches():
             break
         cold += timed_searches(db, (word,), 1)
     if cold:
         print(f"search --limit 20 cold: p50 {percentile(cold, .5):.1f} ms, p95 {percentile(cold, .95):.1f} ms "
               f"(page cache dropped before each of {', '.join(WORDS[:4])})")
     else:
-        print("search cold: not measured (dropping the page cache needs root: /proc/sys/vm/drop_caches)")
+        print("search cold: not measured (" + ("--no-cold" if not cold_cache else
+              "dropping the page cache needs root: /proc/sys/vm/drop_caches") + ")")
 
     startup = min(wall_ms(linfen("search", "临汾", "--limit", "20", "--db", str(db))) for _ in range(3))
     print(f"linfen search 临汾 --limit 20 (whole process, best of 3): {startup:.0f} ms")
@@ -260,10 +270,65 @@ def measure(db: Path, costs: list[float], n: int, plan_urls: int, rounds: int) -
     print(f"linfen export csv: {ours:.0f} ms; sqlite3 -csv: {theirs:.0f} ms"
           + (f" (linfen at {theirs / ours:.2f}x sqlite3's speed)" if theirs > 0 else " (no sqlite3 on PATH)"))
     known, plan_ms, plan_mb = plan_load(db.parent, plan_urls)
-    print(f"plan load, a site of {known:,} known URLs: {plan_ms:.0f} ms, +{plan_mb} MB peak RSS")
+    print(f"plan load, a site of {known:,} known URLs: {plan_ms:.0f} ms, +{plan_mb} MB resident")
     growth = costs[-1] / costs[0] if len(costs) > 1 else 1.0
     print(f"scale: n={n} bytes_per_article={size // max(n, 1)} size_ratio={size / max(text, 1):.2f} "
           f"write_growth={growth:.2f} search_p95_ms={percentile(warm, .95):.1f} startup_ms={startup:.0f}")
+
+
+def bigram_text(text: str | None) -> str:
+    """Text for a bigram index: each run of CJK characters as its overlapping pairs and its last character
+    (临汾市 → 临汾 汾市 市), so every character starts a token and ``汾*`` finds any 汾."""
+    parts = _CJK_RUN.split(text or "")
+    for i in range(1, len(parts), 2):
+        run = parts[i]
+        parts[i] = " " + " ".join([run[k:k + 2] for k in range(len(run) - 1)] + [run[-1]]) + " "
+    return "".join(parts)
+
+
+TOKENIZATIONS = {  # name -> (text transform, FTS5 options, MATCH expression for a 2-character word)
+    "char detail=full (chosen)": (fts_text, "", lambda w: '"' + " ".join(w) + '"'),
+    "bigram detail=full": (bigram_text, "", lambda w: f'"{w}"'),
+    "bigram detail=column": (bigram_text, ", detail=column", lambda w: f'"{w}"'),
+    "bigram detail=none": (bigram_text, ", detail=none", lambda w: f'"{w}"'),
+}
+
+
+def compare_tokens(db: Path, limit: int, rounds: int) -> None:
+    """Index the first ``limit`` articles of ``db`` four ways in a scratch file: size of each index, and
+    warm ms of counting the hits of 2-character words and of ranking the newest 2,000 with bm25."""
+    src = sqlite3.connect(db)
+    rows = src.execute("SELECT rowid, title, body FROM articles ORDER BY rowid LIMIT ?", (limit,)).fetchall()
+    src.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(Path(tmp) / "tokens.db")
+        print(f"\ntokenizations over {len(rows):,} articles (index MB; warm ms: hits, then bm25 of the newest 2,000)")
+        for k, (name, (transform, options, expr)) in enumerate(TOKENIZATIONS.items()):
+            table = f"fts{k}"
+            conn.execute(f"CREATE VIRTUAL TABLE {table} USING fts5(title, body, content=''{options}, "
+                         "tokenize='unicode61 remove_diacritics 0')")
+            t0 = time.perf_counter()
+            conn.executemany(f"INSERT INTO {table} (rowid, title, body) VALUES (?, ?, ?)",
+                             [(r, transform(t), transform(b)) for r, t, b in rows])
+            conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+            conn.commit()
+            build_ms = (time.perf_counter() - t0) * 1000 / max(len(rows), 1)
+            size = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE ?", (table + "%",)).fetchone()[0]
+            figures = []
+            for word in ("临汾", "中国", "发展"):
+                q = expr(word)
+                count_ms, rank_ms = [], []
+                for _ in range(rounds + 1):
+                    t0 = time.perf_counter()
+                    hits = conn.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", (q,)).fetchone()[0]
+                    count_ms.append((time.perf_counter() - t0) * 1000)
+                    t0 = time.perf_counter()
+                    conn.execute(f"SELECT rowid FROM (SELECT rowid, bm25({table}) AS r FROM {table} WHERE {table} "
+                                 "MATCH ? ORDER BY rowid DESC LIMIT 2000) ORDER BY r LIMIT 20", (q,)).fetchall()
+                    rank_ms.append((time.perf_counter() - t0) * 1000)
+                figures.append(f"{word} {hits:,} hits {min(count_ms[1:]):.1f}/{min(rank_ms[1:]):.1f}")
+            print(f"  {name:<26} {size / 1e6:7.1f} MB, write {build_ms:.3f} ms/article; " + "; ".join(figures))
+        conn.close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -274,7 +339,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=settings.LINFEN_STORE_BATCH_SIZE)
     parser.add_argument("--plan-urls", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5, help="warm rounds over the search words")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder of gold labels (*.json with a body)")
+    parser.add_argument("--no-cold", action="store_true", help="do not drop the page cache (cold searches)")
+    parser.add_argument("--tokens", type=int, default=0, metavar="N",
+                        help="only compare tokenizations (index size, 2-character words) over N articles of --db")
     args = parser.parse_args(argv)
+    if args.tokens:
+        compare_tokens(args.db or Path(tempfile.gettempdir()) / "linfen-scale.db", args.tokens, args.rounds)
+        return
     db = args.db or Path(tempfile.gettempdir()) / "linfen-scale.db"
     if db.exists():
         with Dataset(db, create=False) as ds:
@@ -282,12 +354,12 @@ def main(argv: list[str] | None = None) -> None:
         if have > args.articles:
             raise SystemExit(f"{db} holds {have} articles, more than --articles {args.articles}; use another --db")
     t0 = time.perf_counter()
-    costs = build(db, args.articles, args.slice, args.batch)
+    costs = build(db, args.articles, args.slice, args.batch, args.corpus)
     if not costs:
         print(f"reusing {db} ({args.articles:,} articles): no write-cost lines; build a new file to measure them")
     print(f"built in {time.perf_counter() - t0:.0f} s; peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
-    measure(db, costs or [1.0], args.articles, args.plan_urls, args.rounds)
+    measure(db, costs or [1.0], args.articles, args.plan_urls, args.rounds, cold_cache=not args.no_cold)
 
 
 if __name__ == "__main__":

@@ -70,18 +70,19 @@ COVERAGE_FIELDS = {
 }
 
 # Canned queries for Datasette (datasette/metadata.py) and for sqlite3 users (docs/search.md): name ->
-# (title, description, SQL). `fts_query()` and `unspace_cjk()` are SQL functions the linfen Datasette
-# plugin registers (datasette/plugin.py).
+# (title, description, SQL). `fts_query()`, `contains_terms()` and `search_snippet()` are SQL functions the
+# linfen Datasette plugin registers (datasette/plugin.py); the search window is SEARCH_WINDOW (Dataset.search).
 ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
     "search": (
         "全文检索 Full-text search",
         "任意长度的中文词、英文词和数字，按相关度排序，附摘要。Chinese words of any length, Latin words and "
-        "numbers, ranked by bm25 (title weighted 5x), with a snippet.",
+        "numbers, ranked by bm25 (title weighted 5x) among the 2,000 most recently stored hits, with a snippet.",
         "SELECT a.url, a.site, a.section, a.title, a.published_at, a.source,\n"
-        "  unspace_cjk(snippet(articles_fts, 1, '【', '】', '…', 24)) AS snippet,\n"
-        "  round(bm25(articles_fts, 5.0, 1.0), 3) AS rank\n"
-        "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid\n"
-        "WHERE articles_fts MATCH fts_query(:q)\nORDER BY rank LIMIT 100",
+        "  search_snippet(a.body, :q) AS snippet, round(h.rank, 3) AS rank\n"
+        "FROM (SELECT rowid, bm25(articles_fts, 5.0, 1.0) AS rank FROM articles_fts\n"
+        "  WHERE articles_fts MATCH fts_query(:q) ORDER BY rowid DESC LIMIT 2000) AS h\n"
+        "JOIN articles a ON a.rowid = h.rowid\n"
+        "WHERE contains_terms(a.title, a.body, :q)\nORDER BY h.rank, h.rowid DESC LIMIT 100",
     ),
     "articles_per_site_day": (
         "每日文章数 Articles per site per day",
