@@ -70,19 +70,21 @@ COVERAGE_FIELDS = {
 }
 
 # Canned queries for Datasette (datasette/metadata.py) and for sqlite3 users (docs/search.md): name ->
-# (title, description, SQL). `fts_query()`, `contains_terms()` and `search_snippet()` are SQL functions the
-# linfen Datasette plugin registers (datasette/plugin.py); the search window is SEARCH_WINDOW (Dataset.search).
+# (title, description, SQL). `fts_query()`, `contains_terms()`, `in_title()` and `search_snippet()` are SQL
+# functions the linfen Datasette plugin registers (datasette/plugin.py); the search window is SEARCH_WINDOW (Dataset.search).
 ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
     "search": (
         "全文检索 Full-text search",
         "任意长度的中文词、英文词和数字，按相关度排序，附摘要。Chinese words of any length, Latin words and "
-        "numbers, ranked by bm25 (title weighted 5x) among the 2,000 most recently stored hits, with a snippet.",
-        "SELECT a.url, a.site, a.section, a.title, a.published_at, a.source,\n"
-        "  search_snippet(a.body, :q) AS snippet, round(h.rank, 3) AS rank\n"
-        "FROM (SELECT rowid, bm25(articles_fts, 5.0, 1.0) AS rank FROM articles_fts\n"
-        "  WHERE articles_fts MATCH fts_query(:q) ORDER BY rowid DESC LIMIT 2000) AS h\n"
-        "JOIN articles a ON a.rowid = h.rowid\n"
-        "WHERE contains_terms(a.title, a.body, :q)\nORDER BY h.rank, h.rowid DESC LIMIT 100",
+        "numbers, among the 2,000 most recently stored hits: those with the words in the title first, then "
+        "newest first; with a snippet.",
+        "SELECT url, site, section, title, published_at, source, search_snippet(body, :q) AS snippet, rank\n"
+        "FROM (SELECT a.url, a.site, a.section, a.title, a.published_at, a.source, a.body,\n"
+        "    row_number() OVER (ORDER BY in_title(a.title, :q) DESC, h.rowid DESC) AS rank\n"
+        "  FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH fts_query(:q)\n"
+        "        ORDER BY rowid DESC LIMIT 2000) AS h\n"
+        "  JOIN articles a ON a.rowid = h.rowid WHERE contains_terms(a.title, a.body, :q))\n"
+        "WHERE rank <= 100 ORDER BY rank",
     ),
     "articles_per_site_day": (
         "每日文章数 Articles per site per day",
@@ -237,6 +239,13 @@ def contains_terms(title: str | None, body: str | None, query: str) -> bool:
 
 
 # `search` ranks the most recently stored hits only, this many (Dataset.search explains why)
+def in_title(title: str | None, query: str) -> bool:
+    """Whether the title holds every term of the query (Latin words regardless of case): the Datasette
+    ``search`` query lists these hits first (registered as ``in_title()``)."""
+    low = (title or "").lower()
+    return all(t.lower() in low for t in query_terms(query))
+
+
 SEARCH_WINDOW = 2000
 SNIPPET_CHARS = 64  # characters of body around the first hit (the old FTS snippet had 24 tokens)
 _SNIPPET_LEAD = 16  # of them before the hit
@@ -746,7 +755,10 @@ class Dataset:
         return int(self.conn.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0])
 
     def _filters(self, site: str | None, since: str | None, until: str | None,
-                 query: str | None, alias: str = "articles", dedupe: bool = False) -> tuple[str, list[Any], str]:
+                 query: str | None, alias: str = "articles", dedupe: bool = False, exact: bool = True
+                 ) -> tuple[str, list[Any], str]:
+        """``(join + WHERE clause, its parameters, the join)`` for these filters; with a ``query``, the rows
+        also contain its phrases as written unless ``exact`` is False (:meth:`search` checks them itself)."""
         clauses, params, join = [], [], ""
         if dedupe:
             clauses.append(f"{alias}.duplicate_of IS NULL")
@@ -766,7 +778,7 @@ class Dataset:
             join = f" JOIN articles_fts ON articles_fts.rowid = {alias}.rowid"
             clauses.append("articles_fts MATCH ?")
             params.append(expr)
-            for run in _phrase_runs(query):  # exact: the phrase as written, not across punctuation
+            for run in _phrase_runs(query) if exact else ():  # the phrase as written, not across punctuation
                 clauses.append(f"(instr({alias}.title, ?) > 0 OR instr({alias}.body, ?) > 0)")
                 params += [run, run]
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
@@ -817,26 +829,48 @@ class Dataset:
     def search(self, query: str, *, site: str | None = None, since: str | None = None,
                until: str | None = None, limit: int = 20, dedupe: bool = False,
                window: int | None = None) -> list[dict[str, Any]]:
-        """Full-text search: the ``window`` most recently stored hits (default :data:`SEARCH_WINDOW`, at
-        least ``limit``), ranked by bm25 (title weighted 5×), best ``limit`` first, with a snippet.
+        """Full-text search, best ``limit`` hits first, each with a snippet and its ``rank`` (1 = first).
 
-        Why a window: bm25 costs a pass over every hit's positions, and a frequent word (中国) has hundreds
-        of thousands of hits in a large dataset; FTS5 hands hits out newest-stored first at no cost (rowid
-        order), so ranking the newest few thousand keeps a search in milliseconds whatever the hit count
-        (docs/search.md, docs/performance.md). Every hit contains the query's words as written.
+        The order: when the query has at most ``window`` hits (default :data:`SEARCH_WINDOW`), bm25 over
+        all of them (a hit in the title weighs 5×); with more, the hits in the title first, then the others,
+        each newest stored first, among the ``window`` most recently stored hits. Why: FTS5's bm25 reads every
+        hit of every phrase to weigh it (its idf pass), also when only a few rows are ranked, so a frequent
+        word (中国: most of a million articles) would cost seconds; the index hands out hits newest first
+        at no cost, and its column filter finds title hits. Every hit contains the query's words as written
+        (docs/search.md, docs/performance.md).
         """
         window = max(limit, window or SEARCH_WINDOW)
-        where, params, _ = self._filters(site, since, until, query, dedupe=dedupe)
-        sql = (
-            "SELECT articles.url, articles.site, articles.title, articles.published_at, articles.source, "
-            "articles.body, hits.rank FROM (SELECT articles.rowid AS id, bm25(articles_fts, 5.0, 1.0) AS rank "
-            f"FROM articles{where} ORDER BY articles_fts.rowid DESC LIMIT ?) AS hits "
-            "JOIN articles ON articles.rowid = hits.id ORDER BY hits.rank, hits.id DESC LIMIT ?")
-        out = []
-        for url, site_, title, published_at, source, body, rank in self.conn.execute(
-                sql, [*params, window, limit]):
+        clause, params, join = self._filters(site, since, until, query, dedupe=dedupe, exact=False)
+        if site or since or until or dedupe:
+            source, where = "articles" + join, clause[len(join):]
+        else:  # the index alone: no article row is read to choose the hits
+            source, where = "articles_fts", " WHERE articles_fts MATCH ?"
+            params = params[-1:]
+        newest = f"SELECT articles_fts.rowid FROM {source}{where} ORDER BY articles_fts.rowid DESC LIMIT ?"
+        ids = [r for (r,) in self.conn.execute(newest, [*params, window + 1])]
+        if len(ids) <= window:  # few enough to weigh every hit
+            ranked = [r for (r,) in self.conn.execute(
+                f"SELECT articles_fts.rowid FROM {source}{where} "
+                "ORDER BY bm25(articles_fts, 5.0, 1.0), articles_fts.rowid DESC", params)]
+        else:
+            include = fts_query(" ".join(w for w in query.split() if not w.startswith(_NEGATION)))
+            in_title = [*params[:-1], f"({params[-1]}) AND (title : ({include}))"]
+            titled = [r for (r,) in self.conn.execute(newest, [*in_title, window])]
+            seen = set(titled)
+            ranked = titled + [r for r in ids[:window] if r not in seen]
+        # in that order, each checked against the text (a phrase of the index also matches across punctuation):
+        # only the bodies of the hits shown, and of the rare false hits among them, are read
+        out: list[dict[str, Any]] = []
+        for rowid in ranked:
+            url, site_, title, published_at, source_, body = self.conn.execute(
+                "SELECT url, site, title, published_at, source, body FROM articles WHERE rowid = ?",
+                (rowid,)).fetchone()
+            if not contains_terms(title, body, query):
+                continue
             out.append({"url": url, "site": site_, "title": title, "published_at": published_at,
-                        "source": source, "snippet": make_snippet(body, query), "rank": round(rank, 3)})
+                        "source": source_, "snippet": make_snippet(body, query), "rank": len(out) + 1})
+            if len(out) == limit:
+                break
         return out
 
     def site_stats(self, dedupe: bool = False) -> list[dict[str, Any]]:
