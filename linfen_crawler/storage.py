@@ -343,7 +343,7 @@ def _contentless_fts(conn: sqlite3.Connection) -> None:
         conn.executemany("INSERT INTO articles_fts_new (rowid, title, body) VALUES (?, ?, ?)",
                          [(rowid, fts_text(title), fts_text(body)) for rowid, title, body in chunk])
     conn.execute("INSERT INTO articles_fts_new (articles_fts_new) VALUES ('optimize')")
-    conn.execute("DROP TABLE articles_fts")
+    conn.execute("DROP TABLE IF EXISTS articles_fts")  # absent when re-indexing by hand (docs/schema.md)
     conn.execute("ALTER TABLE articles_fts_new RENAME TO articles_fts")
 
 

@@ -201,3 +201,16 @@ def test_scale_benchmark_at_a_tiny_size(tmp_path):
         assert len({r["site"] for r in ds.iter_articles(columns=("site",))}) == 20
     again = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert again.returncode == 0 and "reusing" in again.stdout  # the dataset is built once
+
+
+def test_the_documented_way_to_index_anew(tmp_path):
+    """docs/schema.md: DROP TABLE articles_fts, user_version 4, open with linfen: migration 5 indexes again."""
+    db = tmp_path / "t.db"
+    with Dataset(db) as ds:
+        ds.upsert_articles([art("u1", body="临汾的消息。")], 1)
+        ds.conn.execute("DROP TABLE articles_fts")
+        ds.conn.execute("PRAGMA user_version = 4")
+    with Dataset(db) as ds:
+        assert [h["url"] for h in ds.search("临汾")] == ["u1"]
+        ds.upsert_articles([art("u1", body="运城的消息。")], 2)
+        assert ds.search("临汾") == [] and ds.count_articles(query="运城") == 1
