@@ -71,7 +71,7 @@ COVERAGE_FIELDS = {
 
 # Canned queries for Datasette (datasette/metadata.py) and for sqlite3 users (docs/search.md): name ->
 # (title, description, SQL). `fts_query()`, `contains_terms()`, `in_title()` and `search_snippet()` are SQL
-# functions the linfen Datasette plugin registers (datasette/plugin.py); the search window is SEARCH_WINDOW (Dataset.search).
+# functions the linfen Datasette plugin registers (datasette/plugin.py); its window of 2,000 is SEARCH_WINDOW.
 ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
     "search": (
         "全文检索 Full-text search",

@@ -45,8 +45,10 @@ def test_the_index_keeps_no_second_copy_of_the_text(ds):
     body = "临汾市召开会议" * 5000
     ds.upsert_articles([art("u1", body=body)], 1)
     assert "articles_fts_content" not in tables(ds.conn)
-    assert "content=''" in ds.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'").fetchone()[0]
-    stored = ds.conn.execute("SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'articles_fts%'").fetchone()[0]
+    sql = ds.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'").fetchone()[0]
+    assert "content=''" in sql
+    stored = ds.conn.execute(
+        "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'articles_fts%'").fetchone()[0]
     assert stored < 0.6 * len(body.encode())  # positions, not the text (the spaced copy alone was 1.7x it)
     assert [h["url"] for h in ds.search("临汾")] == ["u1"]
 
