@@ -238,7 +238,6 @@ def contains_terms(title: str | None, body: str | None, query: str) -> bool:
     return all(run in (title or "") or run in (body or "") for run in _phrase_runs(query))
 
 
-# `search` ranks the most recently stored hits only, this many (Dataset.search explains why)
 def in_title(title: str | None, query: str) -> bool:
     """Whether the title holds every term of the query (Latin words regardless of case): the Datasette
     ``search`` query lists these hits first (registered as ``in_title()``)."""
@@ -246,6 +245,8 @@ def in_title(title: str | None, query: str) -> bool:
     return all(t.lower() in low for t in query_terms(query))
 
 
+# `search` weighs every hit with bm25 up to this many; beyond, it orders the most recently stored this many
+# (Dataset.search explains why)
 SEARCH_WINDOW = 2000
 SNIPPET_CHARS = 64  # characters of body around the first hit (the old FTS snippet had 24 tokens)
 _SNIPPET_LEAD = 16  # of them before the hit
