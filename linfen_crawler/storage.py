@@ -855,8 +855,8 @@ class Dataset:
                 "ORDER BY bm25(articles_fts, 5.0, 1.0), articles_fts.rowid DESC", params)]
         else:
             include = fts_query(" ".join(w for w in query.split() if not w.startswith(_NEGATION)))
-            in_title = [*params[:-1], f"({params[-1]}) AND (title : ({include}))"]
-            titled = [r for (r,) in self.conn.execute(newest, [*in_title, window])]
+            title_params = [*params[:-1], f"({params[-1]}) AND (title : ({include}))"]
+            titled = [r for (r,) in self.conn.execute(newest, [*title_params, window])]
             seen = set(titled)
             ranked = titled + [r for r in ids[:window] if r not in seen]
         # in that order, each checked against the text (a phrase of the index also matches across punctuation):
