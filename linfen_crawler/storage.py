@@ -833,8 +833,8 @@ class Dataset:
         """Full-text search, best ``limit`` hits first, each with a snippet and its ``rank`` (1 = first).
 
         The order: when the query has at most ``window`` hits (default :data:`SEARCH_WINDOW`), bm25 over
-        all of them (a hit in the title weighs 5×); with more, the hits in the title first, then the others,
-        each newest stored first, among the ``window`` most recently stored hits. Why: FTS5's bm25 reads every
+        all of them (a hit in the title weighs 5×); with more, among the ``window`` most recently stored hits,
+        those with the words in the title first, then the others, each newest stored first. Why: FTS5's bm25 reads every
         hit of every phrase to weigh it (its idf pass), also when only a few rows are ranked, so a frequent
         word (中国: most of a million articles) would cost seconds; the index hands out hits newest first
         at no cost, and its column filter finds title hits. Every hit contains the query's words as written
@@ -856,7 +856,9 @@ class Dataset:
         else:
             include = fts_query(" ".join(w for w in query.split() if not w.startswith(_NEGATION)))
             title_params = [*params[:-1], f"({params[-1]}) AND (title : ({include}))"]
-            titled = [r for (r,) in self.conn.execute(newest, [*title_params, window])]
+            # within the window's rowids: FTS5 skips the older ones, so this costs the window, not every hit
+            in_window = newest.replace(" ORDER BY", " AND articles_fts.rowid >= ? ORDER BY")
+            titled = [r for (r,) in self.conn.execute(in_window, [*title_params, ids[window - 1], window])]
             seen = set(titled)
             ranked = titled + [r for r in ids[:window] if r not in seen]
         # in that order, each checked against the text (a phrase of the index also matches across punctuation):
