@@ -348,6 +348,24 @@ def _contentless_fts(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE articles_fts_new RENAME TO articles_fts")
 
 
+def _lsh_by_rowid(conn: sqlite3.Connection) -> None:
+    """Migration 6 (issue 16): ``article_lsh(key, article)`` with the article's rowid instead of its url.
+
+    The url was stored twice per key (primary key and the url index), 16 keys per body: 1.9 KB per article,
+    13 % of a dataset. Rowids of articles never change (articles are never deleted). Skipped when the table
+    has its new shape already (re-indexing by hand from schema 4, docs/schema.md).
+    """
+    if "url" not in {row[1] for row in conn.execute("PRAGMA table_info(article_lsh)")}:
+        return
+    conn.execute("CREATE TABLE article_lsh_new (key INTEGER NOT NULL, article INTEGER NOT NULL, "
+                 "PRIMARY KEY (key, article)) WITHOUT ROWID")
+    conn.execute("INSERT OR IGNORE INTO article_lsh_new SELECT l.key, a.rowid FROM article_lsh l "
+                 "JOIN articles a ON a.url = l.url")
+    conn.execute("DROP TABLE article_lsh")
+    conn.execute("ALTER TABLE article_lsh_new RENAME TO article_lsh")
+    conn.execute("CREATE INDEX article_lsh_article ON article_lsh(article)")
+
+
 _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     1: (
         """CREATE TABLE articles (
@@ -396,6 +414,8 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     4: (_rekey_lsh,),
     # issue 16: a contentless full-text index (no second, spaced copy of every title and body)
     5: (_contentless_fts,),
+    # issue 16: LSH keys point at the article's rowid instead of repeating its url twice per key
+    6: (_lsh_by_rowid,),
 }
 
 
@@ -570,7 +590,7 @@ class Dataset:
                     result.updated += 1
                 cur.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
                             (rowid, fts_text(rec["title"]), fts_text(rec["body"])))
-                self._link_duplicates(cur, str(rec["url"]), rec["body"], fresh=old is None)
+                self._link_duplicates(cur, str(rec["url"]), rec["body"], fresh=old is None, rowid=rowid)
             cur.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
@@ -580,20 +600,24 @@ class Dataset:
 
     # -- syndicated duplicates (dedupe.py) ----------------------------------------------------------
     def _link_duplicates(self, cur: sqlite3.Cursor, url: str, body: str | None,
-                         threshold: float = dedupe.THRESHOLD, *, fresh: bool = False) -> int:
+                         threshold: float = dedupe.THRESHOLD, *, fresh: bool = False, rowid: int | None = None
+                         ) -> int:
         """Link ``url`` with its near-duplicates (inside a transaction); returns how many bodies it compared.
 
         Every copy of a story points ``duplicate_of`` at the earliest copy, which has NULL. Only earliest
         copies (and former ones) are indexed in ``article_lsh``, so a new article is compared with at most a
-        few members of each candidate group, however many copies a story has.
+        few members of each candidate group, however many copies a story has. ``article_lsh`` holds the
+        article's rowid (schema 6), ``rowid`` when the caller has it.
         """
+        if rowid is None:
+            rowid = int(cur.execute("SELECT rowid FROM articles WHERE url = ?", (url,)).fetchone()[0])
         if not fresh:  # a row inserted just now has no keys and no duplicate_of yet (articles are never deleted)
-            cur.execute("DELETE FROM article_lsh WHERE url = ?", (url,))
+            cur.execute("DELETE FROM article_lsh WHERE article = ?", (rowid,))
             cur.execute("UPDATE articles SET duplicate_of = NULL WHERE url = ?", (url,))
         keys = dedupe.lsh_keys(body)
         if not keys:
             return 0
-        candidates = self._lsh_candidates(cur, keys, url)
+        candidates = self._lsh_candidates(cur, keys, rowid)
         roots: set[str] = set()
         tried: dict[str, int] = {}
         mine = dedupe.shingles(body) if candidates else frozenset()  # exact sets only for candidates
@@ -613,27 +637,27 @@ class Dataset:
                 cur.execute("UPDATE articles SET duplicate_of = ? WHERE url = ?", (root, url))
                 return compared
         # one statement for the 16 keys instead of 16 round trips through the sqlite3 module
-        cur.execute("INSERT OR IGNORE INTO article_lsh (key, url) VALUES " + ", ".join("(?, ?)" for _ in keys),
-                    [v for k in keys for v in (k, url)])
+        cur.execute("INSERT OR IGNORE INTO article_lsh (key, article) VALUES " + ", ".join("(?, ?)" for _ in keys),
+                    [v for k in keys for v in (k, rowid)])
         if roots:  # an earlier copy than the known ones, or a story that joins groups
             self._set_group(cur, {url, *roots})
         return compared
 
     @staticmethod
-    def _lsh_candidates(cur: sqlite3.Cursor, keys: Sequence[int], url: str) -> list[tuple[str, str]]:
-        """``(url, url of its earliest copy)`` of indexed bodies sharing an LSH key with ``url``'s, at most
-        :data:`LSH_PER_KEY` per key, each key an index lookup on ``article_lsh``'s primary key.
+    def _lsh_candidates(cur: sqlite3.Cursor, keys: Sequence[int], rowid: int) -> list[tuple[str, str]]:
+        """``(url, url of its earliest copy)`` of indexed bodies sharing an LSH key with article ``rowid``'s,
+        at most :data:`LSH_PER_KEY` per key, each key an index lookup on ``article_lsh``'s primary key.
 
         The bound keeps the cost of an insert flat: a band shared by thousands of unrelated bodies (a
         boilerplate notice) would otherwise bring thousands of rows into every insert that has it. A real
         copy shares several bands (at similarity 0.7 each band matches with probability 0.24, so 4 of 16 on
         average), so a crowded band rarely hides it.
         """
-        one = f"SELECT * FROM (SELECT url FROM article_lsh WHERE key = ? AND url != ? LIMIT {LSH_PER_KEY})"
+        one = f"SELECT * FROM (SELECT article FROM article_lsh WHERE key = ? AND article != ? LIMIT {LSH_PER_KEY})"
         return cur.execute(
-            "SELECT DISTINCT l.url, coalesce(a.duplicate_of, a.url) FROM ("
-            + " UNION ALL ".join(one for _ in keys) + ") AS l JOIN articles a ON a.url = l.url",
-            [v for k in keys for v in (k, url)]).fetchall()
+            "SELECT DISTINCT a.url, coalesce(a.duplicate_of, a.url) FROM ("
+            + " UNION ALL ".join(one for _ in keys) + ") AS l JOIN articles a ON a.rowid = l.article",
+            [v for k in keys for v in (k, rowid)]).fetchall()
 
     def _set_group(self, cur: sqlite3.Cursor, roots: set[str]) -> None:
         """Merge the groups whose earliest copies are ``roots``: all point at the earliest of them."""
@@ -661,11 +685,11 @@ class Dataset:
             # a second connection streams the articles (WAL: it reads the snapshot before this transaction)
             reader = sqlite3.connect(self.path)
             try:
-                for url, body in reader.execute(
-                        "SELECT url, body FROM articles "
+                for rowid, url, body in reader.execute(
+                        "SELECT rowid, url, body FROM articles "
                         "ORDER BY published_at IS NULL, published_at, first_seen_at, url"):
                     n += 1
-                    compared += self._link_duplicates(cur, url, body, threshold)
+                    compared += self._link_duplicates(cur, url, body, threshold, rowid=rowid)
             finally:
                 reader.close()
             groups, duplicates = cur.execute(

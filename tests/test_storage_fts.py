@@ -153,10 +153,11 @@ def test_lsh_candidates_are_bounded_per_key_and_a_copy_is_still_found(ds):
     story = "临汾市召开全市转型发展推进会，会议总结了上半年的工作，部署了下半年的重点任务。" * 4
     ds.upsert_articles([art("orig", body=story, published_at="2024-03-01")], 1)
     crowded = dedupe.lsh_keys(story)[0]  # a band shared with 500 unrelated bodies
-    ds.conn.executemany("INSERT INTO article_lsh (key, url) VALUES (?, ?)",
-                        [(crowded, f"other{i:03d}") for i in range(500)])
+    ds.upsert_articles([art(f"other{i:03d}", body=f"另一篇稿件{i}。") for i in range(500)], 1)
+    ds.conn.execute("INSERT INTO article_lsh (key, article) SELECT ?, rowid FROM articles WHERE url LIKE 'other%'",
+                    (crowded,))
     keys = dedupe.lsh_keys(story)
-    found = ds._lsh_candidates(ds.conn.cursor(), keys, "new")
+    found = ds._lsh_candidates(ds.conn.cursor(), keys, 10**6)
     assert len(found) <= LSH_PER_KEY * len(keys)
     assert ("orig", "orig") in found
     ds.upsert_articles([art("copy", body="本报讯 " + story, published_at="2024-03-02")], 1)
