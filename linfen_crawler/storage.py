@@ -5,9 +5,19 @@ data contract in DESIGN.md: ``articles``, ``crawl_runs``, ``rejects``, ``article
 full-text index ``articles_fts``.
 
 Chinese search: FTS5's tokenizers see a run of Chinese characters as one token (unicode61) or need three
-characters (trigram), so neither finds 临汾 inside 临汾市. The index therefore stores title and body with a
-space around every CJK character; a query is rewritten the same way into phrase queries (``临汾`` → ``"临 汾"``),
-which match exactly the character sequence, for queries of any length, mixed with Latin words and numbers.
+characters (trigram), so neither finds 临汾 inside 临汾市. The index therefore indexes title and body with a
+space around every CJK character (one token per character); a query is rewritten the same way into phrase
+queries (``临汾`` → ``"临 汾"``), for queries of any length, mixed with Latin words and numbers.
+
+Since issue 16 the index is *contentless* (``content=''``): it keeps the tokens and their positions, not a
+second (spaced) copy of the text, which was the largest part of the file. Three consequences, handled here:
+
+- an article's old tokens are removed with FTS5's ``'delete'`` command, given the very values that were
+  indexed: ``fts_text`` of the stored title and body (so :func:`fts_text` may only change together with a
+  migration that indexes everything again);
+- FTS5's ``snippet()`` has no text to cut from: :func:`make_snippet` cuts it from ``articles.body``;
+- a phrase of characters also matches across punctuation or a line break (``临。汾`` has the tokens 临 and
+  汾 next to each other), so every hit is checked against the stored text (``instr``) and results are exact.
 """
 
 from __future__ import annotations
@@ -61,18 +71,21 @@ COVERAGE_FIELDS = {
 }
 
 # Canned queries for Datasette (datasette/metadata.py) and for sqlite3 users (docs/search.md): name ->
-# (title, description, SQL). `fts_query()` and `unspace_cjk()` are SQL functions the linfen Datasette
-# plugin registers (datasette/plugin.py).
+# (title, description, SQL). `fts_query()`, `contains_terms()`, `in_title()` and `search_snippet()` are SQL
+# functions the linfen Datasette plugin registers (datasette/plugin.py); its window of 2,000 is SEARCH_WINDOW.
 ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
     "search": (
         "全文检索 Full-text search",
         "任意长度的中文词、英文词和数字，按相关度排序，附摘要。Chinese words of any length, Latin words and "
-        "numbers, ranked by bm25 (title weighted 5x), with a snippet.",
-        "SELECT a.url, a.site, a.section, a.title, a.published_at, a.source,\n"
-        "  unspace_cjk(snippet(articles_fts, 1, '【', '】', '…', 24)) AS snippet,\n"
-        "  round(bm25(articles_fts, 5.0, 1.0), 3) AS rank\n"
-        "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid\n"
-        "WHERE articles_fts MATCH fts_query(:q)\nORDER BY rank LIMIT 100",
+        "numbers, among the 2,000 most recently stored hits: those with the words in the title first, then "
+        "newest first; with a snippet.",
+        "SELECT url, site, section, title, published_at, source, search_snippet(body, :q) AS snippet, rank\n"
+        "FROM (SELECT a.url, a.site, a.section, a.title, a.published_at, a.source, a.body,\n"
+        "    row_number() OVER (ORDER BY in_title(a.title, :q) DESC, h.rowid DESC) AS rank\n"
+        "  FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH fts_query(:q)\n"
+        "        ORDER BY rowid DESC LIMIT 2000) AS h\n"
+        "  JOIN articles a ON a.rowid = h.rowid WHERE contains_terms(a.title, a.body, :q))\n"
+        "WHERE rank <= 100 ORDER BY rank",
     ),
     "articles_per_site_day": (
         "每日文章数 Articles per site per day",
@@ -107,6 +120,12 @@ ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
 }
 
 
+LSH_PER_KEY = 8  # candidates read per LSH band key when linking a new body (Dataset._lsh_candidates)
+# SQLite's page cache per connection, in KiB (its default is 2 MB): the url index and the full-text index's
+# upper levels stay in memory while a large dataset grows (issue 16), and a search finds them there
+CACHE_KIB = 65536
+
+
 class StorageError(RuntimeError):
     """The dataset cannot be opened or used; the message says why and what to do."""
 
@@ -123,7 +142,11 @@ class DatasetDiskFull(StorageError, DiskFull):
 
 
 def fts_text(text: str | None) -> str:
-    """Text as stored in ``articles_fts``: a space around every CJK character."""
+    """Text as indexed in ``articles_fts``: a space around every CJK character.
+
+    The contentless index removes an article's tokens by being given this text again ('delete'): changing
+    this function needs a schema migration that indexes every article again (as migration 5 does).
+    """
     # the same text as _CJK_CHAR.sub(r" \1 ", …) (one space before and after each CJK character, so two between
     # neighbours), built one run of CJK characters at a time (issue 8: 1.4x faster than splitting per character,
     # which was 6x faster than the substitution; what is left is making one str per CJK character)
@@ -190,6 +213,72 @@ def fts_query(query: str) -> str:
     return expr
 
 
+def query_terms(query: str) -> list[str]:
+    """The runs of CJK characters and the Latin words/numbers a query asks for (not the excluded ones), in
+    order, each once: what every hit must contain, and what a snippet marks.
+
+    >>> query_terms("临汾市 271万吨 -太原 OK")
+    ['临汾市', '271', '万吨', 'OK']
+    """
+    terms: dict[str, None] = {}
+    for word in query.split():
+        if not word.startswith(_NEGATION):
+            terms.update(dict.fromkeys(_QUERY_TOKEN.findall(word)))
+    return list(terms)
+
+
+def _phrase_runs(query: str) -> list[str]:
+    """The CJK runs of two or more characters among :func:`query_terms`: the phrases FTS5 can match across
+    punctuation or a line break, so each hit is checked to contain them (one character cannot be split)."""
+    return [t for t in query_terms(query) if len(t) > 1 and _CJK_CHAR.match(t)]
+
+
+def contains_terms(title: str | None, body: str | None, query: str) -> bool:
+    """Whether the title or the body contains each multi-character CJK run of the query as it is written
+    (the exactness check of a full-text hit; registered as ``contains_terms()`` in Datasette)."""
+    return all(run in (title or "") or run in (body or "") for run in _phrase_runs(query))
+
+
+def in_title(title: str | None, query: str) -> bool:
+    """Whether the title holds every term of the query (Latin words regardless of case): the Datasette
+    ``search`` query lists these hits first (registered as ``in_title()``)."""
+    low = (title or "").lower()
+    return all(t.lower() in low for t in query_terms(query))
+
+
+# `search` weighs every hit with bm25 up to this many; beyond, it orders the most recently stored this many
+# (Dataset.search explains why)
+SEARCH_WINDOW = 2000
+SNIPPET_CHARS = 64  # characters of body around the first hit (the old FTS snippet had 24 tokens)
+_SNIPPET_LEAD = 16  # of them before the hit
+_BLANKS = re.compile(r"\s+")
+
+
+def make_snippet(body: str | None, query: str, chars: int = SNIPPET_CHARS) -> str:
+    """About ``chars`` characters of ``body`` around the first occurrence of a query term, every occurrence
+    marked 【like this】, ``…`` where the body is cut, blank runs shown as one space.
+
+    >>> make_snippet("今天，临汾市召开会议。", "临汾 会议")
+    '今天，【临汾】市召开【会议】。'
+
+    The index keeps no text (it is contentless), so FTS5's ``snippet()`` has nothing to cut from: this reads
+    the stored body. Latin words match regardless of case; a body without any term gives its beginning.
+    """
+    text = _BLANKS.sub(" ", body or "").strip()
+    terms = sorted(query_terms(query), key=len, reverse=True)
+    # a Latin word or number is a whole token, as in the index: "ok" is not marked inside "book"
+    alts = [re.escape(t) if _CJK_CHAR.match(t) else f"(?<![^\\W{_CJK_RANGES}]){re.escape(t)}(?![^\\W{_CJK_RANGES}])"
+            for t in terms]
+    pattern = re.compile("|".join(alts), re.IGNORECASE) if alts else None
+    first = pattern.search(text) if pattern else None
+    start = max(0, first.start() - _SNIPPET_LEAD) if first else 0
+    end = min(len(text), max(start + chars, first.end() if first else 0))
+    part = text[start:end]
+    if pattern:
+        part = pattern.sub(lambda m: f"【{m.group(0)}】", part).replace("】【", "")
+    return ("…" if start > 0 else "") + part + ("…" if end < len(text) else "")
+
+
 def is_dataset(conn: sqlite3.Connection) -> bool:
     """Whether ``conn`` (any connection: Datasette's, read-only) holds a linfen dataset: the ``articles``
     table and its ``articles_fts`` index."""
@@ -235,6 +324,47 @@ def _rekey_lsh(conn: sqlite3.Connection) -> None:
         found = conn.execute("SELECT body FROM articles WHERE url = ?", (url,)).fetchone()
         keys = dedupe.lsh_keys(found[0]) if found else []
         conn.executemany("INSERT OR IGNORE INTO article_lsh (key, url) VALUES (?, ?)", [(k, url) for k in keys])
+
+
+FTS_SCHEMA = ("CREATE VIRTUAL TABLE {name} USING fts5(title, body, content='', "
+              "tokenize='unicode61 remove_diacritics 0')")
+
+
+def _contentless_fts(conn: sqlite3.Connection) -> None:
+    """Migration 5 (issue 16): ``articles_fts`` becomes contentless, indexed anew from ``articles``.
+
+    The old table kept a spaced copy of every title and body (``articles_fts_content``, more than the
+    articles themselves). The new index is filled from the stored text through :func:`fts_text`, so it holds
+    exactly the tokens a later 'delete' will give back, then merged into one segment ('optimize'). The old
+    table is dropped: its pages go to the file's free list, reused by the next writes; ``VACUUM`` gives them
+    back to the disk (docs/schema.md).
+    """
+    conn.execute(FTS_SCHEMA.format(name="articles_fts_new"))
+    rows = conn.execute("SELECT rowid, title, body FROM articles ORDER BY rowid")
+    while chunk := rows.fetchmany(2000):
+        conn.executemany("INSERT INTO articles_fts_new (rowid, title, body) VALUES (?, ?, ?)",
+                         [(rowid, fts_text(title), fts_text(body)) for rowid, title, body in chunk])
+    conn.execute("INSERT INTO articles_fts_new (articles_fts_new) VALUES ('optimize')")
+    conn.execute("DROP TABLE IF EXISTS articles_fts")  # absent when re-indexing by hand (docs/schema.md)
+    conn.execute("ALTER TABLE articles_fts_new RENAME TO articles_fts")
+
+
+def _lsh_by_rowid(conn: sqlite3.Connection) -> None:
+    """Migration 6 (issue 16): ``article_lsh(key, article)`` with the article's rowid instead of its url.
+
+    The url was stored twice per key (primary key and the url index), 16 keys per body: 1.9 KB per article,
+    13 % of a dataset. Rowids of articles never change (articles are never deleted). Skipped when the table
+    has its new shape already (re-indexing by hand from schema 4, docs/schema.md).
+    """
+    if "url" not in {row[1] for row in conn.execute("PRAGMA table_info(article_lsh)")}:
+        return
+    conn.execute("CREATE TABLE article_lsh_new (key INTEGER NOT NULL, article INTEGER NOT NULL, "
+                 "PRIMARY KEY (key, article)) WITHOUT ROWID")
+    conn.execute("INSERT OR IGNORE INTO article_lsh_new SELECT l.key, a.rowid FROM article_lsh l "
+                 "JOIN articles a ON a.url = l.url")
+    conn.execute("DROP TABLE article_lsh")
+    conn.execute("ALTER TABLE article_lsh_new RENAME TO article_lsh")
+    conn.execute("CREATE INDEX article_lsh_article ON article_lsh(article)")
 
 
 _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
@@ -283,6 +413,10 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     ),
     # issue 8: shingles hashed with numpy (dedupe.text_signature) instead of blake2b: new LSH keys
     4: (_rekey_lsh,),
+    # issue 16: a contentless full-text index (no second, spaced copy of every title and body)
+    5: (_contentless_fts,),
+    # issue 16: LSH keys point at the article's rowid instead of repeating its url twice per key
+    6: (_lsh_by_rowid,),
 }
 
 
@@ -324,6 +458,7 @@ class Dataset:
         try:
             conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.OperationalError as exc:  # issue 5: a folder or file we may not write is not "no dataset"
             if is_disk_full(exc, self.path):  # issue 15: nor is a full disk (SQLite cannot make its -shm file)
@@ -456,11 +591,13 @@ class Dataset:
                     cur.execute(f"UPDATE articles SET {', '.join(c + ' = ?' for c in changed)}, removed_at = NULL "
                                 "WHERE url = ?",
                                 [rec[c] for c in changed] + [rec["url"]])
-                    cur.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
+                    # contentless index: its old tokens go by giving back the text that was indexed
+                    cur.execute("INSERT INTO articles_fts (articles_fts, rowid, title, body) "
+                                "VALUES ('delete', ?, ?, ?)", (rowid, fts_text(old[2]), fts_text(old[7])))
                     result.updated += 1
                 cur.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
                             (rowid, fts_text(rec["title"]), fts_text(rec["body"])))
-                self._link_duplicates(cur, str(rec["url"]), rec["body"], fresh=old is None)
+                self._link_duplicates(cur, str(rec["url"]), rec["body"], fresh=old is None, rowid=rowid)
             cur.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
@@ -470,23 +607,24 @@ class Dataset:
 
     # -- syndicated duplicates (dedupe.py) ----------------------------------------------------------
     def _link_duplicates(self, cur: sqlite3.Cursor, url: str, body: str | None,
-                         threshold: float = dedupe.THRESHOLD, *, fresh: bool = False) -> int:
+                         threshold: float = dedupe.THRESHOLD, *, fresh: bool = False, rowid: int | None = None
+                         ) -> int:
         """Link ``url`` with its near-duplicates (inside a transaction); returns how many bodies it compared.
 
         Every copy of a story points ``duplicate_of`` at the earliest copy, which has NULL. Only earliest
         copies (and former ones) are indexed in ``article_lsh``, so a new article is compared with at most a
-        few members of each candidate group, however many copies a story has.
+        few members of each candidate group, however many copies a story has. ``article_lsh`` holds the
+        article's rowid (schema 6), ``rowid`` when the caller has it.
         """
+        if rowid is None:
+            rowid = int(cur.execute("SELECT rowid FROM articles WHERE url = ?", (url,)).fetchone()[0])
         if not fresh:  # a row inserted just now has no keys and no duplicate_of yet (articles are never deleted)
-            cur.execute("DELETE FROM article_lsh WHERE url = ?", (url,))
+            cur.execute("DELETE FROM article_lsh WHERE article = ?", (rowid,))
             cur.execute("UPDATE articles SET duplicate_of = NULL WHERE url = ?", (url,))
         keys = dedupe.lsh_keys(body)
         if not keys:
             return 0
-        marks = ", ".join("?" for _ in keys)
-        candidates = cur.execute(
-            "SELECT DISTINCT l.url, coalesce(a.duplicate_of, a.url) FROM article_lsh l "
-            f"JOIN articles a ON a.url = l.url WHERE l.key IN ({marks}) AND l.url != ?", [*keys, url]).fetchall()
+        candidates = self._lsh_candidates(cur, keys, rowid)
         roots: set[str] = set()
         tried: dict[str, int] = {}
         mine = dedupe.shingles(body) if candidates else frozenset()  # exact sets only for candidates
@@ -506,11 +644,27 @@ class Dataset:
                 cur.execute("UPDATE articles SET duplicate_of = ? WHERE url = ?", (root, url))
                 return compared
         # one statement for the 16 keys instead of 16 round trips through the sqlite3 module
-        cur.execute("INSERT OR IGNORE INTO article_lsh (key, url) VALUES " + ", ".join("(?, ?)" for _ in keys),
-                    [v for k in keys for v in (k, url)])
+        cur.execute("INSERT OR IGNORE INTO article_lsh (key, article) VALUES " + ", ".join("(?, ?)" for _ in keys),
+                    [v for k in keys for v in (k, rowid)])
         if roots:  # an earlier copy than the known ones, or a story that joins groups
             self._set_group(cur, {url, *roots})
         return compared
+
+    @staticmethod
+    def _lsh_candidates(cur: sqlite3.Cursor, keys: Sequence[int], rowid: int) -> list[tuple[str, str]]:
+        """``(url, url of its earliest copy)`` of indexed bodies sharing an LSH key with article ``rowid``'s,
+        at most :data:`LSH_PER_KEY` per key, each key an index lookup on ``article_lsh``'s primary key.
+
+        The bound keeps the cost of an insert flat: a band shared by thousands of unrelated bodies (a
+        boilerplate notice) would otherwise bring thousands of rows into every insert that has it. A real
+        copy shares several bands (at similarity 0.7 each band matches with probability 0.24, so 4 of 16 on
+        average), so a crowded band rarely hides it.
+        """
+        one = f"SELECT * FROM (SELECT article FROM article_lsh WHERE key = ? AND article != ? LIMIT {LSH_PER_KEY})"
+        return cur.execute(
+            "SELECT DISTINCT a.url, coalesce(a.duplicate_of, a.url) FROM ("
+            + " UNION ALL ".join(one for _ in keys) + ") AS l JOIN articles a ON a.rowid = l.article",
+            [v for k in keys for v in (k, rowid)]).fetchall()
 
     def _set_group(self, cur: sqlite3.Cursor, roots: set[str]) -> None:
         """Merge the groups whose earliest copies are ``roots``: all point at the earliest of them."""
@@ -538,11 +692,11 @@ class Dataset:
             # a second connection streams the articles (WAL: it reads the snapshot before this transaction)
             reader = sqlite3.connect(self.path)
             try:
-                for url, body in reader.execute(
-                        "SELECT url, body FROM articles "
+                for rowid, url, body in reader.execute(
+                        "SELECT rowid, url, body FROM articles "
                         "ORDER BY published_at IS NULL, published_at, first_seen_at, url"):
                     n += 1
-                    compared += self._link_duplicates(cur, url, body, threshold)
+                    compared += self._link_duplicates(cur, url, body, threshold, rowid=rowid)
             finally:
                 reader.close()
             groups, duplicates = cur.execute(
@@ -633,7 +787,10 @@ class Dataset:
         return int(self.conn.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0])
 
     def _filters(self, site: str | None, since: str | None, until: str | None,
-                 query: str | None, alias: str = "articles", dedupe: bool = False) -> tuple[str, list[Any], str]:
+                 query: str | None, alias: str = "articles", dedupe: bool = False, exact: bool = True
+                 ) -> tuple[str, list[Any], str]:
+        """``(join + WHERE clause, its parameters, the join)`` for these filters; with a ``query``, the rows
+        also contain its phrases as written unless ``exact`` is False (:meth:`search` checks them itself)."""
         clauses, params, join = [], [], ""
         if dedupe:
             clauses.append(f"{alias}.duplicate_of IS NULL")
@@ -653,6 +810,9 @@ class Dataset:
             join = f" JOIN articles_fts ON articles_fts.rowid = {alias}.rowid"
             clauses.append("articles_fts MATCH ?")
             params.append(expr)
+            for run in _phrase_runs(query) if exact else ():  # the phrase as written, not across punctuation
+                clauses.append(f"(instr({alias}.title, ?) > 0 OR instr({alias}.body, ?) > 0)")
+                params += [run, run]
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         return join + where, params, join
 
@@ -699,17 +859,52 @@ class Dataset:
         return [r[0] for r in self.conn.execute(sql, params) if r[0] is not None]
 
     def search(self, query: str, *, site: str | None = None, since: str | None = None,
-               until: str | None = None, limit: int = 20, dedupe: bool = False) -> list[dict[str, Any]]:
-        """Full-text search ranked by bm25 (title weighted 5×), with a snippet of the body."""
-        where, params, _ = self._filters(site, since, until, query, dedupe=dedupe)
-        sql = (
-            "SELECT articles.url, articles.site, articles.title, articles.published_at, articles.source, "
-            "snippet(articles_fts, 1, '【', '】', '…', 24), bm25(articles_fts, 5.0, 1.0) AS rank "
-            f"FROM articles{where} ORDER BY rank LIMIT ?")
-        out = []
-        for url, site_, title, published_at, source, snip, rank in self.conn.execute(sql, [*params, limit]):
+               until: str | None = None, limit: int = 20, dedupe: bool = False,
+               window: int | None = None) -> list[dict[str, Any]]:
+        """Full-text search, best ``limit`` hits first, each with a snippet and its ``rank`` (1 = first).
+
+        The order: when the query has at most ``window`` hits (default :data:`SEARCH_WINDOW`), bm25 over
+        all of them (a hit in the title weighs 5×); with more, among the ``window`` most recently stored hits,
+        those with the words in the title first, then the others, each newest stored first. Why: FTS5's bm25 reads every
+        hit of every phrase to weigh it (its idf pass), also when only a few rows are ranked, so a frequent
+        word (中国: most of a million articles) would cost seconds; the index hands out hits newest first
+        at no cost, and its column filter finds title hits. Every hit contains the query's words as written
+        (docs/search.md, docs/performance.md).
+        """
+        window = max(limit, window or SEARCH_WINDOW)
+        clause, params, join = self._filters(site, since, until, query, dedupe=dedupe, exact=False)
+        if site or since or until or dedupe:
+            source, where = "articles" + join, clause[len(join):]
+        else:  # the index alone: no article row is read to choose the hits
+            source, where = "articles_fts", " WHERE articles_fts MATCH ?"
+            params = params[-1:]
+        newest = f"SELECT articles_fts.rowid FROM {source}{where} ORDER BY articles_fts.rowid DESC LIMIT ?"
+        ids = [r for (r,) in self.conn.execute(newest, [*params, window + 1])]
+        if len(ids) <= window:  # few enough to weigh every hit
+            ranked = [r for (r,) in self.conn.execute(
+                f"SELECT articles_fts.rowid FROM {source}{where} "
+                "ORDER BY bm25(articles_fts, 5.0, 1.0), articles_fts.rowid DESC", params)]
+        else:
+            include = fts_query(" ".join(w for w in query.split() if not w.startswith(_NEGATION)))
+            title_params = [*params[:-1], f"({params[-1]}) AND (title : ({include}))"]
+            # within the window's rowids: FTS5 skips the older ones, so this costs the window, not every hit
+            in_window = newest.replace(" ORDER BY", " AND articles_fts.rowid >= ? ORDER BY")
+            titled = [r for (r,) in self.conn.execute(in_window, [*title_params, ids[window - 1], window])]
+            seen = set(titled)
+            ranked = titled + [r for r in ids[:window] if r not in seen]
+        # in that order, each checked against the text (a phrase of the index also matches across punctuation):
+        # only the bodies of the hits shown, and of the rare false hits among them, are read
+        out: list[dict[str, Any]] = []
+        for rowid in ranked:
+            url, site_, title, published_at, source_, body = self.conn.execute(
+                "SELECT url, site, title, published_at, source, body FROM articles WHERE rowid = ?",
+                (rowid,)).fetchone()
+            if not contains_terms(title, body, query):
+                continue
             out.append({"url": url, "site": site_, "title": title, "published_at": published_at,
-                        "source": source, "snippet": unspace_cjk(snip or ""), "rank": round(rank, 3)})
+                        "source": source_, "snippet": make_snippet(body, query), "rank": len(out) + 1})
+            if len(out) == limit:
+                break
         return out
 
     def site_stats(self, dedupe: bool = False) -> list[dict[str, Any]]:

@@ -204,7 +204,8 @@ def test_migration_4_rekeys_lsh_of_a_schema_3_dataset(tmp_path):
     conn.commit()
     conn.close()
     with Dataset(path) as ds:
-        keys = {k for (k,) in ds.conn.execute("SELECT key FROM article_lsh WHERE url = 'a'")}
+        keys = {k for (k,) in ds.conn.execute(
+            "SELECT key FROM article_lsh JOIN articles ON articles.rowid = article_lsh.article WHERE url = 'a'")}
         assert keys == set(dedupe.lsh_keys(STORY))
         ds.upsert_articles([art("b", STORY.replace("本报讯", "临汾新闻网讯"), "2021-07-22")], 1)
         assert dup_map(ds) == {"a": None, "b": "a"}

@@ -6,8 +6,13 @@ pyproject.toml. On connections to a linfen dataset (one with ``articles_fts`` an
 - replaces Datasette's ``escape_fts()`` — which the table page's search box (``?_search=``) wraps around
   the user's words — with :func:`linfen_crawler.storage.fts_query` for queries containing Chinese, so
   typing 临汾 finds 临汾 (the index stores CJK characters spaced; see storage.py);
-- adds the SQL functions ``fts_query(text)`` and ``unspace_cjk(text)`` for canned and hand-written queries:
-  ``... WHERE articles_fts MATCH fts_query(:q)`` and ``unspace_cjk(snippet(articles_fts, 1, …))``.
+- adds SQL functions for canned and hand-written queries: ``fts_query(text)`` (``... WHERE articles_fts
+  MATCH fts_query(:q)``); ``contains_terms(title, body, q)``, true when the text really contains the query's
+  Chinese phrases (a phrase of the index also matches across punctuation: this makes a search exact);
+  ``in_title(title, q)``, true when the title holds every word (such hits come first); and
+  ``search_snippet(body, q)``, the body around the first hit with the hits marked 【】. The index is
+  contentless (issue 16), so FTS5's own ``snippet()`` has no text to cut from and returns NULL.
+  ``unspace_cjk(text)`` stays for queries written for the old index.
 
 Other databases served by the same Datasette keep Datasette's own behaviour.
 """
@@ -24,7 +29,7 @@ from datasette.facets import Facet
 from datasette.utils import escape_fts as datasette_escape_fts
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
-from linfen_crawler.storage import fts_query, is_dataset, unspace_cjk
+from linfen_crawler.storage import contains_terms, fts_query, in_title, is_dataset, make_snippet, unspace_cjk
 
 
 def escape_fts(query: str) -> str:
@@ -38,6 +43,9 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
     conn.create_function("fts_query", 1, lambda q: fts_query(q or ""), deterministic=True)
     conn.create_function("unspace_cjk", 1, lambda t: unspace_cjk(t) if t is not None else None,
                          deterministic=True)
+    conn.create_function("contains_terms", 3, lambda t, b, q: contains_terms(t, b, q or ""), deterministic=True)
+    conn.create_function("in_title", 2, lambda t, q: in_title(t, q or ""), deterministic=True)
+    conn.create_function("search_snippet", 2, lambda b, q: make_snippet(b, q or ""), deterministic=True)
     if is_dataset(conn):
         conn.create_function("escape_fts", 1, escape_fts, deterministic=True)
 
