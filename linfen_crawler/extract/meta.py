@@ -16,7 +16,7 @@ from datetime import datetime
 from lxml import etree
 
 from linfen_crawler.extract.body import xpath_strings
-from linfen_crawler.extract.byline import LABEL_ROLES, looks_like_person, parse_byline
+from linfen_crawler.extract.byline import LABEL_ROLES, looks_like_person, parse_byline, plausible_source
 from linfen_crawler.extract.dates import DateMatch, date_from_url, parse_date
 from linfen_crawler.extract.scoring import is_unlikely
 from linfen_crawler.extract.tree import (
@@ -257,7 +257,7 @@ def _iter_chain(*iterables: Iterable[str]) -> Iterator[str]:
 def clean_source(value: str) -> str | None:
     value = _SOURCE_STOP_RE.sub("", value).strip(" :：,，;；|｜-—·")
     value = DATE_TOKEN_RE.sub("", value).strip()
-    if not value or value in _PLACEHOLDER_SOURCES or len(value) < 2:
+    if not value or value in _PLACEHOLDER_SOURCES or len(value) < 2 or not plausible_source(value):
         return None
     return value
 
