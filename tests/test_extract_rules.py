@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from linfen_crawler.extract.article import extract_page
 from linfen_crawler.extract.byline import Byline, parse_byline, plausible_source, trailing_byline
+from linfen_crawler.extract.dates import parse_date
 
 # ------------------------------------------------------------------ source values (Rule S7)
 SOURCE_VALUE_CASES = [
@@ -69,3 +71,110 @@ def test_writer_credits(line: str, authors: list[str]) -> None:
 
 def test_photo_credit_with_a_slash_closes_a_body() -> None:
     assert trailing_byline("（周小梅/摄）") == Byline(authors=["周小梅"])
+
+
+# ------------------------------------------------------------------ dates (Rules D8–D13)
+
+#: long enough to be a real paragraph (the meta text ends before it)
+_PARA = ("<p>市里今天召开会议，部署冬季供暖工作，要求各部门认真落实责任，加强巡查检修，及时回应群众诉求，"
+         "确保群众温暖过冬。会议还通报了去年供暖季的投诉情况和整改结果。</p>")
+_BODY = _PARA * 3
+_RELATED = ("<div class='related'><h3>相关新闻</h3><ul>"
+            + "".join(f"<li><a href='/n/{i}.html'>另一条新闻标题第{i}条</a></li>" for i in range(6)) + "</ul></div>")
+_URL = "http://news.example.cn/a/1.html"
+
+
+def _page(body: str, head: str = "") -> str:
+    return f"<html><head><title>冬季供暖工作会议召开_某某新闻网</title>{head}</head><body>{body}</body></html>"
+
+
+PARSE_DATE_CASES = [
+    # D10: a compact date after a date or publish label, or as the whole text
+    ("发布日期：20231201", "2023-12-01", "20231201"),
+    ("发布时间：20231201 10:20", "2023-12-01T10:20:00+08:00", "20231201 10:20"),
+    ("20231201", "2023-12-01", "20231201"),
+    ("编号20231201", None, None),  # an id, not a date
+    ("电话13920231201", None, None),
+    ("日期：20231341", None, None),  # no such day
+    # D12: a weekday between the date and the time
+    ("2023年12月1日 星期五 10:20 来源：某某日报", "2023-12-01T10:20:00+08:00", "2023年12月1日 星期五 10:20"),
+    ("2023-12-01（周五）10:20", "2023-12-01T10:20:00+08:00", "2023-12-01(周五)10:20"),
+    ("2023-12-01 周五 来源：某某日报", "2023-12-01", "2023-12-01"),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "shown"), PARSE_DATE_CASES)
+def test_parse_date_general_forms(text: str, value: str | None, shown: str | None) -> None:
+    found = parse_date(text)
+    assert (found.value, found.text) == (value, shown) if found else (value is None)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("2023年12月 第5期", "2023-12"),
+    ("发布时间：2023-12", "2023-12"),
+    ("2023.12", "2023-12"),
+    ("2023年12月5日", "2023-12-05"),  # a full date is never cut to its month
+    ("共2023人", None),
+])
+def test_year_and_month_only(text: str, value: str | None) -> None:
+    """D11: with ``partial`` a year and a month give ``YYYY-MM``; without it, nothing (callers that need a day)."""
+    found = parse_date(text, partial=True)
+    assert (found.value if found else None) == value
+    if value and len(value) == 7:
+        assert parse_date(text) is None
+
+
+PAGE_DATE_CASES = [
+    # D9: a publish label in a copyright box far below the text
+    (_page(f"<div id='main'><h1>冬季供暖工作会议召开</h1><div class='content'>{_BODY}</div></div>{_RELATED}"
+           "<table class='copyright'><tr><td>发布日期：2023-12-01 主办：某某市政府办公室</td></tr></table>"),
+     "2023-12-01", "2023-12-01"),
+    # D9: a blog post's footer, labelled …
+    (_page(f"<div class='post'><h2>冬季供暖工作会议召开</h2><div class='body'>{_BODY}</div></div>{_RELATED}"
+           "<div class='postfoot'>posted @ 2008-03-01 10:20 钱海 阅读(12) 评论(3)</div>"),
+     "2008-03-01T10:20:00+08:00", "2008-03-01 10:20"),
+    # … or a date and time followed by the post's counters
+    (_page(f"<div class='post'><h2>冬季供暖工作会议召开</h2><div class='body'>{_BODY}</div></div>{_RELATED}"
+           "<p class='postfoot'>2008-03-01 10:20 | 阅读(12) | 评论(3)</p>"),
+     "2008-03-01T10:20:00+08:00", "2008-03-01 10:20"),
+    # D9 reads only labelled dates: a bare date in a footer is not the article's
+    (_page(f"<div id='main'><h1>冬季供暖工作会议召开</h1><div class='content'>{_BODY}</div></div>{_RELATED}"
+           "<div class='footer'>2023-12-01 某某市政府办公室</div>"),
+     None, None),
+    # D10 and D11 through the page: a compact date, a year and month only (given at that precision)
+    (_page(f"<h1>冬季供暖工作会议召开</h1><div>发布日期：20231201</div><div class='content'>{_BODY}</div>"),
+     "2023-12-01", "20231201"),
+    (_page(f"<h1>冬季供暖工作会议召开</h1><div>2023年12月 第5期</div><div class='content'>{_BODY}</div>"),
+     "2023-12", "2023年12月"),
+    # D11: a meta tag's full date of the shown month is more precise; one of another month is not the shown date
+    (_page(f"<h1>冬季供暖工作会议召开</h1><div>2023年12月 第5期</div><div class='content'>{_BODY}</div>",
+           "<meta name='pubdate' content='2023-12-05'>"),
+     "2023-12-05", "2023-12-05"),
+    (_page(f"<h1>冬季供暖工作会议召开</h1><div>2023年12月 第5期</div><div class='content'>{_BODY}</div>",
+           "<meta name='pubdate' content='2024-02-05'>"),
+     "2023-12", "2023年12月"),
+    # D13: a meta tag's naive UTC time gives way to the local time the page shows
+    (_page(f"<h1>冬季供暖工作会议召开</h1><div class='content'>{_BODY}</div>{_RELATED}"
+           "<div class='info'><span class='time'>2023-12-01 10:20</span></div>",
+           "<meta property='article:published_time' content='2023-12-01 02:20:00'>"),
+     "2023-12-01T10:20:00+08:00", "2023-12-01 10:20"),
+    # … but not a time that differs by other than whole hours (another moment, not another zone)
+    (_page(f"<h1>冬季供暖工作会议召开</h1><div class='content'>{_BODY}</div>{_RELATED}"
+           "<div class='info'><span class='time'>2023-12-01 10:25</span></div>",
+           "<meta property='article:published_time' content='2023-12-01 02:20:00'>"),
+     "2023-12-01T02:20:00+08:00", "2023-12-01 02:20:00"),
+    # D8: a date shown without a time takes the time a date-classed element shows for the same day …
+    (_page(f"<h1>冬季供暖工作会议召开</h1><div class='info'>2023-12-01 来源：某某日报</div>"
+           f"<div class='content'>{_BODY}</div>{_RELATED}<div class='pubtime'>2023-12-01 10:20</div>"),
+     "2023-12-01T10:20:00+08:00", "2023-12-01 10:20"),
+    # … never one of another day
+    (_page(f"<h1>冬季供暖工作会议召开</h1><div class='info'>2023-12-01 来源：某某日报</div>"
+           f"<div class='content'>{_BODY}</div>{_RELATED}<div class='pubtime'>2023-12-02 10:20</div>"),
+     "2023-12-01", "2023-12-01"),
+]
+
+
+@pytest.mark.parametrize(("html", "published_at", "published_text"), PAGE_DATE_CASES)
+def test_page_date(html: str, published_at: str | None, published_text: str | None) -> None:
+    page = extract_page(html, _URL)
+    assert (page["published_at"], page["published_text"]) == (published_at, published_text)
