@@ -10,6 +10,8 @@ import pytest
 from linfen_crawler.extract.article import extract_page
 from linfen_crawler.extract.byline import Byline, parse_byline, plausible_source, trailing_byline
 from linfen_crawler.extract.dates import parse_date
+from linfen_crawler.extract.title import strip_comment_count, strip_glued_site, title_head
+from linfen_crawler.extract.tree import split_glued_meta
 
 # ------------------------------------------------------------------ source values (Rule S7)
 SOURCE_VALUE_CASES = [
@@ -178,3 +180,90 @@ PAGE_DATE_CASES = [
 def test_page_date(html: str, published_at: str | None, published_text: str | None) -> None:
     page = extract_page(html, _URL)
     assert (page["published_at"], page["published_text"]) == (published_at, published_text)
+
+
+# ------------------------------------------------------------------ headline (Rules T5–T10)
+@pytest.mark.parametrize(("title", "expected"), [
+    # T5: a site name glued on with a bare dash, a channel before it going too
+    ("冬季供暖工作会议召开-某某新闻网", "冬季供暖工作会议召开"),
+    ("冬季供暖工作会议召开-国内-某某网", "冬季供暖工作会议召开"),
+    ("冬季供暖工作会议召开－某某日报", "冬季供暖工作会议召开"),
+    ("冬季供暖工作会议召开-news.example.cn", "冬季供暖工作会议召开"),
+    # … a dash inside a headline stays
+    ("COVID-19疫情下的供暖保障", "COVID-19疫情下的供暖保障"),
+    ("京津冀-雄安新区供暖规划发布", "京津冀-雄安新区供暖规划发布"),
+    ("2023-2024供暖季正式开始", "2023-2024供暖季正式开始"),
+    ("主标题——副标题-某某网", "主标题——副标题"),
+])
+def test_glued_site_suffix(title: str, expected: str) -> None:
+    assert title_head(title) == expected
+    assert strip_glued_site(expected) == expected  # idempotent
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # T6: a comment count is no part of a headline; the title marks a comment box puts round it go too
+    ("《冬季供暖工作会议召开》已有1件评论", "冬季供暖工作会议召开"),
+    ("冬季供暖工作会议召开 评论(3)", "冬季供暖工作会议召开"),
+    ("冬季供暖工作会议召开 12条回复", "冬季供暖工作会议召开"),
+    ("冬季供暖工作会议召开（共5条留言）", "冬季供暖工作会议召开"),
+    ("《读书》杂志举办读者见面会", "《读书》杂志举办读者见面会"),
+    ("网友评论3件事", "网友评论3件事"),  # too little would be left
+])
+def test_comment_count(text: str, expected: str) -> None:
+    assert strip_comment_count(text) == expected
+
+
+@pytest.mark.parametrize(("text", "head", "meta"), [
+    # T7: a meta line glued after the headline in one element
+    ("冬季供暖工作会议召开 2023-12-01 10:20 来源:某某日报", "冬季供暖工作会议召开", "2023-12-01 10:20 来源:某某日报"),
+    ("冬季供暖工作会议召开 来源:某某日报 作者:钱海", "冬季供暖工作会议召开", "来源:某某日报 作者:钱海"),
+    # … a date inside the headline is part of it
+    ("关于2023年12月1日起调整供暖价格的通知", "关于2023年12月1日起调整供暖价格的通知", ""),
+    ("2023年12月1日 起调整供暖价格", "2023年12月1日 起调整供暖价格", ""),
+])
+def test_split_glued_meta(text: str, head: str, meta: str) -> None:
+    assert split_glued_meta(text) == (head, meta)
+
+
+def _title_page(title: str, body: str) -> str:
+    return f"<html><head><title>{title}</title></head><body>{body}</body></html>"
+
+
+TITLE_PAGE_CASES = [
+    # T7 through the page: the headline and its meta line in one cell; the meta line is still read (M5)
+    (_title_page("冬季供暖工作会议召开_某某网",
+                 "<h1>冬季供暖工作会议召开 <span>2023-12-01 10:20</span> <span>来源：某某日报</span></h1>"
+                 f"<div class='content'>{_BODY}</div>"),
+     ("冬季供暖工作会议召开", "2023-12-01T10:20:00+08:00", "某某日报")),
+    # T8: a headline element holding a dek on its own line gives its first line
+    (_title_page("冬季供暖工作会议召开_某某网",
+                 "<div class='title'>冬季供暖工作会议召开<br><span class='sub'>全市将新增供暖面积两百万平方米并加快老旧"
+                 f"管网改造</span></div><div class='content'>{_BODY}</div>"),
+     ("冬季供暖工作会议召开", None, None)),
+    # … unless <title> holds the dek too
+    (_title_page("冬季供暖工作会议召开 新增供暖面积两百万平方米_某某网",
+                 "<div class='title'>冬季供暖工作会议召开<br><span class='sub'>新增供暖面积两百万平方米</span></div>"
+                 f"<div class='content'>{_BODY}</div>"),
+     ("冬季供暖工作会议召开新增供暖面积两百万平方米", None, None)),
+    # T5 through the page: no heading, the <title> with a glued site name
+    (_title_page("冬季供暖工作会议召开-某某新闻网", f"<div class='content'>{_BODY}</div>"),
+     ("冬季供暖工作会议召开", None, None)),
+    # T9 + T10: a <title> that is only the site name, a greeting banner, the headline in a plain cell
+    (_title_page("某某市人民政府网", "<h1>欢迎访问某某市人民政府网</h1><table><tr><td>冬季供暖工作会议召开</td></tr>"
+                 f"<tr><td class='bd'>{_BODY}</td></tr></table>"),
+     ("冬季供暖工作会议召开", None, None)),
+    (_title_page("某某市人民政府网", "<div class='title'>设为首页</div><table><tr><td><font size='4'>冬季供暖工作会议"
+                 f"召开</font></td></tr><tr><td class='bd'>{_BODY}</td></tr></table>"),
+     ("冬季供暖工作会议召开", None, None)),
+    # T10 passes over a date line, a breadcrumb and a part of the <title> (the site's name)
+    (_title_page("某某市人民政府网", "<table><tr><td>冬季供暖工作会议召开</td></tr><tr><td>当前位置：首页 &gt; 要闻</td></tr>"
+                 "<tr><td>某某市人民政府</td></tr><tr><td>2023-12-01</td></tr>"
+                 f"<tr><td class='bd'>{_BODY}</td></tr></table>"),
+     ("冬季供暖工作会议召开", "2023-12-01", None)),
+]
+
+
+@pytest.mark.parametrize(("html", "expected"), TITLE_PAGE_CASES)
+def test_page_title(html: str, expected: tuple[str, str | None, str | None]) -> None:
+    page = extract_page(html, _URL)
+    assert (page["title"], page["published_at"], page["source"]) == expected

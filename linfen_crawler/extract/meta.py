@@ -30,7 +30,9 @@ from linfen_crawler.extract.tree import (
     header_block,
     is_inside,
     join_lines,
+    lines_of,
     resolve_path,
+    split_glued_meta,
     text_of,
     texts_between,
 )
@@ -86,8 +88,19 @@ def find_meta_text(doc: etree._Element, title_node: etree._Element | None,
 
     Rule M1: the text between the headline and the body. Rule M2: without a headline node, the last
     META_TEXT_MAX characters before the body. Rule M3: when the headline sits inside the body container, the
-    text after the headline up to the first long paragraph.
+    text after the headline up to the first long paragraph. Rule M5: a meta line glued into the headline's
+    own element (Rule T7: ``标题 2023-12-01 来源：某某日报`` in one ``<td>``) opens the meta text.
     """
+    text = _find_meta_text(doc, title_node, body_node)
+    if title_node is not None:
+        glued = split_glued_meta(" ".join(lines_of(title_node)))[1]
+        if glued:
+            return f"{glued}\n{text}"[:META_TEXT_MAX] if text else glued[:META_TEXT_MAX]
+    return text
+
+
+def _find_meta_text(doc: etree._Element, title_node: etree._Element | None,
+                    body_node: etree._Element | None) -> str:
     if body_node is not None and body_node.get(ORIGIN_ATTR):
         origin = body_node.getroottree().getroot() is body_node and resolve_path(doc, body_node.get(ORIGIN_ATTR, ""))
         body_node = origin if isinstance(origin, etree._Element) else None
