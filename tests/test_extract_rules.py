@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from linfen_crawler.extract.article import extract_page
-from linfen_crawler.extract.byline import Byline, parse_byline, plausible_source, trailing_byline
+from linfen_crawler.extract.byline import Byline, credit_block_line, parse_byline, plausible_source, trailing_byline
 from linfen_crawler.extract.dates import parse_date
 from linfen_crawler.extract.title import strip_comment_count, strip_glued_site, title_head
 from linfen_crawler.extract.tree import split_glued_meta
@@ -267,3 +267,44 @@ TITLE_PAGE_CASES = [
 def test_page_title(html: str, expected: tuple[str, str | None, str | None]) -> None:
     page = extract_page(html, _URL)
     assert (page["title"], page["published_at"], page["source"]) == expected
+
+
+# ------------------------------------------------------------------ outlet link beside the date (Rule S8)
+def _meta_page(meta: str) -> str:
+    return (f"<html><head><title>冬季供暖工作会议召开_某某网</title></head><body><div class='art'>"
+            f"<h1>冬季供暖工作会议召开</h1><div class='info'>{meta}</div><div class='content'>{_BODY}</div>"
+            "</div></body></html>")
+
+
+@pytest.mark.parametrize(("meta", "source"), [
+    ("2023-12-01 10:20 <a href='http://ent.example.com/'>某某娱乐</a>", "某某娱乐"),
+    ("<a href='http://ent.example.com/'>某某娱乐</a> 2023-12-01 10:20", "某某娱乐"),
+    ("2023-12-01 10:20 <a href='http://www.example.com/ent/'>某某娱乐</a> <a href='#'>分享</a>", "某某娱乐"),
+    # an article link, a control, a person's page are no outlet
+    ("2023-12-01 10:20 <a href='http://ent.example.com/2023/12/01/1.html'>某某娱乐</a>", None),
+    ("2023-12-01 10:20 <a href='http://www.example.com/'>评论</a>", None),
+    ("2023-12-01 10:20 <a href='http://user.example.com/'>钱海</a>", None),
+    # an unlinked word beside the date that is no outlet-shaped name stays unread
+    ("2023-12-01 10:20 某某娱乐", None),
+])
+def test_outlet_link_beside_the_date(meta: str, source: str | None) -> None:
+    assert extract_page(_meta_page(meta), _URL)["source"] == source
+
+
+# ------------------------------------------------------------------ closing credit block (Rule A3b)
+@pytest.mark.parametrize(("line", "expected"), [
+    ("文字：钱海", Byline(authors=["钱海"])),
+    ("【摄影 | 周小梅 欧阳明月】", Byline(authors=["周小梅", "欧阳明月"])),
+    ("责任编辑：李铭", Byline(editors=["李铭"])),
+    ("作者：某某生活周刊", Byline()),  # no person
+    ("图为市民在公园锻炼", Byline()),  # a caption, no label first
+    ("记者：钱海。他说", Byline()),  # a sentence
+])
+def test_credit_block_line(line: str, expected: Byline) -> None:
+    assert credit_block_line(line) == expected
+
+
+def test_closing_credit_block_is_read_past_three_lines() -> None:
+    lines = "".join(f"<p>{x}</p>" for x in ("策划：王强", "文字：周小梅 欧阳明月", "摄影：李铭", "视频：张丽", "设计：赵敏"))
+    html = _title_page("冬季供暖工作会议召开_某某网", f"<h1>冬季供暖工作会议召开</h1><div class='content'>{_BODY}{lines}</div>")
+    assert set(extract_page(html, _URL)["authors"]) == {"周小梅", "欧阳明月", "李铭"}

@@ -37,6 +37,7 @@ __all__ = [
     "bare_names",
     "byline_paragraph",
     "caption_credit",
+    "credit_block_line",
     "finalize_people",
     "is_credit_line",
     "is_placeholder_name",
@@ -716,6 +717,22 @@ def byline_paragraph(paragraph: str) -> list[str]:
     if not names or any(_COLUMN_WORD_RE.search(n) or not looks_like_person(n) for n in names):
         return []
     return names
+
+
+def credit_block_line(paragraph: str) -> Byline:
+    """Rule A3b: the people of one line of a credit block closing an article (``文字：钱海``, ``摄影 | 周小梅``,
+    ``责任编辑：李铭``): a short line (≤ 40 characters) without sentence punctuation that opens with a writer
+    or editor label and names only people (surname-led Han names or Latin names); an empty Byline else."""
+    text = clean_text(paragraph).strip("()（）[]【】 ")
+    if not text or len(text) > _BYLINE_PARAGRAPH_MAX or _SENTENCE_END_RE.search(text):
+        return Byline()
+    prefix, segments = _segments(text)
+    if prefix.strip() or not segments or LABEL_ROLES[segments[0].label] not in ("author", "editor"):
+        return Byline()
+    found = _person_byline(text)
+    if not found or not all(looks_like_person(n) for n in (*found.authors, *found.editors)):
+        return Byline()
+    return found
 
 
 def _has_surname(name: str) -> bool:

@@ -361,10 +361,13 @@ def find_source(doc: etree._Element, meta_text: str, title_node: etree._Element 
         return None  # labelled, but only with a placeholder
     date = DATE_TOKEN_RE.search(text)
     if date:
-        for token in (text[date.end():].split()[:1] + text[: date.start()].split()[-1:]):
-            token = token.strip(" :：,，|｜")
+        beside = [t.strip(" :：,，|｜") for t in (text[date.end():].split()[:1] + text[: date.start()].split()[-1:])]
+        for token in beside:
             if OUTLET_RE.match(token) and clean_source(token):
                 return clean_source(token)
+        linked = _outlet_link(header_block(doc, title_node), beside) if title_node is not None else None
+        if linked:
+            return linked
     for line in meta_text.splitlines():
         pair = name_outlet(line)
         if pair:
@@ -374,6 +377,35 @@ def find_source(doc: etree._Element, meta_text: str, title_node: etree._Element 
         return slot
     meta = first_string(SOURCE_META, doc)
     return clean_source(meta) if meta else None
+
+
+#: Rule S8: the text of an outlet's link: a name, no digits, no sentence or label marks
+_OUTLET_LINK_TEXT_RE = re.compile(r"^[\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z·]{1,11}$")
+#: link words of a meta line that are never an outlet (share, comment, print, follow …)
+_META_LINK_WORD_RE = re.compile(r"评论|分享|收藏|打印|关闭|纠错|举报|关注|订阅|字号|返回|首页|专题|更多|下载|登录|注册")
+
+
+def _outlet_link(block: etree._Element, beside: list[str]) -> str | None:
+    """Rule S8: an unlabelled outlet in the slot beside the date given as a link to the outlet's site (its
+    home page or a channel's: a path of at most one segment) — portals link the source there
+    (``2023-12-01 10:20 <a href="http://ent.example.com/">某某娱乐</a>``). The link's whole text must be the
+    word right after or before the date in the meta text, a name of 2–12 letters (no digits), not a
+    share/comment/print control, not a person's name."""
+    wanted = {t for t in beside if _OUTLET_LINK_TEXT_RE.match(t) and not _META_LINK_WORD_RE.search(t)}
+    if not wanted:
+        return None
+    for a in block.iter("a"):
+        text = text_of(a)
+        if text not in wanted:
+            continue
+        href = (a.get("href") or "").strip()
+        m = re.match(r"^(?:https?:)?//[^/?#]+(?P<path>/[^?#]*)?$", href)
+        if m is None or len([p for p in (m["path"] or "").split("/") if p]) > 1:
+            continue
+        value = clean_source(text)
+        if value:
+            return value
+    return None
 
 
 #: Rule S6: class/id of the element that shows the source without a label (``<span class="source">``)
