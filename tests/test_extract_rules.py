@@ -256,8 +256,9 @@ TITLE_PAGE_CASES = [
                  f"召开</font></td></tr><tr><td class='bd'>{_BODY}</td></tr></table>"),
      ("冬季供暖工作会议召开", None, None)),
     # T10 passes over a date line, a breadcrumb and a part of the <title> (the site's name)
-    (_title_page("某某市人民政府网", "<table><tr><td>冬季供暖工作会议召开</td></tr><tr><td>当前位置：首页 &gt; 要闻</td></tr>"
-                 "<tr><td>某某市人民政府</td></tr><tr><td>2023-12-01</td></tr>"
+    (_title_page("某某市人民政府网", "<table><tr><td>冬季供暖工作会议召开</td></tr>"
+                 "<tr><td>当前位置：首页 &gt; 要闻</td></tr><tr><td>某某市人民政府</td></tr>"
+                 "<tr><td>2023-12-01</td></tr>"
                  f"<tr><td class='bd'>{_BODY}</td></tr></table>"),
      ("冬季供暖工作会议召开", "2023-12-01", None)),
 ]
@@ -305,6 +306,8 @@ def test_credit_block_line(line: str, expected: Byline) -> None:
 
 
 def test_closing_credit_block_is_read_past_three_lines() -> None:
-    lines = "".join(f"<p>{x}</p>" for x in ("策划：王强", "文字：周小梅 欧阳明月", "摄影：李铭", "视频：张丽", "设计：赵敏"))
-    html = _title_page("冬季供暖工作会议召开_某某网", f"<h1>冬季供暖工作会议召开</h1><div class='content'>{_BODY}{lines}</div>")
+    team = ("策划：王强", "文字：周小梅 欧阳明月", "摄影：李铭", "视频：张丽", "设计：赵敏")
+    lines = "".join(f"<p>{x}</p>" for x in team)
+    html = _title_page("冬季供暖工作会议召开_某某网",
+                       f"<h1>冬季供暖工作会议召开</h1><div class='content'>{_BODY}{lines}</div>")
     assert set(extract_page(html, _URL)["authors"]) == {"周小梅", "欧阳明月", "李铭"}

@@ -3,7 +3,8 @@
 ``parse_date`` finds the first valid date in a piece of text (a whole meta line is fine) and returns it at
 the precision the page shows: ``YYYY-MM-DDTHH:MM:SS+08:00`` when a time is shown (``:00`` seconds when only
 minutes are shown), ``YYYY-MM-DD`` when only a date is shown, and on request ``YYYY-MM`` when only a year
-and a month are. It never invents a time or a day and never guesses a missing year. Relative dates (刚刚, 3小时前, 昨天 10:20 …) are resolved against ``now``.
+and a month are. It never invents a time or a day and never guesses a missing year. Relative dates (刚刚,
+3小时前, 昨天 10:20 …) are resolved against ``now``.
 
 >>> parse_date("2017-12-30 09:23:58 来源：临汾新闻网 浏览次数：").value
 '2017-12-30T09:23:58+08:00'

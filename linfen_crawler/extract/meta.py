@@ -194,9 +194,9 @@ def _date_elements(doc: etree._Element, after: etree._Element | None) -> Iterato
 
 def _refine(found: DateMatch, doc: etree._Element, now: datetime | None, tz: str,
             title_node: etree._Element | None = None) -> DateMatch:
-    """Rule D8: a date shown without a time takes the time of the same day shown in a date-classed element
-    after the headline (``<span class="time">``, ``<time>``) or after a publish label (发布于：2015-11-05 11:34) elsewhere on
-    the page."""
+    """Rule D8: a date shown without a time takes the time of the same day shown in the first dated
+    date-classed element after the headline (``<span class="time">``, ``<time>``) or after a publish label
+    (发布于：2015-11-05 11:34) elsewhere on the page."""
     day = found.value[:10]
     for value in _date_elements(doc, title_node):  # visible, after the headline (a meta tag's time is not shown)
         better = parse_date(clean_text(value), now=now, tz=tz)
