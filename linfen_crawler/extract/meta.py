@@ -93,7 +93,8 @@ def find_meta_text(doc: etree._Element, title_node: etree._Element | None,
     """
     text = _find_meta_text(doc, title_node, body_node)
     if title_node is not None:
-        glued = split_glued_meta(" ".join(lines_of(title_node)))[1]
+        own = " ".join(lines_of(title_node)) if len(title_node) else text_of(title_node)
+        glued = split_glued_meta(own)[1]
         if glued:
             return f"{glued}\n{text}"[:META_TEXT_MAX] if text else glued[:META_TEXT_MAX]
     return text
