@@ -311,3 +311,33 @@ def test_closing_credit_block_is_read_past_three_lines() -> None:
     html = _title_page("冬季供暖工作会议召开_某某网",
                        f"<h1>冬季供暖工作会议召开</h1><div class='content'>{_BODY}{lines}</div>")
     assert set(extract_page(html, _URL)["authors"]) == {"周小梅", "欧阳明月", "李铭"}
+
+
+# ------------------------------------------------------------------ the site itself, a copyright box (S9, S10)
+def _source_page(meta: str, tail: str = "", head: str = "", title: str = "冬季供暖工作会议召开_某某新闻网") -> str:
+    return (f"<html><head><title>{title}</title>{head}</head><body><div class='art'><h1>冬季供暖工作会议召开</h1>"
+            f"<div class='info'>{meta}</div><div class='content'>{_BODY}</div></div>{tail}</body></html>")
+
+
+@pytest.mark.parametrize(("html", "source"), [
+    # S10: a page crediting the site itself gives the site's name: the <title>'s outlet-shaped suffix …
+    (_source_page("2023-12-01 来源：本站原创"), "某某新闻网"),
+    (_source_page("2023-12-01 本网原创"), "某某新闻网"),
+    # … or og:site_name
+    (_source_page("2023-12-01 来源：本站", head="<meta property='og:site_name' content='某某新闻网'>",
+                  title="冬季供暖工作会议召开"), "某某新闻网"),
+    # … and nothing when the page does not name the site
+    (_source_page("2023-12-01 来源：本站原创", title="冬季供暖工作会议召开"), None),
+    # other placeholders still give nothing
+    (_source_page("2023-12-01 来源：网络"), None),
+    # S9: a labelled source in a copyright or statement box under the text
+    (_source_page("2023-12-01", tail="<div class='copyright'>版权声明：本文来源：某某日报，转载请注明出处。</div>"),
+     "某某日报"),
+    (_source_page("2023-12-01", tail="<p id='shengming'>（文章来源：某某晚报）</p>"), "某某晚报"),
+    # … not the site's footer copyright line, which has no source label
+    (_source_page("2023-12-01", tail="<div id='footer' class='copyright'>版权所有 某某新闻网 备案号12345</div>"), None),
+    # … and never over a source beside the headline
+    (_source_page("2023-12-01 来源：某某商报", tail="<div class='copyright'>本文来源：某某日报</div>"), "某某商报"),
+])
+def test_own_site_and_copyright_box(html: str, source: str | None) -> None:
+    assert extract_page(html, _URL)["source"] == source

@@ -36,7 +36,7 @@ from linfen_crawler.extract.tree import (
     text_of,
     texts_between,
 )
-from linfen_crawler.extract.xpaths import DATE_META, JSONLD, SOURCE_META
+from linfen_crawler.extract.xpaths import DATE_META, JSONLD, SITE_NAME_META, SOURCE_META, TITLE
 from linfen_crawler.normalize import clean_text
 
 __all__ = [
@@ -44,10 +44,12 @@ __all__ = [
     "OUTLET_RE",
     "clean_source",
     "closing_citation",
+    "copyright_source",
     "find_date",
     "find_meta_text",
     "find_source",
     "name_outlet",
+    "own_site_name",
 ]
 
 
@@ -358,6 +360,8 @@ def find_source(doc: etree._Element, meta_text: str, title_node: etree._Element 
     labelled = parse_byline(text).source if text else None
     if labelled:
         return clean_source(labelled)
+    if _OWN_SITE_RE.search(text):
+        return own_site_name(doc)  # Rule S10: 来源：本站原创
     if _LABEL_SOURCE_RE.search(text):
         return None  # labelled, but only with a placeholder
     date = DATE_TOKEN_RE.search(text)
@@ -377,7 +381,52 @@ def find_source(doc: etree._Element, meta_text: str, title_node: etree._Element 
     if slot:
         return slot
     meta = first_string(SOURCE_META, doc)
-    return clean_source(meta) if meta else None
+    return clean_source(meta) if meta else copyright_source(doc)
+
+
+#: Rule S10: the page credits the site itself (来源：本站原创, 本网原创, 本站原创 standing alone)
+_OWN_SITE_RE = re.compile(
+    r"(?:(?:来源|稿源|出处)\s*:?\s*[【\[]?\s*(?:本站|本网)(?:原创)?(?![\u3400-\u9fff])|(?:本站|本网)原创)"
+)
+_TITLE_PARTS_RE = re.compile(r"\s*(?:[_|｜]|--|\s[-–—]+\s|[-–])\s*")
+
+
+def own_site_name(doc: etree._Element) -> str | None:
+    """Rule S10: the site's own name, for a page that credits itself (``来源：本站原创``): ``og:site_name``,
+    else the last part of ``<title>`` when it is shaped like an outlet (``标题_某某新闻网`` → 某某新闻网)."""
+    named = first_string(SITE_NAME_META, doc)
+    if named and clean_source(named):
+        return clean_source(named)
+    titles = TITLE(doc)
+    title = text_of(titles[0]) if isinstance(titles, list) and titles and isinstance(titles[0], etree._Element) else ""
+    parts = [p for p in _TITLE_PARTS_RE.split(title) if p]
+    if len(parts) > 1 and OUTLET_RE.match(parts[-1]):
+        return clean_source(parts[-1])
+    return None
+
+
+#: Rule S9: class/id of a copyright or statement box under the text
+_COPYRIGHT_ATTR_RE = re.compile(r"copyright|banquan|statement|shengming|declare|disclaimer|zhuanzai", re.I)
+
+
+def copyright_source(doc: etree._Element) -> str | None:
+    """Rule S9: with no source beside the headline, the labelled source (``本文来源：某某日报``) in a copyright
+    or statement box (class/id ``copyright``, ``banquan``, ``statement``, ``shengming`` …) of at most 300
+    characters: pages that print the origin only under the text, with the reprint terms. The site's
+    footer copyright line names no source label, so it gives nothing."""
+    for el in doc.iter(etree.Element):
+        attrs = el.attrib
+        if not attrs or el.tag in SKIP_TAGS or not _COPYRIGHT_ATTR_RE.search(
+                f"{attrs.get('class', '')} {attrs.get('id', '')}"):
+            continue
+        text = text_of(el)
+        if len(text) > 300:
+            continue
+        for line in re.split(r"[。；;，,\n]", text):
+            found = parse_byline(line).source
+            if found and clean_source(found):
+                return clean_source(found)
+    return None
 
 
 #: Rule S8: the text of an outlet's link: a name, no digits, no sentence or label marks
