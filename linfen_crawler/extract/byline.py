@@ -78,6 +78,9 @@ LABEL_ROLES: dict[str, Role] = {
     "图": "author",
     "图片": "author",
     "供图": "author",
+    "摄影报道": "author",
+    "图片报道": "author",
+    "文字报道": "author",
     "摄": "author",
     "摄影": "author",
     "文/图": "author",
@@ -689,7 +692,7 @@ def lead_byline(paragraph: str) -> Byline:
 
 #: writer labels: a paragraph holding one of them may be a byline standing on its own (Rule A2b); not the
 #: photo labels 图/摄/摄影, which head captions and picture credits (``图｜王家大院``) as often as bylines
-_PHOTO_LABELS = frozenset(("图", "摄", "摄影", "图片", "供图"))
+_PHOTO_LABELS = frozenset(("图", "摄", "摄影", "图片", "供图", "摄影报道", "图片报道"))
 _BYLINE_PARAGRAPH_LABELS = frozenset(
     label for label, role in LABEL_ROLES.items() if role == "author" and label not in _PHOTO_LABELS
 )
