@@ -64,6 +64,11 @@ WRITER_CASES = [
     ("作者：晋南生活周刊", []),
     ("图：新华社 记者 周小梅", ["周小梅"]),
     ("作者：某某杂志社", []),
+    # A12: names, a slash and the role after them
+    ("钱海 周小梅/文", ["钱海", "周小梅"]),
+    ("钱海/文 周小梅/图", ["钱海", "周小梅"]),
+    ("本报记者/文", []),
+    ("今天天气很好/文", []),
     # lists stay whole
     ("记者 钱海、周小梅和欧阳明月", ["钱海", "周小梅", "欧阳明月"]),
 ]
@@ -76,6 +81,7 @@ def test_writer_credits(line: str, authors: list[str]) -> None:
 
 def test_photo_credit_with_a_slash_closes_a_body() -> None:
     assert trailing_byline("（周小梅/摄）") == Byline(authors=["周小梅"])
+    assert trailing_byline("（周小梅/图）") == Byline(authors=["周小梅"])
 
 
 # ------------------------------------------------------------------ dates (Rules D8–D13)

@@ -545,6 +545,24 @@ def _source(value: str) -> str | None:
     return head
 
 
+#: Rule A12: names, a slash and a writer's role after them: 钱海 周小梅/文, （周小梅/图）
+_SLASH_CREDIT_RE = re.compile(
+    rf"(?:^|(?<=[\s(\[【]))(?P<names>[{_HAN}A-Za-z· ]{{2,30}}?)\s*/\s*(?:文字|图片|文图|图文|文|图)"
+    r"(?=$|[\s)\]】,，。;；])"
+)
+
+
+def _names_before_slash(line: str) -> list[str]:
+    """Rule A12: names written before a slash and a writer's role (``钱海 周小梅/文``, ``（周小梅/图）``):
+    all or nothing per credit, every token a surname-led name (``本报记者/文``, a sentence: nobody)."""
+    found: list[str] = []
+    for match in _SLASH_CREDIT_RE.finditer(line):
+        tokens = [t for t in (_clean_name(t) for t in _tokens(match["names"])) if t]
+        if tokens and all(looks_like_person(t) and not is_placeholder_name(t) for t in tokens):
+            found.extend(tokens)
+    return found
+
+
 def _photo_credits(text: str) -> list[str]:
     """Names in photo credits without a label: ``刘通 摄``, ``城市摄影队 周斌 摄`` → the trailing names."""
     found: list[str] = []
@@ -632,6 +650,8 @@ def parse_byline(text: str) -> Byline:
     byline = Byline()
     prefix, segments = _segments(line)
     byline.authors.extend(_photo_credits(prefix))
+    if "/" in line:
+        byline.authors.extend(_names_before_slash(line))  # Rule A12: 钱海 周小梅/文
     previous: list[str] = []
     swallowed: set[int] = set()
     for index, segment in enumerate(segments):
@@ -774,7 +794,7 @@ def trailing_byline(paragraph: str) -> Byline:
         inner = closing.group("inner")
         if _LABEL_RE.search(inner):
             return _person_byline(inner)
-        names = bare_names(inner) or _photo_credits(inner)
+        names = bare_names(inner) or _photo_credits(inner) or _names_before_slash(inner)
         return Byline(authors=names)
     if len(text) <= _BYLINE_PARAGRAPH_MAX and not _SENTENCE_END_RE.search(text):
         found = _person_byline(text)
