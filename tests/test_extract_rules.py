@@ -10,7 +10,7 @@ import pytest
 from linfen_crawler.extract.article import extract_page
 from linfen_crawler.extract.byline import Byline, credit_block_line, parse_byline, plausible_source, trailing_byline
 from linfen_crawler.extract.dates import parse_date
-from linfen_crawler.extract.title import strip_comment_count, strip_glued_site, title_head
+from linfen_crawler.extract.title import is_banner_text, strip_comment_count, strip_glued_site, title_head
 from linfen_crawler.extract.tree import split_glued_meta
 
 # ------------------------------------------------------------------ source values (Rule S7)
@@ -232,6 +232,21 @@ def test_comment_count(text: str, expected: str) -> None:
 ])
 def test_split_glued_meta(text: str, head: str, meta: str) -> None:
     assert split_glued_meta(text) == (head, meta)
+
+
+@pytest.mark.parametrize(("text", "banner"), [
+    ("欢迎访问某某市人民政府网", True),
+    ("某某新闻网欢迎您", True),
+    ("设为首页", True),
+    ("您好，欢迎来到某某网", True),
+    ("当前位置：首页 > 要闻", True),
+    ("注册制改革全面落地", False),  # a headline that opens with a button's word
+    ("返回家乡的年轻人", False),
+    ("欢迎来到冰雪大世界", False),
+])
+def test_banner_and_button_text(text: str, banner: bool) -> None:
+    """T9: banner, greeting and button text is never a headline; a headline opening with such a word is."""
+    assert is_banner_text(text) is banner
 
 
 def _title_page(title: str, body: str) -> str:

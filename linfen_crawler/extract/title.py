@@ -24,7 +24,7 @@ from linfen_crawler.extract.tree import (
 from linfen_crawler.extract.xpaths import META_TITLE, SHORT_TEXT_ELEMENTS, TITLE
 from linfen_crawler.normalize import clean_text
 
-__all__ = ["find_title", "strip_comment_count", "strip_glued_site", "title_head"]
+__all__ = ["find_title", "is_banner_text", "strip_comment_count", "strip_glued_site", "title_head"]
 
 
 _TITLE_SEP_RE = re.compile(r"\s*(?:[_|｜]|--|\s[-–—]+\s|\s-|-\s)\s*")
@@ -129,10 +129,18 @@ def _heading_elements(doc: etree._Element) -> Iterator[etree._Element]:
 
 
 #: Rule T9: text that a site's banner, greeting or buttons show, never a headline
+#: (a button is its whole text: 注册制改革… and 返回家乡的年轻人 are headlines)
 _NOT_HEADLINE_RE = re.compile(
-    r"^(?:欢迎|您好|你好|登录|登陆|注册|设为首页|加入收藏|收藏本站|返回|打印|关闭|搜索|网站地图|联系我们|"
-    r"当前位置|您的位置|您现在的位置|现在的位置)|欢迎(?:您|光临|访问|来到)"
+    r"^(?:登录|登陆|注册|设为首页|加入收藏|收藏本站|返回首页|返回顶部|返回|打印本页|打印|关闭窗口|关闭|搜索|"
+    r"网站地图|联系我们|我要投稿)$"
+    r"|^(?:您好|你好)[,，!！]|^(?:当前位置|您的位置|您现在的位置|现在的位置)|欢迎(?:您|光临|访问)"
 )
+
+
+def is_banner_text(text: str) -> bool:
+    """Rule T9: banner, greeting or button text (``欢迎访问某某网``, ``设为首页``, ``当前位置：…``), never a
+    headline; a headline that merely opens with such a word (``注册制改革…``) is not."""
+    return bool(_NOT_HEADLINE_RE.search(text))
 
 
 def _heading_candidates(doc: etree._Element) -> Iterator[tuple[str, etree._Element]]:
