@@ -288,6 +288,9 @@ _PUBLISH_LABEL_AHEAD_RE = re.compile(
     r"posted\s*(?:@|on|at)|published\s*(?:on|at)?)\s*[:：]?\s*",
     re.I,
 )
+#: Rule D9 reads about this many characters after the headline (texts_between stops at four times its
+#: limit): a long page's comment thread is not walked to its end
+LABELLED_DATE_CHARS = 5000
 #: Rule D9: a blog post's footer line: a date and time followed by the post's counters (阅读(12) 评论(3))
 _STATS_AFTER_RE = re.compile(r"[\s|｜·]{0,3}(?:阅读|浏览|评论|点击|分类|标签)")
 
@@ -298,7 +301,8 @@ def _labelled_date_after(doc: etree._Element, title_node: etree._Element | None,
     one) that stands right after a publish label (``发布日期：2023-12-01`` in a footer box, ``发表于`` or
     ``posted @`` under a blog post), or that has a time and is followed by a post's counters
     (``2008-03-01 10:20 | 阅读(12)``). Runs only on pages where every other rule found nothing."""
-    text = clean_text(" ".join(p for p in texts_between(doc, title_node, None, 10**9) if p != BREAK))
+    parts = texts_between(doc, title_node, None, LABELLED_DATE_CHARS)
+    text = clean_text(" ".join(p for p in parts if p != BREAK))
     for m in _PUBLISH_LABEL_AHEAD_RE.finditer(text):
         found = parse_date(text[m.end(): m.end() + 40], now=now, tz=tz)
         if found is not None and text.startswith(found.text, m.end()):
