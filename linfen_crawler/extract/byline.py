@@ -37,12 +37,14 @@ __all__ = [
     "bare_names",
     "byline_paragraph",
     "caption_credit",
+    "credit_block_line",
     "finalize_people",
     "is_credit_line",
     "is_placeholder_name",
     "lead_byline",
     "looks_like_person",
     "parse_byline",
+    "plausible_source",
     "trailing_byline",
 ]
 
@@ -72,7 +74,13 @@ LABEL_ROLES: dict[str, Role] = {
     "采写": "author",
     "主笔": "author",
     "文": "author",
+    "文字": "author",
     "图": "author",
+    "图片": "author",
+    "供图": "author",
+    "摄影报道": "author",
+    "图片报道": "author",
+    "文字报道": "author",
     "摄": "author",
     "摄影": "author",
     "文/图": "author",
@@ -175,6 +183,8 @@ _GLUED_LABELS: frozenset[str] = frozenset(
 #: One-character labels also need a non-Han character before them (文/张三 but not 本文/张三).
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _SEP_AHEAD = r"(?=\s*[:|/]|\s)"
+#: Labels that are also everyday words (图片 新闻, 文字 直播): a label only before ``:``, ``|`` or ``/``
+_MARKED_LABELS: frozenset[str] = frozenset({"文字", "图片", "供图"})
 
 
 def _label_pattern(label: str) -> str:
@@ -184,7 +194,9 @@ def _label_pattern(label: str) -> str:
         # with a literal: the regex engine then skips, by their first character, the positions where no label
         # starts (five times faster on a meta line than a look-behind in front)
         piece = f"{piece}(?<![{_HAN}].)"
-    if label not in _GLUED_LABELS:
+    if label in _MARKED_LABELS:
+        piece += r"(?=\s*[:|/])"
+    elif label not in _GLUED_LABELS:
         piece += _SEP_AHEAD
     return piece
 
@@ -280,13 +292,15 @@ _PLACEHOLDER_RE = re.compile(
     # a job title, official title or form of address names a role, not a person: 摄影：产品经理, 图：李老师,
     # 记者 张书记 (a Chinese name never ends in one of these)
     r"|(?:经理|总监|主任|主管|总裁|董事长|工程师|设计师|老师|教授|专员|助理|负责人|老板|店长|站长|版主|楼主|博主|群主"
-    r"|书记|局长|市长|县长|镇长|乡长|村长|区长|省长|院长|校长|部长|处长|科长|厅长|主席)$",
+    r"|书记|局长|市长|县长|镇长|乡长|村长|区长|省长|院长|校长|部长|处长|科长|厅长|主席)$"
+    # a periodical or a news agency credited on a writer's line is an outlet, not a writer: 文/某某周刊
+    r"|(?:杂志|杂志社|周刊|月刊|半月刊|旬刊|双周刊|画报|期刊|出版社)$|^(?:新华社|中新社)$",
     re.IGNORECASE,
 )
 _STAFF_CODE_RE = re.compile(r"[_＿\-]?[A-Za-z]{0,5}\d{2,}$")
 #: Role words glued to the end of a name: 刘通摄, 罗科苏盈发自北京.
 #: (供图, 整合 … stand apart as tokens and are placeholders.)
-_NAME_SUFFIX_RE = re.compile(r"(?:\s*摄影?|发自\S*)$")
+_NAME_SUFFIX_RE = re.compile(r"(?:\s*/?\s*摄影?|发自\S*)$")
 #: A parenthesised alias or note after a name: 周思博 (Joel Spolsky) → 周思博.
 _PAREN_NOTE_RE = re.compile(r"(?<=\S)\s*\([^()]*\)")
 _PADDED_NAME_RE = re.compile(rf"^([{_HAN}]) ([{_HAN}])$")
@@ -315,7 +329,7 @@ _CLOSE_BRACKETS = ")]}】〕］〗》>"
 _BRACKETS = _OPEN_BRACKETS + _CLOSE_BRACKETS
 _TRIM = _BRACKETS + " \t:|,.;、。-—_·"
 _BRACKET_GROUP_RE = re.compile(r"[(【\[〔](?P<inner>[^()【】\[\]〔〕]{1,60})[)】\]〕]")
-_PHOTO_CREDIT_RE = re.compile(rf"(?P<names>[{_HAN}A-Za-z ·]{{2,30}}?)\s*摄(?:影)?(?=$|[\s)\]】,，。;；])")
+_PHOTO_CREDIT_RE = re.compile(rf"(?P<names>[{_HAN}A-Za-z ·]{{2,30}}?)\s*/?\s*摄(?:影)?(?=$|[\s)\]】,，。;；])")
 _SENTENCE_END_RE = re.compile(r"[。!?！？;；]")
 _LEAD_WINDOW = 60
 _CREDIT_MAX_LEN = 80
@@ -467,16 +481,86 @@ def _names(value: str, *, loose: bool = False, need_surname: bool = False) -> li
     return _dedupe(names)
 
 
+_PAIRS = dict(zip(_OPEN_BRACKETS, _CLOSE_BRACKETS, strict=True))
+
+
+def _outlet_head(text: str) -> str:
+    """The first token of a source value, keeping the brackets it closes itself.
+
+    The token ends at a space, ``|`` or a closing bracket that nothing in it opened (``【人民日报】`` →
+    人民日报); a bracket it opens stays with its closer, so an outlet's own title marks or place tag survive:
+    ``人民网-《人民日报》``, ``南方日报(广州)``.
+    """
+    stack: list[str] = []
+    for i, ch in enumerate(text):
+        if ch in _PAIRS:
+            stack.append(_PAIRS[ch])
+        elif ch in _CLOSE_BRACKETS:
+            if not stack or stack[-1] != ch:
+                return text[:i]
+            stack.pop()
+        elif not stack and (ch.isspace() or ch == "|"):
+            return text[:i]
+    return text
+
+
+def _trim_outlet(head: str) -> str:
+    """Trim separators around an outlet, and a bracket only when it is unbalanced."""
+    while True:
+        trimmed = head.strip(" \t:|,.;、。-—_·　")
+        if trimmed[:1] in _PAIRS and _PAIRS[trimmed[0]] not in trimmed:
+            trimmed = trimmed[1:]
+        if trimmed == head:
+            return head
+        head = trimmed
+
+
+#: endings of organisations and outlets; a 2–4 character name led by a surname without one is a person
+_INSTITUTION_END_RE = re.compile(
+    r"(?:网|报|社|台|刊|志|端|闻|线|媒|讯|号|站|部|局|厅|委|办|府|院|会|所|馆|署|处|司|厂|校|园|团|队|组|"
+    r"中心|频道|平台|集团|公司|协会)$"
+)
+#: markup that leaked into a text value (a broken tag's attribute: ``size="20"``)
+_MARKUP_LEAK_RE = re.compile(r"[=<>\"]")
+
+
+def plausible_source(value: str) -> bool:
+    """Whether a source value can name an outlet: not leaked markup (``size="20"``, ``<font``) and not a
+    person's name (``张三``: 2–4 Han characters led by a common surname, without an organisation's ending
+    such as 网, 报, 社, 台, 中心). A person credited as 来源 is a writer's page, not an outlet."""
+    if _MARKUP_LEAK_RE.search(value):
+        return False
+    return not (_HAN_NAME_RE.match(value) and _has_surname(value) and not _INSTITUTION_END_RE.search(value))
+
+
 def _source(value: str) -> str | None:
-    """The outlet in a source value: the first token, brackets dropped; None for generic placeholders."""
+    """The outlet in a source value: the first token, unbalanced brackets dropped; None for generic
+    placeholders, leaked markup and a person's name (``plausible_source``)."""
     text = value.strip().lstrip(_OPEN_BRACKETS + " ")
     if not text:
         return None
-    head = re.split(r"[\s|\])】〕>》]", text, maxsplit=1)[0]
-    head = _strip_brackets(head)
-    if not head or head.lower() in GENERIC_SOURCES or _DATE_LIKE_RE.match(head):
+    head = _trim_outlet(_outlet_head(text))
+    if not head or head.lower() in GENERIC_SOURCES or _DATE_LIKE_RE.match(head) or not plausible_source(head):
         return None
     return head
+
+
+#: Rule A12: names, a slash and a writer's role after them: 钱海 周小梅/文, （周小梅/图）
+_SLASH_CREDIT_RE = re.compile(
+    rf"(?:^|(?<=[\s(\[【]))(?P<names>[{_HAN}A-Za-z· ]{{2,30}}?)\s*/\s*(?:文字|图片|文图|图文|文|图)"
+    r"(?=$|[\s)\]】,，。;；])"
+)
+
+
+def _names_before_slash(line: str) -> list[str]:
+    """Rule A12: names written before a slash and a writer's role (``钱海 周小梅/文``, ``（周小梅/图）``):
+    all or nothing per credit, every token a surname-led name (``本报记者/文``, a sentence: nobody)."""
+    found: list[str] = []
+    for match in _SLASH_CREDIT_RE.finditer(line):
+        tokens = [t for t in (_clean_name(t) for t in _tokens(match["names"])) if t]
+        if tokens and all(looks_like_person(t) and not is_placeholder_name(t) for t in tokens):
+            found.extend(tokens)
+    return found
 
 
 def _photo_credits(text: str) -> list[str]:
@@ -566,6 +650,8 @@ def parse_byline(text: str) -> Byline:
     byline = Byline()
     prefix, segments = _segments(line)
     byline.authors.extend(_photo_credits(prefix))
+    if "/" in line:
+        byline.authors.extend(_names_before_slash(line))  # Rule A12: 钱海 周小梅/文
     previous: list[str] = []
     swallowed: set[int] = set()
     for index, segment in enumerate(segments):
@@ -626,7 +712,7 @@ def lead_byline(paragraph: str) -> Byline:
 
 #: writer labels: a paragraph holding one of them may be a byline standing on its own (Rule A2b); not the
 #: photo labels 图/摄/摄影, which head captions and picture credits (``图｜王家大院``) as often as bylines
-_PHOTO_LABELS = frozenset(("图", "摄", "摄影"))
+_PHOTO_LABELS = frozenset(("图", "摄", "摄影", "图片", "供图", "摄影报道", "图片报道"))
 _BYLINE_PARAGRAPH_LABELS = frozenset(
     label for label, role in LABEL_ROLES.items() if role == "author" and label not in _PHOTO_LABELS
 )
@@ -654,6 +740,22 @@ def byline_paragraph(paragraph: str) -> list[str]:
     if not names or any(_COLUMN_WORD_RE.search(n) or not looks_like_person(n) for n in names):
         return []
     return names
+
+
+def credit_block_line(paragraph: str) -> Byline:
+    """Rule A3b: the people of one line of a credit block closing an article (``文字：钱海``, ``摄影 | 周小梅``,
+    ``责任编辑：李铭``): a short line (≤ 40 characters) without sentence punctuation that opens with a writer
+    or editor label and names only people (surname-led Han names or Latin names); an empty Byline else."""
+    text = clean_text(paragraph).strip("()（）[]【】 ")
+    if not text or len(text) > _BYLINE_PARAGRAPH_MAX or _SENTENCE_END_RE.search(text):
+        return Byline()
+    prefix, segments = _segments(text)
+    if prefix.strip() or not segments or LABEL_ROLES[segments[0].label] not in ("author", "editor"):
+        return Byline()
+    found = _person_byline(text)
+    if not found or not all(looks_like_person(n) for n in (*found.authors, *found.editors)):
+        return Byline()
+    return found
 
 
 def _has_surname(name: str) -> bool:
@@ -692,7 +794,7 @@ def trailing_byline(paragraph: str) -> Byline:
         inner = closing.group("inner")
         if _LABEL_RE.search(inner):
             return _person_byline(inner)
-        names = bare_names(inner) or _photo_credits(inner)
+        names = bare_names(inner) or _photo_credits(inner) or _names_before_slash(inner)
         return Byline(authors=names)
     if len(text) <= _BYLINE_PARAGRAPH_MAX and not _SENTENCE_END_RE.search(text):
         found = _person_byline(text)

@@ -15,6 +15,7 @@ from linfen_crawler.extract.byline import (
     bare_names,
     byline_paragraph,
     caption_credit,
+    credit_block_line,
     lead_byline,
     looks_like_person,
     parse_byline,
@@ -119,6 +120,7 @@ def find_bylines(doc: etree._Element, meta_text: str, paragraphs: list[str],
             byline = byline.merge(lead_byline(para))
         for para in paragraphs[-3:]:
             byline = byline.merge(trailing_byline(para))
+        byline = byline.merge(_closing_credit_block(paragraphs))
         for para in paragraphs:  # Rule A6: photo credits closing captions anywhere in the body
             if "摄" in para:
                 byline = byline.merge(Byline(authors=caption_credit(para)))
@@ -132,6 +134,30 @@ def find_bylines(doc: etree._Element, meta_text: str, paragraphs: list[str],
         if slot:
             byline = byline.merge(Byline(authors=[slot]))
     return Byline(source=None, authors=byline.authors, editors=byline.editors)
+
+
+#: Rule A3b: at most this many lines of a closing credit block are read
+CREDIT_BLOCK_LINES = 8
+
+
+def _closing_credit_block(paragraphs: list[str]) -> Byline:
+    """Rule A3b: the run of credit lines closing the body, read from the end up (``策划：… / 文字：钱海 /
+    摄影：周小梅 / 视频：…``): feature pages list their team there, one role a line, often more than the
+    three lines A3 reads. Lines of other roles (策划, 设计, 视频 …) belong to the run but credit nobody; it ends
+    at the first other line."""
+    found = Byline()
+    for para in reversed(paragraphs[-CREDIT_BLOCK_LINES:]):
+        line = credit_block_line(para)
+        if not line:
+            if _OTHER_ROLE_LINE_RE.match(clean_text(para)):
+                continue  # 策划：…, 设计：…, 视频：…: a role that is neither writer nor editor, still the block
+            break
+        found = line.merge(found)
+    return found
+
+
+#: Rule A3b: a line of the block naming a role that is neither writer nor editor (策划：钱海, 视频 | 李铭)
+_OTHER_ROLE_LINE_RE = re.compile(r"^[\u3400-\u9fff]{2,4}\s*[:|/]\s*[\u3400-\u9fffA-Za-z·、 ]{2,24}$")
 
 
 #: labels of two characters or more (来源, 作者, 点击 …): one of them after the bracket marks a meta line

@@ -2,8 +2,9 @@
 
 ``parse_date`` finds the first valid date in a piece of text (a whole meta line is fine) and returns it at
 the precision the page shows: ``YYYY-MM-DDTHH:MM:SS+08:00`` when a time is shown (``:00`` seconds when only
-minutes are shown), ``YYYY-MM-DD`` when only a date is shown. It never invents a time and never guesses a
-missing year. Relative dates (刚刚, 3小时前, 昨天 10:20 …) are resolved against ``now``.
+minutes are shown), ``YYYY-MM-DD`` when only a date is shown, and on request ``YYYY-MM`` when only a year
+and a month are. It never invents a time or a day and never guesses a missing year. Relative dates (刚刚,
+3小时前, 昨天 10:20 …) are resolved against ``now``.
 
 >>> parse_date("2017-12-30 09:23:58 来源：临汾新闻网 浏览次数：").value
 '2017-12-30T09:23:58+08:00'
@@ -49,19 +50,33 @@ _TIME = (
 # the same, with spaces around the colon (stacked templates print '19 : 02' in separate spans)
 _TIME_SPACED = r"\s*(?P<H>[01]?\d|2[0-3])\s*:\s*(?P<M>[0-5]\d)(?:\s*:\s*(?P<S>[0-5]\d))?(?!\d)"
 _OFFSET = r"(?P<tz>Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?"
+#: Rule D12: a weekday between the date and the time (2023年12月1日 星期五 10:20) belongs to the date
+_WEEKDAY = r"(?:\s*[(（]?\s*(?:星期|周|礼拜)[一二三四五六日天]\s*[)）]?(?=\s*(?:[01]?\d|2[0-3])[:时]))?"
 _YEAR4 = r"(?<!\d)(?P<y>(?:19|20)\d\d)"
 
 _ABSOLUTE_PATTERNS: tuple[re.Pattern[str], ...] = (
     # 2011-10-15 10:19:00 / 2011/10/15 / 2011.10.15 (the same separator twice), ISO 8601 with offset
-    re.compile(_YEAR4 + r"(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)" + f"(?:{_TIME}{_OFFSET})?"),
+    re.compile(_YEAR4 + r"(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)" + _WEEKDAY
+               + f"(?:{_TIME}{_OFFSET})?"),
     # 2011年10月15日 10:19 (spaces allowed around the units; 日 may be missing before a time)
-    re.compile(_YEAR4 + r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d)\s*(?:日|号)?" + f"(?:{_TIME})?"),
+    re.compile(_YEAR4 + r"\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})(?!\d)\s*(?:日|号)?" + _WEEKDAY
+               + f"(?:{_TIME})?"),
     # '2019 09/07 19:02' — a year shown apart from month/day (templates that stack them on lines)
     # (also '2019 09 / 07 19 : 02', the parts in separate spans)
     # the time is required here: a bare '2019 3/4' in running text is no date
     re.compile(_YEAR4 + r"\s+(?P<m>\d{1,2})\s*/\s*(?P<d>\d{1,2})(?!\d)" + _TIME_SPACED),
     # '18-03-08 23:16' — a two-digit year, accepted only with a time (else MM-DD and YY-MM-DD look alike)
     re.compile(r"(?<![\d\-/.])(?P<yy>\d\d)-(?P<m>\d\d)-(?P<d>\d\d)(?![\d\-])" + _TIME),
+    # Rule D10: a compact date '20231201' after a date or publish label (发布日期：20231201 10:20), or as the
+    # whole text (a date-classed element); eight digits elsewhere are as often an id or a phone number
+    re.compile(r"(?:(?<=日期)|(?<=时间)|(?<=发布)|(?<=发表)|(?<=更新)|(?<=刊发)|(?<=布于)|(?<=表于)|^)\s*[:：]?\s*"
+               r"(?P<y>(?:19|20)\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)" + f"(?:{_TIME})?"),
+)
+#: Rule D11: a year and a month only (2023年12月, 2023-12, 2023.12): a monthly column or an old archive
+#: page shows no day; used only when the text shows no full date
+_MONTH_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(_YEAR4 + r"\s*年\s*(?P<m>1[0-2]|0?[1-9])\s*月(?!\s*\d)"),
+    re.compile(r"(?<![\d\-/.])(?P<y>(?:19|20)\d\d)(?P<sep>[-/.])(?P<m>1[0-2]|0[1-9])(?![\d\-/.])"),
 )
 
 _RELATIVE_RE = re.compile(
@@ -120,7 +135,7 @@ def _absolute(match: re.Match[str], zone: ZoneInfo) -> DateMatch | None:
     day = _valid_date(year, int(groups["m"]), int(groups["d"]))
     if day is None:
         return None
-    text = match.group(0).strip()
+    text = match.string[match.start("y") if groups.get("y") else match.start():match.end()].strip()
     if groups.get("H") is None:
         return DateMatch(day.isoformat(), text)
     moment = datetime(day.year, day.month, day.day, int(groups["H"]), int(groups["M"]), int(groups["S"] or 0))
@@ -156,7 +171,8 @@ def _relative(match: re.Match[str], now: datetime) -> DateMatch:
     return DateMatch(_format(moment), text)
 
 
-def parse_date(text: str, *, now: datetime | None = None, tz: str = "Asia/Shanghai") -> DateMatch | None:
+def parse_date(text: str, *, now: datetime | None = None, tz: str = "Asia/Shanghai",
+               partial: bool = False) -> DateMatch | None:
     """Return the first valid date shown in ``text``, or None.
 
     ``text`` may be a whole meta line (``'2017-12-30 09:23:58 来源：临汾新闻网'``, ``'发布时间：2021年03月05日
@@ -166,6 +182,8 @@ def parse_date(text: str, *, now: datetime | None = None, tz: str = "Asia/Shangh
     Relative dates (刚刚, N秒/分钟/小时/天前, 今天/昨天/前天 [HH:MM]) are resolved against ``now``, the fetch
     time (an aware datetime, converted to ``tz``). With ``now=None`` — a saved page whose fetch time is
     unknown — a relative date cannot be placed and is not a date (never today's date by accident).
+    With ``partial``, a text that shows no full date but a year and a month (``2023年12月``) gives
+    ``YYYY-MM`` (Rule D11: the date at the precision shown).
     Raises ``ZoneInfoNotFoundError`` for an unknown ``tz``.
     """
     zone = _zone(tz)
@@ -182,8 +200,18 @@ def parse_date(text: str, *, now: datetime | None = None, tz: str = "Asia/Shangh
         current = now.astimezone(zone)
         candidates.append((relative.start(), len(_ABSOLUTE_PATTERNS), _relative(relative, current)))
     if not candidates:
-        return None
+        return _year_month(folded) if partial else None
     return min(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+def _year_month(folded: str) -> DateMatch | None:
+    """Rule D11: the first year and month shown (``2023年12月`` → ``2023-12``), or None."""
+    found: list[tuple[int, DateMatch]] = []
+    for pattern in _MONTH_PATTERNS:
+        match = pattern.search(folded)
+        if match is not None:
+            found.append((match.start(), DateMatch(f"{match['y']}-{int(match['m']):02d}", match.group(0).strip())))
+    return min(found, key=lambda f: f[0])[1] if found else None
 
 
 def date_from_url(url: str) -> DateMatch | None:

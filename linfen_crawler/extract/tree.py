@@ -24,7 +24,9 @@ __all__ = [
     "header_block",
     "is_inside",
     "join_lines",
+    "lines_of",
     "resolve_path",
+    "split_glued_meta",
     "text_of",
     "texts_between",
 ]
@@ -199,3 +201,46 @@ def header_block(doc: etree._Element, title_node: etree._Element | None) -> etre
             break
         block = parent
     return block
+
+
+#: Rule T7: where a meta line glued into the headline's element starts: a date standing apart
+#: (``标题 2023-12-01 10:20``) or a meta label and its colon (``标题 来源：某某日报``)
+_GLUED_META_RE = re.compile(
+    r"\s(?:(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?=\s|$|\d{1,2}:)"
+    r"|(?:来源|稿源|作者|记者|发布时间|发布日期|发表时间|更新时间|时间|日期|编辑|责任编辑|点击|浏览|阅读)\s*[:：])"
+)
+
+
+def split_glued_meta(text: str) -> tuple[str, str]:
+    """Rule T7: ``(headline, meta)`` when one element holds the headline and its meta line
+    (``冬季供暖会议召开 2023-12-01 来源：某某日报``); ``(text, "")`` otherwise. The meta part must stand
+    apart (after a space) and leave at least four characters of headline, so a date inside a headline
+    (``关于2023年12月1日起…``) stays."""
+    m = _GLUED_META_RE.search(text)
+    if m is None or m.start() < 4:
+        return text, ""
+    return text[: m.start()].rstrip(), text[m.start():].strip()
+
+
+def lines_of(el: etree._Element) -> list[str]:
+    """An element's visible text as lines: each ``<br>`` and block element (``div``, ``p``, ``h1``–``h6`` …)
+    ends one (Rule M4's reading of a meta line, for one element)."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element, top: bool) -> None:
+        tag = node.tag
+        if isinstance(tag, str) and tag not in SKIP_TAGS:
+            block = not top and (tag in BLOCK_TAGS or tag == "br")
+            if block:
+                parts.append(BREAK)
+            if node.text:
+                parts.append(node.text)
+            for child in node:
+                walk(child, False)
+            if block:
+                parts.append(BREAK)
+        if not top and node.tail:
+            parts.append(node.tail)
+
+    walk(el, True)
+    return join_lines(parts).split("\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from lxml import etree
 
 __all__ = ["BODY", "DATE_META", "EDITOR_KEYS", "EDITOR_TEXT", "JSONLD", "META_TITLE", "SHORT_TEXT_ELEMENTS",
-           "SOURCE_META", "TITLE"]
+           "SITE_NAME_META", "SOURCE_META", "TITLE"]
 
 
 TITLE = etree.XPath("//title")
@@ -26,6 +26,7 @@ DATE_META = etree.XPath(
     " or @name='weibo:article:create_at' or @property='bytedance:published_time']/@content"
 )
 JSONLD = etree.XPath("//script[@type='application/ld+json']/text()")
+SITE_NAME_META = etree.XPath("//meta[@property='og:site_name' or @name='og:site_name']/@content")
 SOURCE_META = etree.XPath(
     "//meta[@name='source' or @name='Source' or @name='ContentSource' or @name='contentSource'"
     " or @property='article:source']/@content"
