@@ -417,6 +417,15 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     5: (_contentless_fts,),
     # issue 16: LSH keys point at the article's rowid instead of repeating its url twice per key
     6: (_lsh_by_rowid,),
+    # issue 16: `linfen stats` and an incremental crawl's plan read an index, never the article rows (300k
+    # articles, warm: stats 1.57 s -> 0.10 s, one site's 15k known URLs 42 -> 4 ms; the two cost ~1.3 % of the file)
+    7: (
+        "CREATE INDEX IF NOT EXISTS articles_site_url ON articles(site, url)",
+        # it starts with (site, published_at), so it replaces that index; `day` is a virtual column, which an
+        # index cannot cover for SQLite 3.40, so queries take substr(published_at, 1, 10) themselves
+        "CREATE INDEX IF NOT EXISTS articles_site_stats ON articles(site, published_at, duplicate_of, source, authors, editors)",
+        "DROP INDEX IF EXISTS articles_site_published",
+    ),
 }
 
 
@@ -912,18 +921,24 @@ class Dataset:
         many are copies of a story stored earlier (``duplicates``; with ``dedupe`` those are left out)."""
         fields = ("published_at", "source", "authors", "editors")
         shares = ", ".join(f"avg({COVERAGE_FIELDS[f]})" for f in fields)
-        # copies are counted over the whole site, also when --dedupe leaves them out of the other columns
-        sql = f"""SELECT site, count(*), min(day), max(day), {shares},
-                   (SELECT count(*) FROM articles AS d WHERE d.site = a.site AND d.duplicate_of IS NOT NULL)
-                 FROM articles AS a {"WHERE duplicate_of IS NULL" if dedupe else ""} GROUP BY site ORDER BY site"""
+        # every column read is in articles_site_stats (migration 7): the query never touches the article rows
+        # (the first and last day are the prefixes of the first and last published_at, as the order of
+        # strings keeps). Copies are counted over the whole site, also when --dedupe leaves them out.
+        sql = f"""SELECT site, count(*), substr(min(published_at), 1, 10), substr(max(published_at), 1, 10), {shares},
+                   (SELECT count(*) FROM articles AS d INDEXED BY articles_site_stats
+                    WHERE d.site = a.site AND d.duplicate_of IS NOT NULL)
+                 FROM articles AS a INDEXED BY articles_site_stats {"WHERE duplicate_of IS NULL" if dedupe else ""}
+                 GROUP BY site ORDER BY site"""
         keys = ("site", "articles", "first", "last", "published_at", "source", "authors", "editors", "duplicates")
         return [dict(zip(keys, row, strict=True)) for row in self.conn.execute(sql)]
 
     # -- analyst views (report.py, Datasette canned queries) -----------------------------------------
     def per_site_day(self, dedupe: bool = False) -> list[tuple[str, str, int]]:
         """(site, day, articles) for every day with articles, oldest first."""
-        where = "WHERE day IS NOT NULL" + (" AND duplicate_of IS NULL" if dedupe else "")
-        sql = f"SELECT site, day, count(*) FROM articles {where} GROUP BY site, day ORDER BY day, site"
+        where = "WHERE published_at IS NOT NULL" + (" AND duplicate_of IS NULL" if dedupe else "")
+        # substr(published_at, 1, 10) is the `day` column, read from the stats index (migration 7)
+        sql = (f"SELECT site, substr(published_at, 1, 10) AS d, count(*) FROM articles INDEXED BY articles_site_stats"
+               f" {where} GROUP BY site, d ORDER BY d, site")
         return [(s, d, n) for s, d, n in self.conn.execute(sql)]
 
     def top_values(self, column: str, limit: int = 20, dedupe: bool = False) -> list[tuple[str, int]]:

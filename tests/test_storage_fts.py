@@ -19,6 +19,7 @@ from linfen_crawler.storage import (
     ANALYST_QUERIES,
     LSH_PER_KEY,
     SCHEMA_VERSION,
+    COVERAGE_FIELDS,
     Dataset,
     fts_query,
     fts_text,
@@ -220,3 +221,34 @@ def test_the_documented_way_to_index_anew(tmp_path):
         assert [h["url"] for h in ds.search("临汾")] == ["u1"]
         ds.upsert_articles([art("u1", body="运城的消息。")], 2)
         assert ds.search("临汾") == [] and ds.count_articles(query="运城") == 1
+
+
+def test_stats_and_the_plan_read_only_indexes(ds):
+    """Migration 7: `linfen stats` and a crawl's known-URL list are answered from covering indexes (at 1M
+    articles reading the rows took 20 s and 1.8 s), with the same figures as a plain scan of the rows."""
+    ds.upsert_articles([art("u1", source="临汾日报", authors=["张三"]), art("u2", published_at=None, editors=["李四"]),
+                        art("u3", site="jcnews", published_at="2023-12"), art("u4")], 1)
+    ds.conn.execute("UPDATE articles SET duplicate_of = 'u1' WHERE url = 'u4'")
+    fields = ("published_at", "source", "authors", "editors")
+    shares = ", ".join(f"avg({COVERAGE_FIELDS[f]})" for f in fields)
+    seen: list[str] = []
+    for dedupe_ in (False, True):
+        plain = ds.conn.execute(  # the figures straight from the rows
+            f"SELECT site, count(*), min(substr(published_at, 1, 10)), max(substr(published_at, 1, 10)), {shares}"
+            f" FROM articles NOT INDEXED {'WHERE duplicate_of IS NULL' if dedupe_ else ''}"
+            " GROUP BY site ORDER BY site").fetchall()
+        ds.conn.set_trace_callback(seen.append)
+        got = ds.site_stats(dedupe=dedupe_)
+        ds.conn.set_trace_callback(None)
+        assert [tuple(r[k] for k in ("site", "articles", "first", "last", *fields)) for r in got] == plain
+        assert [r["duplicates"] for r in got] == [0, 1]
+    ds.conn.set_trace_callback(seen.append)
+    assert ds.seen_pages("lfxww")[0] == {"u1", "u2", "u4"}
+    assert ds.per_site_day() == [("jcnews", "2023-12", 1), ("lfxww", "2024-03-05", 2)]
+    ds.conn.set_trace_callback(None)
+    queries = [q for q in seen if q.lstrip().startswith("SELECT") and "FROM articles" in q]
+    assert queries
+    for q in queries:
+        steps = [row[3] for row in ds.conn.execute("EXPLAIN QUERY PLAN " + q, ("lfxww",) * q.count("?"))
+                 if row[3].startswith(("SCAN", "SEARCH"))]
+        assert steps and all("COVERING INDEX" in step for step in steps), (q, steps)
