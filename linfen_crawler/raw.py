@@ -30,6 +30,7 @@ from linfen_crawler.archive.warc import (
     WarcFileWriter,
     payload_digest,
     read_record,
+    recover,
     warc_date,
 )
 from linfen_crawler.normalize import canonicalize_url, utcnow
@@ -91,7 +92,6 @@ def _write(writer: WarcFileWriter, dataset: Dataset, row: dict[str, Any],
     """Write one capture; returns its ``captures`` row."""
     body = row["body"]
     digest = payload_digest(body)
-    writer.write_metadata(row["run_id"], row["site"])
     previous = None if row["url"] in batch_digests else dataset.last_capture(row["url"])
     same = previous is not None and previous["digest"] == digest and previous["status"] == row["status"]
     capture = Capture(url=row["final_url"] or row["url"], fetched_at=row["fetched_at"], status=row["status"],
@@ -101,7 +101,7 @@ def _write(writer: WarcFileWriter, dataset: Dataset, row: dict[str, Any],
     if same:
         assert previous is not None
         revisit_of = (previous["payload_url"] or row["url"], warc_date(previous["payload_fetched_at"]))
-    pointer = writer.write_capture(capture, revisit_of)
+    pointer = writer.write_capture(capture, revisit_of, run=(row["run_id"], row["site"]))
     batch_digests[row["url"]] = digest
     return {**{k: row[k] for k in ("url", "article_url", "page", "site", "run_id", "fetched_at", "status",
                                    "final_url", "size")},
@@ -130,7 +130,14 @@ def close_archive(dataset: Dataset, key: str) -> None:
 
 
 def prepare_archive(dataset: Dataset, config: dict[str, Any]) -> int:
-    """At a crawl's start: move a ``raw_pages`` table into the archive (see :func:`move_raw_pages`)."""
+    """At a crawl's start (a dataset-writer work function): close the WARC files a killed crawl left open,
+    dropping a partial last record (:func:`~linfen_crawler.archive.warc.recover`), and move a ``raw_pages``
+    table into the archive (:func:`move_raw_pages`). Returns the pages moved."""
+    folder = Path(config["dir"])
+    if folder.is_dir():
+        for name, dropped in recover(folder):
+            logger.warning("%s was left open by a crawl that did not finish: %d bytes of a partial last "
+                           "record dropped", name, dropped)
     return move_raw_pages(dataset, config)
 
 
@@ -154,10 +161,10 @@ def move_raw_pages(dataset: Dataset, config: dict[str, Any]) -> int:
         for row in rows:
             body = _legacy_body(row)
             headers = list(json.loads(row["headers"] or "{}").items())
-            writer.write_metadata(row["run_id"], row["site"], {"moved_from": "raw_pages"})
             capture = Capture(url=row["final_url"] or row["url"], fetched_at=row["fetched_at"],
                               status=row["status"], body=body, headers=headers, request_headers=[])
-            pointer = writer.write_capture(capture)
+            pointer = writer.write_capture(capture, run=(row["run_id"], row["site"]),
+                                           extra={"moved_from": "raw_pages"})
             back = read_record(config["dir"], pointer, check_digest=True)
             if payload_digest(back.body) != payload_digest(body):
                 raise ArchiveError(f"{row['url']}: the archived copy differs from raw_pages; nothing moved")

@@ -203,11 +203,15 @@ class WarcFileWriter:
         self._append(record)
         self._metadata_written.add(key)
 
-    def write_capture(self, capture: Capture, revisit_of: tuple[str, str] | None = None) -> Pointer:
+    def write_capture(self, capture: Capture, revisit_of: tuple[str, str] | None = None,
+                      run: tuple[int | None, str] | None = None, extra: dict[str, Any] | None = None) -> Pointer:
         """The response (or, with ``revisit_of = (uri, date)`` of the earlier capture of the same payload,
-        a ``revisit`` record: headers only) and then its request record; the pointer is the response's."""
+        a ``revisit`` record: headers only) and then its request record; the pointer is the response's.
+        ``run = (run id, profile)``: the file gets that run's metadata record first (once per file)."""
         self._rotate_if_full()
         self._open()
+        if run is not None:
+            self.write_metadata(run[0], run[1], extra)
         date = warc_date(capture.fetched_at)
         http = StatusAndHeaders(_status_line(capture.status), _kept_headers(capture.headers, len(capture.body)),
                                 protocol="HTTP/1.1")
