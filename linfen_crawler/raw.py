@@ -136,8 +136,8 @@ def prepare_archive(dataset: Dataset, config: dict[str, Any]) -> int:
     folder = Path(config["dir"])
     if folder.is_dir():
         for name, dropped in recover(folder):
-            logger.warning("%s was left open by a crawl that did not finish: %d bytes of a partial last "
-                           "record dropped", name, dropped)
+            logger.warning("%s was left open by a crawl that did not finish: closed%s", name,
+                           f", {dropped} bytes of a partial last record dropped" if dropped else "")
     return move_raw_pages(dataset, config)
 
 

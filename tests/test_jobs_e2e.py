@@ -210,6 +210,12 @@ def test_sigkill_midway_then_rerun_equals_an_uninterrupted_crawl(server, tmp_pat
     assert "early stopping off (the last run was interrupted)" in rerun.stderr
     # the killed run's raw pages are re-fetched only where missing: nothing fetched twice but list pages
     assert count(db, "SELECT count(DISTINCT url) FROM captures") >= len(reference)
+    # issue 19: the WARC file the killed crawl left open was closed by the rerun, cut after its last whole
+    # record, and every pointer leads to a sound record
+    archive = tmp_path / "news.archive"
+    assert list(archive.glob("*.warc.gz")) and not list(archive.glob("*.open"))
+    verify = run_linfen("archive", "verify", "--db", str(db))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
 def test_sigint_stops_gracefully_and_resume_continues(server, tmp_path, reference):
