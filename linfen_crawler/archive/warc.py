@@ -222,9 +222,9 @@ class WarcFileWriter:
                                 protocol="HTTP/1.1")
         digest = payload_digest(capture.body)
         if revisit_of is None:
-            record = self._warc.create_warc_record(
+            record = self._warc.create_warc_record(  # the digest given: warcio hashes the block only
                 capture.url, "response", payload=io.BytesIO(capture.body), length=len(capture.body),
-                http_headers=http, warc_headers_dict={"WARC-Date": date})
+                http_headers=http, warc_headers_dict={"WARC-Date": date, "WARC-Payload-Digest": digest})
         else:
             record = self._warc.create_revisit_record(
                 capture.url, digest, revisit_of[0], revisit_of[1], http_headers=http,
