@@ -216,9 +216,11 @@ def test_after_linfen_demo_the_pages_are_in_the_archive_not_the_dataset_and_reex
 def test_a_recheck_adds_revisits_for_unchanged_pages_and_keeps_both_captures_of_an_edited_one(tmp_path):
     db = tmp_path / "news.db"
     with DemoServer() as server:
-        assert crawl(server, db).returncode == 0
+        assert crawl(server, db, "-s", "LINFEN_ARCHIVE_FILE_BYTES=40000").returncode == 0
         first = captures(db)
         assert first and {c["record"] for c in first} == {"response"}
+        # the size limit reaches the writer: one crawl, several closed files
+        assert len({c["warc_file"] for c in first}) == len(list(archive_dir(db).glob("*.warc.gz"))) > 2
         stored = article_rows(db)
         edited = ""
         for record in (e for e in lfxww_expected(server) if e["url"] in stored):
