@@ -361,3 +361,32 @@ def test_a_full_disk_in_the_archive_folder_fails_the_run_like_a_full_dataset_dis
     assert set(article_rows(db)) == {e["url"] for e in lfxww_expected(server)}
     check = verify(db)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_crawl_moves_an_old_dataset_s_raw_pages_into_the_archive_before_it_writes(tmp_path):
+    db = tmp_path / "news.db"
+    with DemoServer() as server:
+        url = lfxww_expected(server)[0]["url"]
+        page = server.portal.home.pages[url.split("www.lfxww.com", 1)[1]]
+        conn = old_dataset(db, 4)  # as a release before issue 19 left it: the page inside, zlib-compressed
+        conn.execute(
+            "INSERT INTO raw_pages (url, article_url, page, site, run_id, fetched_at, status, final_url, headers, "
+            "charset, compression, size, body) VALUES (?, ?, 1, 'lfxww', NULL, '2026-01-01T08:00:00+00:00', 200, ?, "
+            "?, NULL, 'zlib', ?, ?)",
+            (url, url, url, json.dumps({"Content-Type": page.content_type}), len(page.body),
+             zlib.compress(page.body)))
+        conn.execute("PRAGMA user_version = 4")
+        conn.commit()
+        conn.close()
+        proc = crawl(server, db)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (run,) = rows(db, "SELECT stats FROM crawl_runs")
+    assert json.loads(run["stats"])["linfen/archive/moved_raw_pages"] == 1
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'raw_pages'").fetchone()[0] == 0
+    conn.close()
+    caps = [c for c in captures(db) if c["url"] == url]
+    # the moved capture first; the crawl fetched the same bytes again: a revisit of the moved one
+    assert [c["record"] for c in caps] == ["response", "revisit"]
+    assert caps[1]["payload_id"] == caps[0]["id"] and caps[0]["fetched_at"] == "2026-01-01T08:00:00+00:00"
+    assert verify(db).returncode == 0
