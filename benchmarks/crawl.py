@@ -4,7 +4,8 @@
 Usage::
 
     python benchmarks/crawl.py [--pages N] [--repeat K] [--jobs-pages M] [--concurrency C] [--workdir DIR]
-                               [--skip bare,bareitems,config,full,thread,small,rerun,jobs,jobsinline,extract,store]
+                               [--skip bare,bareitems,config,full,archive,thread,small,rerun,jobs,jobsinline,extract,
+                                       store]
 
 It generates the synthetic portal of ``linfen_crawler/demo/synthetic.py``, shaped like 临汾新闻网 (N article
 pages of 35–70 KB with navigation, sidebars and scripts, half GBK and half UTF-8; section list pages of 20–40
@@ -21,6 +22,8 @@ host name. Then, each crawl in its own process with the same settings
 (a') the same spider under our settings (middlewares, extensions, fingerprinter), without pipelines;
 (b) ``linfen crawl`` of the same portal into a fresh dataset (profile extraction, generic fallback,
     normalise, validate, store with FTS, raw pages, job directory — everything a real run does);
+(b~) (b) with ``--no-raw`` (no web archive), taking turns with (b): the CPU per page the archive costs
+     (issue 19: WARC records, digests, pointers; target <= 10 %);
 (b-) (b) with ``LINFEN_STORE_WRITER=thread``: what the writer process gives over a writer thread;
 (b') the same for a portal of N/10 articles (peak RSS must not grow with the crawl);
 (b'') (b) again on the unchanged portal: the incremental re-run;
@@ -388,13 +391,15 @@ def measure_handover(rows: list[dict[str, Any]], pages: list[bytes]) -> dict[str
     process (``LINFEN_STORE_WRITER=process``): pickling, as ``multiprocessing.connection`` does it."""
     from multiprocessing.reduction import ForkingPickler
 
-    from linfen_crawler.raw import write_raw_pages
+    from linfen_crawler.raw import archive_config, write_raw_pages
     from linfen_crawler.storage import Dataset
 
+    archive = archive_config("/tmp/bench.db", "bench", 1 << 30)
     raw = [{"url": f"http://www.bencha.test/{i}.html", "article_url": None, "page": 1, "site": "bencha",
             "run_id": 1, "fetched_at": "2026-01-01T00:00:00+00:00", "status": 200, "final_url": "",
-            "headers": "{}", "charset": None, "compression": "zlib", "size": len(b), "body": b}
-           for i, b in enumerate(pages)]
+            "headers": [("Content-Type", "text/html"), ("Server", "nginx")], "method": "GET",
+            "request_headers": [("User-Agent", "linfen-crawler"), ("Accept", "text/html")], "size": len(b),
+            "body": b, "archive": archive} for i, b in enumerate(pages)]
     out = {}
     for label, work, data in (("article", Dataset.write_batch, rows), ("raw", write_raw_pages, raw)):
         t0 = time.perf_counter()
@@ -422,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs of (a) and of (b), taking turns; the best "
                         "of each is compared")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: "
-                        "bare,bareitems,config,full,thread,small,rerun,jobs,jobsinline,extract,store")
+                        "bare,bareitems,config,full,archive,thread,small,rerun,jobs,jobsinline,extract,store")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     n = args.pages
@@ -481,11 +486,17 @@ def main(argv: list[str] | None = None) -> int:
         # each is compared, as noise on a shared machine only ever slows a run down
         a_runs: list[Run] = []
         b_runs: list[Run] = []
+        noraw_runs: list[Run] = []  # (b~): the same crawl without the archive, for its cost per page
         for i in range(1, args.repeat + 1):
             if "bare" not in skip:
                 a_runs.append(bare(i))
             if "full" not in skip:
                 b_runs.append(crawl(i))
+                if "archive" not in skip:
+                    nr = full("noraw", ["bencha"], run_dir / f"noraw-{i}.db", "--no-raw")
+                    noraw_runs.append(nr)
+                    print(f"(b~) linfen crawl --no-raw, run {i}: {nr.pages:6} pages in {nr.seconds:6.1f} s, CPU "
+                          f"{nr.cpu:.1f} s = {1000 * nr.cpu / max(1, nr.pages):.2f} ms per page", flush=True)
         if a_runs:
             results["a"] = max(a_runs, key=lambda r: r.rate)
             print(f"(a) bare Scrapy: {results['a'].rate:.0f} pages/s (best of {len(a_runs)})", flush=True)
@@ -513,6 +524,13 @@ def main(argv: list[str] | None = None) -> int:
             if "a_items" in results:
                 print(f"    ratio b/a* = {b.rate / results['a_items'].rate:.2f}  (against the ceiling with our "
                       "CONCURRENT_ITEMS)", flush=True)
+            if noraw_runs:  # the least CPU per page of each: noise on a shared machine only ever adds CPU
+                with_archive = min(r.cpu / max(1, r.pages) for r in b_runs)
+                without = min(r.cpu / max(1, r.pages) for r in noraw_runs)
+                results["archive_share"] = (with_archive - without) / with_archive
+                print(f"    web archive: {1000 * with_archive:.2f} ms CPU per page with it, {1000 * without:.2f} "
+                      f"without (--no-raw): {results['archive_share']:.1%} of the crawl's CPU per page "
+                      "(target <= 10 %)", flush=True)
             if "thread" not in skip:  # the writer process's share: the same crawl writing on a thread
                 bt = full("thread", ["bencha"], run_dir / "thread.db", "-s", "LINFEN_STORE_WRITER=thread")
                 results["b_thread"] = bt
@@ -578,7 +596,8 @@ def main(argv: list[str] | None = None) -> int:
     ratio = results["b"].rate / results["a"].rate if "a" in results and "b" in results else float("nan")
     growth = results["b"].maxrss_mb / results["small"].maxrss_mb if "b" in results and "small" in results \
         else float("nan")
-    print(f"ratio={ratio:.2f} rss_growth={growth:.2f} store_us={results.get('store', float('nan')):.0f}")
+    print(f"ratio={ratio:.2f} rss_growth={growth:.2f} store_us={results.get('store', float('nan')):.0f} "
+          f"archive_cpu_share={results.get('archive_share', float('nan')):.3f}")
     shutil.rmtree(run_dir, ignore_errors=True)
     return 0
 

@@ -19,6 +19,7 @@ from linfen_crawler.commands.options import UsageError
 
 # command name -> "module:attribute" of its click command, loaded on demand
 COMMANDS = {
+    "archive": "linfen_crawler.commands.archive:archive",
     "check": "linfen_crawler.commands.sites:check",
     "crawl": "linfen_crawler.commands.crawl:crawl",
     "dedupe": "linfen_crawler.commands.analyst:dedupe_cmd",

@@ -1,28 +1,31 @@
-"""Rebuild article records from the kept raw pages with the current extractor (``linfen reextract``).
+"""Rebuild article records from the archived pages with the current extractor (``linfen reextract``).
 
-:func:`reextract` rebuilds ``articles`` rows from ``raw_pages`` (:mod:`linfen_crawler.raw`): a changed record
-is updated (the old one kept in ``article_versions``). No network.
+:func:`reextract` rebuilds ``articles`` rows from the latest capture of each page in the dataset's web archive
+(``captures`` pointers into ``<db>.archive/``, :mod:`linfen_crawler.raw`): the same extraction and
+normalisation a crawl runs, on the bytes the crawl fetched, so an unchanged extractor gives unchanged records.
+A changed record is updated (the old one kept in ``article_versions``). No network.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from linfen_crawler import settings as defaults
+from linfen_crawler.archive import archive_dir
 from linfen_crawler.extract.article import extract_article
 from linfen_crawler.profiles import load_profile
-from linfen_crawler.raw import raw_body
+from linfen_crawler.raw import capture_page
 from linfen_crawler.records import follow_pages, make_article, normalize_article, reject_reason
 from linfen_crawler.storage import Dataset
 
 
 @dataclass
 class ReextractResult:
-    articles: int = 0  # articles rebuilt from raw pages
+    articles: int = 0  # articles rebuilt from archived pages
     new: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -34,13 +37,13 @@ class ReextractResult:
 
 
 def rebuild(article_url: str, pages: dict[str, dict[str, Any]], profile: Any, section: str | None,
-            max_pages: int = defaults.LINFEN_MAX_ARTICLE_PAGES) -> tuple[Any, bool]:
-    """The normalised Article for a kept article (first page, then its 下一页 chain as the spider follows it);
-    the flag is False when a later page it links to was not kept."""
+            archive: Path, max_pages: int = defaults.LINFEN_MAX_ARTICLE_PAGES) -> tuple[Any, bool]:
+    """The normalised Article for an archived article (first page, then its 下一页 chain as the spider
+    follows it); the flag is False when a later page it links to was not kept."""
     def extract(row: dict[str, Any]) -> dict[str, Any]:
-        headers = json.loads(row["headers"] or "{}")
+        body, headers = capture_page(archive, row)
         now = datetime.fromisoformat(row["fetched_at"])
-        return extract_article(raw_body(row), row["final_url"] or row["url"], profile=profile,
+        return extract_article(body, row["final_url"] or row["url"], profile=profile,
                                headers={"Content-Type": headers.get("Content-Type", "")}, now=now)
 
     def kept(url: str) -> dict[str, Any] | None:
@@ -55,7 +58,7 @@ def rebuild(article_url: str, pages: dict[str, dict[str, Any]], profile: Any, se
 
 def reextract(dataset: Dataset, *, site: str | None = None, min_body_chars: int = defaults.LINFEN_MIN_BODY_CHARS,
               batch_size: int = defaults.LINFEN_STORE_BATCH_SIZE) -> Iterator[tuple[str, ReextractResult]]:
-    """Rebuild the records of every article with kept pages (of ``site``); yields (site, counts) per site.
+    """Rebuild the records of every article with archived pages (of ``site``); yields (site, counts) per site.
 
     Each site's rewrite is recorded as a ``crawl_runs`` row whose stats say ``linfen/mode: reextract``.
     """
@@ -64,6 +67,7 @@ def reextract(dataset: Dataset, *, site: str | None = None, min_body_chars: int 
     run_id = 0
     batch: list[dict[str, Any]] = []
     profile: Any = None
+    archive = archive_dir(dataset.path)
 
     def flush() -> None:
         nonlocal batch
@@ -81,7 +85,7 @@ def reextract(dataset: Dataset, *, site: str | None = None, min_body_chars: int 
                                                            for k, v in result.as_dict().items()}})
         return str(current), result
 
-    for article_url, pages in dataset.raw_articles(site):
+    for article_url, pages in dataset.capture_articles(site):
         first = pages.get(article_url)
         if first is None or first["status"] != 200:
             continue
@@ -92,7 +96,7 @@ def reextract(dataset: Dataset, *, site: str | None = None, min_body_chars: int 
             profile = load_profile(str(current))
             run_id = dataset.start_run(str(current))
         meta = dataset.article_meta(article_url)
-        article, complete = rebuild(article_url, pages, profile, meta["section"] if meta else None)
+        article, complete = rebuild(article_url, pages, profile, meta["section"] if meta else None, archive)
         result.missing_pages += not complete
         if reject_reason(article, min_body_chars):
             result.rejected += 1

@@ -426,6 +426,17 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
         "CREATE INDEX IF NOT EXISTS articles_site_stats ON articles(site, published_at, duplicate_of, source, authors, editors)",
         "DROP INDEX IF EXISTS articles_site_published",
     ),
+    # issue 19: pages live in WARC files beside the dataset (linfen_crawler/archive); one pointer per capture.
+    # ``raw_pages`` rows move there (raw.move_raw_pages, run by the next crawl or `linfen archive migrate`)
+    8: (
+        """CREATE TABLE IF NOT EXISTS captures (
+            id INTEGER PRIMARY KEY, url TEXT NOT NULL, article_url TEXT NOT NULL, page INTEGER NOT NULL DEFAULT 1,
+            site TEXT NOT NULL, run_id INTEGER, fetched_at TEXT NOT NULL, status INTEGER NOT NULL, final_url TEXT,
+            record TEXT NOT NULL, digest TEXT NOT NULL, payload_id INTEGER, size INTEGER NOT NULL DEFAULT 0,
+            warc_file TEXT NOT NULL, warc_offset INTEGER NOT NULL, warc_length INTEGER NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS captures_url ON captures(url, id)",
+        "CREATE INDEX IF NOT EXISTS captures_article ON captures(site, article_url, page)",
+    ),
 }
 
 
@@ -1027,8 +1038,78 @@ class Dataset:
                     row).rowcount
         return n
 
+    # -- pages: WARC captures (issue 19) and the raw_pages table they replace --------------------------------
+    CAPTURE_COLUMNS = ("url", "article_url", "page", "site", "run_id", "fetched_at", "status", "final_url",
+                       "record", "digest", "payload_id", "size", "warc_file", "warc_offset", "warc_length")
+
+    def _insert_captures(self, cur: sqlite3.Cursor, rows: Sequence[dict[str, Any]]) -> None:
+        cols = self.CAPTURE_COLUMNS
+        cur.executemany(f"INSERT INTO captures ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+                        [[r.get(c) for c in cols] for r in rows])
+
+    def add_captures(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Record pointers to captures already written to the archive (every capture kept: rows are only
+        ever added)."""
+        if not rows:
+            return 0
+        with self.transaction() as cur:
+            self._insert_captures(cur, rows)
+        return len(rows)
+
+    def last_capture(self, url: str) -> dict[str, Any] | None:
+        """The latest capture of a page URL with its payload's capture (``payload_*``: itself, or the
+        response a revisit refers to), or None."""
+        cur = self.conn.execute(
+            "SELECT c.id, c.digest, c.status, coalesce(c.payload_id, c.id), p.final_url, p.fetched_at "
+            "FROM captures c JOIN captures p ON p.id = coalesce(c.payload_id, c.id) "
+            "WHERE c.url = ? ORDER BY c.id DESC LIMIT 1", (url,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip(("id", "digest", "status", "payload_id", "payload_url", "payload_fetched_at"), row,
+                        strict=True))
+
+    def iter_captures(self) -> Iterator[dict[str, Any]]:
+        """Every capture with the pointer of its payload (``payload_file``/``_offset``/``_length``/``_digest``:
+        its own record's, or for a revisit the response it refers to), in the order written."""
+        cur = self.conn.execute(
+            "SELECT c.*, p.warc_file AS payload_file, p.warc_offset AS payload_offset, "
+            "p.warc_length AS payload_length, p.digest AS payload_digest, p.record AS payload_record "
+            "FROM captures c LEFT JOIN captures p ON p.id = coalesce(c.payload_id, c.id) ORDER BY c.id")
+        names = [d[0] for d in cur.description]
+        for row in cur:
+            yield dict(zip(names, row, strict=True))
+
+    def capture_articles(self, site: str | None = None) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
+        """Per article URL: ``(article_url, {page url: its latest capture})``, pages in order; each row
+        carries the pointer of its payload (a revisit's is the response it refers to)."""
+        sql = ("SELECT c.url, c.article_url, c.page, c.site, c.fetched_at, c.status, c.final_url, "
+               "p.warc_file AS payload_file, p.warc_offset AS payload_offset, p.warc_length AS payload_length "
+               "FROM captures c JOIN captures p ON p.id = coalesce(c.payload_id, c.id) "
+               "WHERE c.id IN (SELECT max(id) FROM captures GROUP BY url)" + (" AND c.site = ?" if site else "")
+               + " ORDER BY c.site, c.article_url, c.page")
+        cur = self.conn.execute(sql, (site,) if site else ())
+        names = [d[0] for d in cur.description]
+        current: str | None = None
+        group: dict[str, dict[str, Any]] = {}
+        for row in cur:
+            rec = dict(zip(names, row, strict=True))
+            if rec["article_url"] != current:
+                if current is not None:
+                    yield current, group
+                current, group = rec["article_url"], {}
+            group[rec["url"]] = rec
+        if current is not None:
+            yield current, group
+
+    def has_raw_pages(self) -> bool:
+        """Whether the table of pages kept inside the dataset (before issue 19) is still there."""
+        return self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'raw_pages'").fetchone() is not None
+
     def add_raw_pages(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Keep fetched article pages (latest fetch per page URL); rows carry the ``raw_pages`` columns."""
+        """Rows of the ``raw_pages`` table as releases before issue 19 kept them (tests build old datasets
+        with it); a crawl writes captures (:meth:`add_captures`)."""
         cols = ("url", "article_url", "page", "site", "run_id", "fetched_at", "status", "final_url", "headers",
                 "charset", "compression", "size", "body")
         if not rows:
@@ -1039,24 +1120,32 @@ class Dataset:
                 [[r.get(c) for c in cols] for r in rows])
         return len(rows)
 
-    def raw_articles(self, site: str | None = None) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
-        """Per article URL with a stored first page: ``(article_url, {page url: raw row})``, pages in order."""
-        sql = ("SELECT url, article_url, page, site, fetched_at, status, final_url, headers, charset, "
-               "compression, body FROM raw_pages" + (" WHERE site = ?" if site else "")
-               + " ORDER BY site, article_url, page")
-        cur = self.conn.execute(sql, (site,) if site else ())
-        names = [d[0] for d in cur.description]
-        current: str | None = None
-        group: dict[str, dict[str, Any]] = {}
-        for row in cur:
-            rec = dict(zip(names, row, strict=True))
-            if rec["article_url"] != current:
-                if current is not None and current in group:
-                    yield current, group
-                current, group = rec["article_url"], {}
-            group[rec["url"]] = rec
-        if current is not None and current in group:
-            yield current, group
+    def move_raw_pages(self, archive: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+                       batch_size: int = 200) -> int:
+        """Move the ``raw_pages`` rows out: ``archive(rows)`` writes a batch to the archive, checks it and
+        returns their capture rows; the captures are inserted and the table dropped in one transaction (an
+        error leaves the table as it was), then VACUUM gives the space back. Returns the rows moved."""
+        if not self.has_raw_pages():
+            return 0
+        moved = 0
+        with self.transaction() as cur:
+            if not self.has_raw_pages():  # moved by a concurrent crawl meanwhile
+                return 0
+            last = 0
+            while True:
+                got = cur.execute("SELECT rowid AS rowid_, * FROM raw_pages WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                                  (last, batch_size))
+                names = [d[0] for d in got.description]
+                rows = [dict(zip(names, r, strict=True)) for r in got.fetchall()]
+                if not rows:
+                    break
+                self._insert_captures(cur, archive(rows))
+                moved += len(rows)
+                last = rows[-1]["rowid_"]
+            cur.execute("DROP TABLE raw_pages")
+        if moved:
+            self.conn.execute("VACUUM")
+        return moved
 
     def article_meta(self, url: str) -> dict[str, Any] | None:
         """``site``, ``section`` and ``run_id`` of a stored article, or None."""
@@ -1064,11 +1153,20 @@ class Dataset:
         return {"site": row[0], "section": row[1], "run_id": row[2]} if row else None
 
     def raw_stats(self) -> list[dict[str, Any]]:
-        """Per site: raw pages kept, their compressed and original sizes in bytes."""
-        sql = ("SELECT site, count(*), coalesce(sum(length(body)), 0), coalesce(sum(size), 0) FROM raw_pages "
-               "GROUP BY site ORDER BY site")
-        return [{"site": s, "pages": n, "stored_bytes": b, "original_bytes": o}
-                for s, n, b, o in self.conn.execute(sql)]
+        """Per site: pages kept (captures, and rows of a ``raw_pages`` table not yet moved), their stored
+        (compressed) and original sizes in bytes."""
+        sql = ("SELECT site, count(*), coalesce(sum(warc_length), 0), coalesce(sum(size), 0) FROM captures "
+               "GROUP BY site")
+        if self.has_raw_pages():
+            sql += (" UNION ALL SELECT site, count(*), coalesce(sum(length(body)), 0), coalesce(sum(size), 0) "
+                    "FROM raw_pages GROUP BY site")
+        found: dict[str, dict[str, Any]] = {}
+        for s, n, b, o in self.conn.execute(sql):
+            row = found.setdefault(s, {"site": s, "pages": 0, "stored_bytes": 0, "original_bytes": 0})
+            row["pages"] += n
+            row["stored_bytes"] += b
+            row["original_bytes"] += o
+        return [found[s] for s in sorted(found)]
 
 
 def _alive(pid: int | None) -> bool:

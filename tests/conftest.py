@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -141,6 +142,9 @@ def dataset(crawled: Crawled, tmp_path: Path) -> Path:
     finally:
         src.close()
         dst.close()
+    archive = db.with_name(db.stem + ".archive")  # issue 19: the pages live beside the dataset
+    if archive.exists():
+        shutil.copytree(archive, copy.with_name(copy.stem + ".archive"))
     return copy
 
 

@@ -171,7 +171,8 @@ def test_a_missing_folder_is_created_and_the_crawl_runs(tmp_path, server):
     assert "Traceback" not in proc.stderr
     assert rows(db, "SELECT count(*) AS n FROM articles")[0]["n"] > 0
     names = {p.name for p in db.parent.iterdir()}
-    assert "news.db" in names and names <= {"news.db", "news.db-wal", "news.db-shm", "news.db.locks", "news.db.jobs"}
+    assert "news.db" in names and names <= {"news.db", "news.db-wal", "news.db-shm", "news.db.locks", "news.db.jobs",
+                                            "news.archive"}  # issue 19: the web archive beside the dataset
     assert [p for p in tmp_path.iterdir()] == [tmp_path / "nodir"]  # everything went where --db said
 
 

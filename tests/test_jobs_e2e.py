@@ -209,7 +209,13 @@ def test_sigkill_midway_then_rerun_equals_an_uninterrupted_crawl(server, tmp_pat
     assert [r["status"] for r in runs] == ["interrupted", "finished"]
     assert "early stopping off (the last run was interrupted)" in rerun.stderr
     # the killed run's raw pages are re-fetched only where missing: nothing fetched twice but list pages
-    assert count(db, "SELECT count(*) FROM raw_pages") >= len(reference)
+    assert count(db, "SELECT count(DISTINCT url) FROM captures") >= len(reference)
+    # issue 19: the WARC file the killed crawl left open was closed by the rerun, cut after its last whole
+    # record, and every pointer leads to a sound record
+    archive = tmp_path / "news.archive"
+    assert list(archive.glob("*.warc.gz")) and not list(archive.glob("*.open"))
+    verify = run_linfen("archive", "verify", "--db", str(db))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
 def test_sigint_stops_gracefully_and_resume_continues(server, tmp_path, reference):
@@ -406,14 +412,13 @@ def test_httpcache_flag_serves_a_refresh_from_the_cache(server, tmp_path):
 
 
 # -- 6. raw pages and reextract; 7. recheck -------------------------------------------------------------
-def test_reextract_rebuilds_records_from_raw_pages_without_network(dataset, tmp_path):
+def test_reextract_rebuilds_records_from_the_archive_without_network(dataset, tmp_path):
     from linfen_crawler.demo.server import DemoServer
 
-    db = dataset  # a copy of the session's crawl, with its raw pages
+    db = dataset  # a copy of the session's crawl, with its archive
     good = comparable(db)
-    raw = rows(db, "SELECT * FROM raw_pages WHERE page = 2")
-    assert raw and raw[0]["status"] == 200 and raw[0]["charset"] and raw[0]["size"] > len(raw[0]["body"])
-    assert json.loads(raw[0]["headers"])["Content-Type"].startswith("text/html")
+    second = rows(db, "SELECT * FROM captures WHERE page = 2")
+    assert second and second[0]["status"] == 200 and second[0]["record"] == "response"
     conn = sqlite3.connect(db)
     conn.execute("UPDATE articles SET title = '坏标题', authors = '[]' WHERE rowid % 3 = 0")
     conn.commit()
@@ -428,7 +433,8 @@ def test_reextract_rebuilds_records_from_raw_pages_without_network(dataset, tmp_
     db2 = tmp_path / "noraw.db"
     with DemoServer() as srv:
         assert crawl(srv, db2, "--no-raw").returncode == 0
-    assert count(db2, "SELECT count(*) FROM raw_pages") == 0
+    assert count(db2, "SELECT count(*) FROM captures") == 0
+    assert not (tmp_path / "noraw.archive").exists()
 
 
 def test_recheck_updates_edited_articles_and_marks_takedowns(server, tmp_path):

@@ -15,7 +15,7 @@ from scrapy.http import HtmlResponse
 
 from linfen_crawler.items import Article, Reject
 from linfen_crawler.pipelines import StorePipeline
-from linfen_crawler.raw import pending_row
+from linfen_crawler.raw import archive_config, pending_row
 from linfen_crawler.storage import Dataset
 from linfen_crawler.writer import CrawlWriter
 
@@ -31,19 +31,20 @@ def store(db: Path, **settings: Any) -> tuple[Crawler, StorePipeline]:
 def buffer_raw_page(monkeypatch: pytest.MonkeyPatch, crawler: Crawler, order: list[str]) -> None:
     """One fetched page in the crawl writer's raw-page buffer, as the raw-pages extension puts it there; its
     insert is recorded in ``order``."""
-    real = Dataset.add_raw_pages
+    real = Dataset.add_captures
 
-    def add_raw_pages(self: Dataset, rows: list[dict[str, Any]]) -> int:
+    def add_captures(self: Dataset, rows: list[dict[str, Any]]) -> int:
         order.append("raw")
         return real(self, rows)
 
-    monkeypatch.setattr(Dataset, "add_raw_pages", add_raw_pages)
+    monkeypatch.setattr(Dataset, "add_captures", add_captures)
     url = "http://www.lfxww.com/linfen/shizheng/1.html"
     request = Request(url, meta={"kind": "article"})
     response = HtmlResponse(url, body="<html><body><p>正文第一段。</p></body></html>".encode(), request=request)
-    row = pending_row(request, response, "lfxww", None)
+    writer = CrawlWriter.for_crawler(crawler)
+    row = pending_row(request, response, "lfxww", None, archive=archive_config(writer.db_path, "test", 1 << 20))
     assert row is not None
-    CrawlWriter.for_crawler(crawler).add_raw_page(row)
+    writer.add_raw_page(row)
 
 
 def article(n: int) -> Article:

@@ -261,7 +261,7 @@ def test_the_crawl_writer_hands_raw_pages_over_a_batch_at_a_time(tmp_path, monke
     from scrapy import Request
     from scrapy.http import HtmlResponse
 
-    from linfen_crawler.raw import pending_row
+    from linfen_crawler.raw import archive_config, pending_row
     from linfen_crawler.writer import CrawlWriter
 
     crawler = project_crawler(LINFEN_DB=str(tmp_path / "t.db"), LINFEN_STORE_WRITER="inline",
@@ -270,15 +270,16 @@ def test_the_crawl_writer_hands_raw_pages_over_a_batch_at_a_time(tmp_path, monke
     shared.open()
     batches: list[int] = []
 
-    def add_raw_pages(self: Dataset, rows: list[dict[str, Any]]) -> int:
+    def add_captures(self: Dataset, rows: list[dict[str, Any]]) -> int:
         batches.append(len(rows))
         return len(rows)
 
-    monkeypatch.setattr(Dataset, "add_raw_pages", add_raw_pages)
+    monkeypatch.setattr(Dataset, "add_captures", add_captures)
     for n in range(3):
         url = f"http://www.lfxww.com/linfen/shizheng/{n}.html"
         request = Request(url, meta={"kind": "article"})
-        row = pending_row(request, HtmlResponse(url, body=b"<p>x</p>", request=request), "lfxww", None)
+        row = pending_row(request, HtmlResponse(url, body=b"<p>x</p>", request=request), "lfxww", None,
+                          archive=archive_config(str(tmp_path / "t.db"), "test", 1 << 20))
         assert row is not None
         shared.add_raw_page(row)
     assert batches == [2]  # a full buffer; the third page waits for the next article batch or the run record

@@ -1,14 +1,17 @@
-"""The raw-pages extension: every fetched article page (first pages, later pages, rechecks) into ``raw_pages``.
+"""The raw-pages extension: every fetched article page (first pages, later pages, rechecks) into the archive.
 
-Rows are made here (:func:`~linfen_crawler.raw.pending_row`) and buffered in the crawl's writer
-(:class:`~linfen_crawler.writer.CrawlWriter`), which commits them before the article batch that needs them;
-charset detection, compression and the inserts run in the dataset writer, off the reactor.
-``LINFEN_RAW_PAGES = False`` (``linfen crawl --no-raw``) turns it off.
+Pending captures are made here (:func:`~linfen_crawler.raw.pending_row`) and buffered in the crawl's writer
+(:class:`~linfen_crawler.writer.CrawlWriter`), which hands them over before the article batch that needs them;
+the WARC records (``<dataset>.archive/``, :mod:`linfen_crawler.archive`) and their pointers (``captures``) are
+written in the dataset writer, off the reactor. At the start the writer moves a ``raw_pages`` table left by
+an older release into the archive; at the end it closes the crawl's WARC file.
+``LINFEN_RAW_PAGES = False`` (``linfen crawl --no-raw``) turns it off: no archive is written.
 """
 
 from __future__ import annotations
 
-from typing import Self
+import secrets
+from typing import Any, Self
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -18,18 +21,20 @@ from twisted.internet import task
 
 from linfen_crawler.diskfull import DiskFull
 from linfen_crawler.extensions.jobdir import stop_for_disk_full
-from linfen_crawler.raw import pending_row
+from linfen_crawler.raw import archive_config, close_archive, pending_row, prepare_archive
 from linfen_crawler.scheduled.plan import crawled_site
 from linfen_crawler.writer import CrawlWriter
 
 
 class RawPagesExtension:
-    """Write fetched article pages to ``raw_pages`` (batched, at least every ``LINFEN_STORE_FLUSH_SECONDS``)."""
+    """Archive fetched article pages (batched, at least every ``LINFEN_STORE_FLUSH_SECONDS``)."""
 
-    def __init__(self, crawler: Crawler, writer: CrawlWriter, flush_seconds: float) -> None:
+    def __init__(self, crawler: Crawler, writer: CrawlWriter, flush_seconds: float,
+                 archive: dict[str, Any]) -> None:
         self.crawler = crawler
         self.writer = writer
         self.flush_seconds = flush_seconds
+        self.archive = archive
         self.opened = False
         self._loop: task.LoopingCall | None = None
 
@@ -38,7 +43,8 @@ class RawPagesExtension:
         s = crawler.settings
         if not s.getbool("LINFEN_RAW_PAGES"):
             raise NotConfigured("LINFEN_RAW_PAGES is off")
-        ext = cls(crawler, CrawlWriter.for_crawler(crawler), s.getfloat("LINFEN_STORE_FLUSH_SECONDS"))
+        archive = archive_config(s.get("LINFEN_DB"), secrets.token_hex(8), s.getint("LINFEN_ARCHIVE_FILE_BYTES"))
+        ext = cls(crawler, CrawlWriter.for_crawler(crawler), s.getfloat("LINFEN_STORE_FLUSH_SECONDS"), archive)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -51,10 +57,13 @@ class RawPagesExtension:
     def spider_opened(self) -> None:
         try:
             self.writer.open()
+            self.opened = True
+            moved = self.writer.call(prepare_archive, self.archive)
         except DiskFull as exc:  # issue 15: the run ends at once
             stop_for_disk_full(self.crawler, exc.path)
             return
-        self.opened = True
+        if moved:
+            self.crawler.stats.set_value("linfen/archive/moved_raw_pages", moved)
         if self.flush_seconds > 0:
             self._loop = task.LoopingCall(self.flush)
             self._loop.start(self.flush_seconds, now=False)
@@ -71,7 +80,7 @@ class RawPagesExtension:
         if not self.opened:
             return
         run_id = self.crawler.stats.get_value("linfen/run_id") if self.crawler.stats else None
-        row = pending_row(request, response, self.site, run_id)
+        row = pending_row(request, response, self.site, run_id, archive=self.archive)
         if row is None:
             return
         self.crawler.stats.inc_value("linfen/raw_pages")
@@ -88,6 +97,9 @@ class RawPagesExtension:
         self.opened = False
         try:
             self.flush()
+            self.writer.call(close_archive, self.archive["key"])  # the WARC file gets its final name
+        except DiskFull as exc:
+            stop_for_disk_full(self.crawler, exc.path)
         finally:
             try:
                 self.writer.close()
