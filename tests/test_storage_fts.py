@@ -132,6 +132,9 @@ def test_migration_5_keeps_every_search_result_and_frees_the_copy(crawled, tmp_p
     old_layout(db, source)
     conn = sqlite3.connect(db)
     assert "articles_fts_content" in tables(conn)
+    fts_bytes = "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'articles_fts%'"
+    fts_before, copy = conn.execute(fts_bytes).fetchone()[0], conn.execute(
+        "SELECT sum(pgsize) FROM dbstat WHERE name = 'articles_fts_content'").fetchone()[0]
     before = {w: {u for (u,) in conn.execute(
         "SELECT a.url FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
         "WHERE articles_fts MATCH ?", (fts_query(w),))} for w in WORDS}
@@ -147,7 +150,9 @@ def test_migration_5_keeps_every_search_result_and_frees_the_copy(crawled, tmp_p
             assert ds.count_articles(query=word) == len(before[word]), word
         ds.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
         ds.conn.execute("VACUUM")
-    assert db.stat().st_size < size * 0.8
+        fts_after = ds.conn.execute(fts_bytes).fetchone()[0]
+    # the copy's pages go back to the disk (later migrations add a few small indexes and tables of their own)
+    assert fts_after < fts_before - copy * 0.8 and db.stat().st_size < size, (fts_before, copy, fts_after)
 
 
 def test_lsh_candidates_are_bounded_per_key_and_a_copy_is_still_found(ds):
