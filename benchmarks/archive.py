@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/archive.py                       # ../shared/corpus/sites/* and the demo's sites
     .venv/bin/python benchmarks/archive.py --corpus DIR --no-demo
+    .venv/bin/python benchmarks/archive.py --oldest-first        # train on the oldest half instead
 
 For every site: its article pages newest first, the order a crawl fetches them from the list pages (the
 corpus labels' dates; the demo's article dates), each written as the two records a crawl writes for it, the
@@ -24,8 +25,10 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import random
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,28 +83,41 @@ def demo_sites() -> dict[str, list[Page]]:
     return out
 
 
-def records(writer: BaseWARCWriter, page: Page) -> list[Any]:
-    """The response and request records a crawl writes for one page."""
+def records(writer: BaseWARCWriter, page: Page, rng: random.Random) -> list[Any]:
+    """The response and request records a crawl writes for one page.
+
+    Record IDs are random UUIDs as warcio makes them, but drawn from ``rng``: the same run gives the same
+    bytes, so the figures do not move from run to run (a UUID costs as many bytes whatever its seed).
+    """
+    def warc_headers() -> dict[str, str]:
+        return {"WARC-Record-ID": f"<urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}>",
+                "WARC-Date": "2026-12-05T12:00:00Z"}
+
     http = StatusAndHeaders("200 OK", [
         ("Content-Type", page.content_type), ("Content-Length", str(len(page.body))),
         ("Server", "nginx"), ("Date", "Sat, 05 Dec 2026 12:00:00 GMT"), ("Connection", "close"),
     ], protocol="HTTP/1.1")
-    resp = writer.create_warc_record(page.url, "response", payload=io.BytesIO(page.body), http_headers=http)
+    resp = writer.create_warc_record(page.url, "response", payload=io.BytesIO(page.body), http_headers=http,
+                                     warc_headers_dict=warc_headers())
     path = "/" + page.url.split("/", 3)[3]
     req_http = StatusAndHeaders(f"GET {path} HTTP/1.1", [
         ("Host", page.url.split("/")[2]), ("User-Agent", USER_AGENT),
         ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
         ("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.5"), ("Accept-Encoding", "gzip, deflate, br, zstd"),
     ], is_http_request=True)
-    req = writer.create_warc_record(page.url, "request", payload=io.BytesIO(b""), http_headers=req_http)
+    req_headers = warc_headers()
+    req_headers["WARC-Concurrent-To"] = resp.rec_headers.get_header("WARC-Record-ID")
+    req = writer.create_warc_record(page.url, "request", payload=io.BytesIO(b""), http_headers=req_http,
+                                    warc_headers_dict=req_headers)
     return [resp, req]
 
 
 def plain_records(pages: list[Page]) -> list[bytes]:
     """The uncompressed records of these pages: the dictionary's training samples."""
     out = []
+    rng = random.Random(1)
     for page in pages:
-        for rec in records(WARCWriter(io.BytesIO(), gzip=False), page):
+        for rec in records(WARCWriter(io.BytesIO(), gzip=False), page, rng):
             buf = io.BytesIO()
             WARCWriter(buf, gzip=False).write_record(rec)
             out.append(buf.getvalue())
@@ -113,7 +129,8 @@ def measure(pages: list[Page], make: Callable[[io.BytesIO], BaseWARCWriter]) -> 
     buf = io.BytesIO()
     writer = make(buf)
     start = buf.tell()
-    recs = [records(writer, page) for page in pages]
+    rng = random.Random(2)
+    recs = [records(writer, page, rng) for page in pages]
     t0 = time.process_time()
     for pair in recs:
         for rec in pair:
@@ -155,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, action="append",
                     help="a folder of site folders, or one site folder (default: ../shared/corpus/sites)")
     ap.add_argument("--no-demo", action="store_true", help="leave out the demo's sample portals")
+    ap.add_argument("--oldest-first", action="store_true",
+                    help="train on the oldest half, measure the newest (a site whose template changed over time "
+                         "shows how much a dictionary of the old template still saves)")
     args = ap.parse_args(argv)
 
     sites: dict[str, list[Page]] = {}
@@ -165,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_demo:
         sites.update(demo_sites())
 
+    if args.oldest_first:
+        sites = {name: pages[::-1] for name, pages in sites.items()}
     results = [r for name, pages in sites.items() if (r := run_site(name, pages)) is not None]
     if not results:
         print("archive: no site with two pages or more to measure", file=sys.stderr)

@@ -182,9 +182,22 @@ def test_not_a_zstd_warc(tmp_path: Path) -> None:
 
 def test_training_is_repeatable_and_refuses_nothing() -> None:
     samples = plain(site_pages()[:3])
-    assert train_site_dictionary(samples) == train_site_dictionary(samples)
+    assert train_site_dictionary(samples) == train_site_dictionary(iter(samples))  # any iterable, same bytes
     with pytest.raises(ZstdWarcError, match="no pages"):
         train_site_dictionary([])
+
+
+def test_a_couple_of_small_pages_still_train() -> None:
+    """zstd's trainer refuses two 2 KB pages as they are; cut into pieces, they train a usable dictionary."""
+    bodies = [body for _, body in site_pages()[:2]]
+    with pytest.raises(zstandard.ZstdError):
+        zstandard.train_dictionary(sum(map(len, bodies)), bodies, k=2048, d=8)
+    dictionary = train_site_dictionary(bodies)
+    held_out = site_pages()[5][1]
+    with_dict = zstandard.ZstdCompressor(level=19, dict_data=zstandard.ZstdCompressionDict(dictionary))
+    assert len(with_dict.compress(held_out)) < 0.8 * len(zstandard.ZstdCompressor(level=19).compress(held_out))
+    with pytest.raises(ZstdWarcError, match="cannot train a zstd dictionary on 1 samples"):
+        train_site_dictionary(bodies[:1])
 
 
 def test_benchmark_prints_the_summary_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

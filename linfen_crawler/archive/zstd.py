@@ -67,9 +67,11 @@ DEFAULT_LEVEL = 19
 #: Largest dictionary trained. zstd's own default (110 KB); the trainer returns less when the samples hold
 #: less shared content. The dictionary is stored once per file, so it costs little per page.
 DEFAULT_DICT_SIZE = 112_640
-#: Samples longer than this are cut into pieces of this size for training. zstd's trainer refuses too few or
-#: too large samples ("Src size is incorrect"); a site's first pages are few and large, their pieces are many.
-_SAMPLE_PIECE = 1024
+#: Samples longer than these are cut into pieces of this size for training, the first size the trainer takes.
+#: zstd's trainer refuses too few samples ("Src size is incorrect"): a site's first pages are few, and when
+#: whole records are refused, their pieces are many. Whole records train the better dictionary (a record's
+#: headers and template stay in one sample), so the largest size comes first.
+_SAMPLE_PIECES = (16_384, 4_096, 1_024, 256)
 #: The trainer's segment size (k) and d-mer length (d). zstd's defaults pick short segments; a news template
 #: repeats in long runs (menus, footers, headers), and longer segments compressed the dev sites' held-out
 #: pages 5-15 % smaller (benchmarks/archive.py, December 2026: 2048 and 8 against the defaults).
@@ -96,24 +98,30 @@ def train_site_dictionary(
     """A zstd dictionary (zstd's dictionary format, with entropy tables) trained on one site's first records.
 
     ``samples`` are what will later be compressed: whole uncompressed WARC records (headers included) are
-    best, page bodies work too. Long samples are cut into pieces first, so that even a handful of pages give
-    zstd's trainer enough samples. The dictionary ID is derived from the samples, within the range the
-    proposal suggests. Raises :class:`ZstdWarcError` when there is too little to train on.
+    best, page bodies work too. When zstd's trainer refuses the samples as they are (too few), they are cut
+    into smaller pieces, so that even a handful of pages trains a dictionary. The dictionary ID is derived from
+    the samples, within the range the proposal suggests. Raises :class:`ZstdWarcError` when there is too
+    little to train on.
     """
-    pieces = _pieces(samples, _SAMPLE_PIECE)
-    if not pieces:
+    kept = [bytes(s) for s in samples if s]
+    if not kept:
         raise ZstdWarcError("no pages to train a zstd dictionary on")
     digest = hashlib.sha256()
-    for p in pieces:
-        digest.update(p)
+    for sample in kept:
+        digest.update(hashlib.sha256(sample).digest())
     dict_id = _DICT_ID_LOW + int.from_bytes(digest.digest()[:4], "little") % (_DICT_ID_HIGH - _DICT_ID_LOW)
-    total = sum(len(p) for p in pieces)
-    try:
-        trained = zstandard.train_dictionary(
-            min(size, max(1024, total)), pieces, k=_TRAIN_K, d=_TRAIN_D, dict_id=dict_id, level=level
-        )
-    except zstandard.ZstdError as e:
-        raise ZstdWarcError(f"cannot train a zstd dictionary on {len(pieces)} samples ({total} bytes): {e}") from e
+    total = sum(len(s) for s in kept)
+    for piece in _SAMPLE_PIECES:
+        pieces = _pieces(kept, piece)
+        try:
+            trained = zstandard.train_dictionary(
+                min(size, max(1024, total)), pieces, k=_TRAIN_K, d=_TRAIN_D, dict_id=dict_id, level=level
+            )
+            break
+        except zstandard.ZstdError as e:
+            error = e
+    else:
+        raise ZstdWarcError(f"cannot train a zstd dictionary on {len(kept)} samples ({total} bytes): {error}")
     return trained.as_bytes()
 
 
