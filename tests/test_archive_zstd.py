@@ -19,8 +19,10 @@ from warcio.warcwriter import WARCWriter
 
 from linfen_crawler.archive.zstd import (
     DICT_FRAME_MAGIC,
+    PartialRecordError,
     ZstdWarcError,
     ZstdWarcWriter,
+    drop_partial_record,
     iter_frames,
     open_warc_zst,
     read_dictionary,
@@ -160,6 +162,56 @@ def test_partial_last_record_is_named(tmp_path: Path, pages: list[tuple[str, byt
         for frame in iter_frames(f):
             frames.append(frame)
     assert [(fr.offset, fr.length) for fr in frames] == pointers[:-1]
+
+
+def test_a_partial_last_record_is_dropped_and_the_file_appended_to(
+        tmp_path: Path, pages: list[tuple[str, bytes]], dictionary: bytes) -> None:
+    path = tmp_path / "site.warc.zst"
+    with ZstdWarcWriter(path, dictionary) as w:
+        pointers = write(w, pages[:4])
+    assert drop_partial_record(path) == 0  # a whole file is left as it is
+    whole = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.truncate(whole - 3)  # killed while writing the last frame's checksum
+    with pytest.raises(PartialRecordError) as cut:
+        list(iter_frames(open(path, "rb")))  # noqa: SIM115
+    assert cut.value.offset == pointers[-1][0]
+    assert drop_partial_record(path) == pointers[-1][1] - 3
+    assert path.stat().st_size == pointers[-1][0]
+    with ZstdWarcWriter(path, dictionary) as w:  # the next start appends after the last whole record
+        write(w, pages[3:])
+    with open_warc_zst(path) as stream:
+        assert [r.content_stream().read() for r in ArchiveIterator(stream)] == [body for _, body in pages]
+
+
+def test_a_file_cut_in_its_dictionary_frame_starts_again(tmp_path: Path, dictionary: bytes,
+                                                          pages: list[tuple[str, bytes]]) -> None:
+    path = tmp_path / "site.warc.zst"
+    with ZstdWarcWriter(path, dictionary) as w:
+        write(w, pages[:1])
+    with open(path, "r+b") as f:
+        f.truncate(100)
+    with pytest.raises(PartialRecordError):
+        ZstdWarcWriter(path, dictionary)
+    assert drop_partial_record(path) == 100
+    with ZstdWarcWriter(path, dictionary) as w:
+        write(w, pages[:1])
+    assert [f.data.count(b"WARC/1.0") for f in iter_frames(open(path, "rb"))] == [1]  # noqa: SIM115
+
+
+def test_a_corrupt_record_is_not_dropped(tmp_path: Path, pages: list[tuple[str, bytes]], dictionary: bytes) -> None:
+    """Damage inside the file (a checksum that does not match) is reported, never cut away like a crash's trace."""
+    path = tmp_path / "site.warc.zst"
+    with ZstdWarcWriter(path, dictionary) as w:
+        pointers = write(w, pages)
+    data = bytearray(path.read_bytes())
+    offset, length = pointers[2]
+    data[offset + length - 2] ^= 0xFF  # a byte of the frame's checksum
+    path.write_bytes(bytes(data))
+    with pytest.raises(ZstdWarcError, match=f"the frame at offset {offset} is corrupt") as err:
+        drop_partial_record(path)
+    assert not isinstance(err.value, PartialRecordError)
+    assert path.read_bytes() == bytes(data)
 
 
 def test_extension_frames_are_skipped(tmp_path: Path, pages: list[tuple[str, bytes]], dictionary: bytes) -> None:

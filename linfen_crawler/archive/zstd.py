@@ -42,9 +42,11 @@ __all__ = [
     "DICT_FRAME_MAGIC",
     "SUFFIX",
     "Frame",
+    "PartialRecordError",
     "ZstdWarcError",
     "ZstdWarcWriter",
     "dictionary_frame",
+    "drop_partial_record",
     "iter_frames",
     "open_warc_zst",
     "read_dictionary",
@@ -83,6 +85,15 @@ _DICT_ID_LOW, _DICT_ID_HIGH = 32_768, 2**31 - 1
 
 class ZstdWarcError(ValueError):
     """A file that is not a zstd WARC as the proposal defines it, or does not match the writer's dictionary."""
+
+
+class PartialRecordError(ZstdWarcError):
+    """The file ends inside a frame: what a crawl killed mid-write leaves. ``offset``: where that frame starts
+    (every record before it is whole; :func:`drop_partial_record` cuts the file there)."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
 
 
 # ------------------------------------------------------------------------------------------- training
@@ -154,6 +165,9 @@ class ZstdWarcWriter(BaseWARCWriter):
     must carry the same dictionary, else :class:`ZstdWarcError`) or a binary file object positioned at the
     end of what is already written (an empty one gets the dictionary frame). ``dictionary`` is the bytes of
     :func:`train_site_dictionary`, or None for plain zstd frames without one.
+
+    A file left by a crawl killed mid-write may end in a partial frame: call :func:`drop_partial_record` on
+    it before appending (the writer refuses a file whose first frame is cut, with :class:`PartialRecordError`).
 
     ``write_record(record)`` returns ``(offset, length)``: where the record's frame starts in the file and
     how many bytes it has, which is what the capture pointer table keeps. Other keyword arguments go to
@@ -227,14 +241,16 @@ def read_dictionary(f: IO[bytes]) -> tuple[bytes | None, int]:
     the file starts with neither a dictionary frame nor a zstd frame.
     """
     head = f.read(8)
-    if head[:4] == _ZSTD_MAGIC:
-        return None, 0
+    if not head or head[:4] == _ZSTD_MAGIC:
+        return None, 0  # an empty file holds no records yet
+    if len(head) < 8 and (_LE32.pack(DICT_FRAME_MAGIC).startswith(head[:4]) or _ZSTD_MAGIC.startswith(head)):
+        raise PartialRecordError("the file ends inside its first frame header", 0)
     if len(head) < 8 or _LE32.unpack_from(head)[0] != DICT_FRAME_MAGIC:
         raise ZstdWarcError("not a zstd WARC: it starts with neither a zstd frame nor a dictionary frame")
     size = _LE32.unpack_from(head, 4)[0]
     data = f.read(size)
     if len(data) < size:
-        raise ZstdWarcError("the dictionary frame is cut short")
+        raise PartialRecordError("the dictionary frame is cut short", 0)
     if data[:4] == _ZSTD_MAGIC:
         data = zstandard.ZstdDecompressor().decompress(data)
     _dict_id(data)
@@ -261,8 +277,9 @@ def iter_frames(f: IO[bytes]) -> Iterator[Frame]:
     """Every record frame of a zstd WARC, in order, decompressed and checksum-checked; extension frames skipped.
 
     Streams: at most one frame and a read chunk are held in memory. A file cut short inside its last frame
-    (a crawl killed mid-write) raises :class:`ZstdWarcError` naming the offset where the partial frame starts,
-    after every complete frame before it has been yielded.
+    (a crawl killed mid-write) raises :class:`PartialRecordError` naming the offset where the partial frame
+    starts, after every complete frame before it has been yielded; a corrupt frame (its checksum does not
+    match) raises :class:`ZstdWarcError`.
     """
     dictionary, pos = read_dictionary(f)
     f.seek(pos)
@@ -282,17 +299,17 @@ def iter_frames(f: IO[bytes]) -> Iterator[Frame]:
         if not buf:
             return
         if len(buf) < 4:
-            raise ZstdWarcError(f"the file ends inside a frame header at offset {pos}")
+            raise PartialRecordError(f"the file ends inside a frame header at offset {pos}", pos)
         magic = _LE32.unpack_from(buf)[0]
         if _SKIPPABLE_LOW <= magic <= _SKIPPABLE_HIGH:
             if len(buf) < 8:
-                raise ZstdWarcError(f"the file ends inside a frame header at offset {pos}")
+                raise PartialRecordError(f"the file ends inside a frame header at offset {pos}", pos)
             if magic == DICT_FRAME_MAGIC:
                 raise ZstdWarcError(f"a second dictionary frame at offset {pos}")
             skip = 8 + _LE32.unpack_from(buf, 4)[0]
             fill(skip)
             if len(buf) < skip:
-                raise ZstdWarcError(f"the file ends inside an extension frame at offset {pos}")
+                raise PartialRecordError(f"the file ends inside an extension frame at offset {pos}", pos)
             buf, pos = buf[skip:], pos + skip
             continue
         if buf[:4] != _ZSTD_MAGIC:
@@ -313,7 +330,9 @@ def iter_frames(f: IO[bytes]) -> Iterator[Frame]:
             buf = b""
             fill(1)
             if not buf:
-                raise ZstdWarcError(f"the file ends inside the frame at offset {pos} (a partial last record)")
+                raise PartialRecordError(
+                    f"the file ends inside the frame at offset {pos} (a partial last record)", pos
+                )
         yield Frame(pos, used, b"".join(out))
         pos += used
 
@@ -353,6 +372,25 @@ def open_warc_zst(source: str | os.PathLike[str] | IO[bytes]) -> io.BufferedRead
     """
     f: IO[bytes] = open(source, "rb") if isinstance(source, str | os.PathLike) else source  # noqa: SIM115
     return io.BufferedReader(_Concatenated(iter_frames(f), f if f is not source else None))
+
+
+def drop_partial_record(path: str | os.PathLike[str]) -> int:
+    """Cut a partial last frame off a zstd WARC (a crawl killed mid-write); return how many bytes were dropped.
+
+    Every complete frame is read and checked first; a file that is whole is left as it is (0). Only a frame
+    cut short at the end is dropped: a corrupt frame inside the file raises :class:`ZstdWarcError`, as that is
+    damage to look at, not the trace of a crash.
+    """
+    with open(path, "rb") as f:
+        try:
+            for _ in iter_frames(f):
+                pass
+            return 0
+        except PartialRecordError as e:
+            offset = e.offset
+    size = os.path.getsize(path)
+    os.truncate(path, offset)
+    return size - offset
 
 
 def read_record(path: str | os.PathLike[str], offset: int, length: int) -> bytes:
