@@ -241,15 +241,15 @@ def test_training_is_repeatable_and_refuses_nothing() -> None:
 
 def test_a_couple_of_small_pages_still_train() -> None:
     """zstd's trainer refuses two 2 KB pages as they are; cut into pieces, they train a usable dictionary."""
-    bodies = [body for _, body in site_pages()[:2]]
+    bodies: list[bytes | bytearray | memoryview] = [body for _, body in site_pages()[:2]]
     with pytest.raises(zstandard.ZstdError):
         zstandard.train_dictionary(sum(map(len, bodies)), bodies, k=2048, d=8)
-    dictionary = train_site_dictionary(bodies)
+    dictionary = train_site_dictionary(bytes(b) for b in bodies)
     held_out = site_pages()[5][1]
     with_dict = zstandard.ZstdCompressor(level=19, dict_data=zstandard.ZstdCompressionDict(dictionary))
     assert len(with_dict.compress(held_out)) < 0.8 * len(zstandard.ZstdCompressor(level=19).compress(held_out))
     with pytest.raises(ZstdWarcError, match="cannot train a zstd dictionary on 1 samples"):
-        train_site_dictionary(bodies[:1])
+        train_site_dictionary([bytes(bodies[0])])
 
 
 def test_benchmark_prints_the_summary_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
