@@ -7,6 +7,7 @@ beside this Python: ``python -m wacz`` always exits 0).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -123,6 +124,21 @@ def test_layout_manifest_and_index(tmp_path: Path) -> None:
         assert entry["digest"].startswith("sha1:")
 
 
+def test_records_without_a_url_are_not_indexed(tmp_path: Path) -> None:
+    """A metadata record of the crawl itself (run id, profile) has no target URL: it is kept, not indexed."""
+    path = tmp_path / "a.warc.gz"
+    with open(path, "wb") as f:
+        w = WARCWriter(f, gzip=True)
+        write_records(w, PAGES[:1])
+        w.write_record(w.create_warc_record("", "metadata", payload=io.BytesIO(b'{"run": 1}'),
+                                            warc_content_type="application/json"))
+    done = pack([path], tmp_path / "out.wacz", title="t")
+    assert done.records == 1
+    with zipfile.ZipFile(done.path) as zf:
+        warc = zf.read("archive/a.warc.gz")
+    assert [r.rec_type for r in ArchiveIterator(io.BytesIO(warc))][-1] == "metadata"
+
+
 @pytest.mark.filterwarnings("ignore:pkg_resources is deprecated")  # cdxj-indexer's pyamf, not ours
 def test_index_matches_webrecorders_indexer(tmp_path: Path) -> None:
     """Our CDXJ lines carry the same key, time, offset and length as cdxj-indexer's (py-wacz's own)."""
@@ -172,13 +188,15 @@ def test_zstd_warcs_are_packed_as_gzip(tmp_path: Path) -> None:
     (["notes.txt"], "not a WARC file"),
     (["a.warc.gz", "sub/a.warc.gz"], "two WARC files would be archive/a.warc.gz"),
     (["junk.warc.gz"], "not a readable WARC file"),
+    (["empty.warc.gz"], "empty.warc.gz: holds no WARC records"),
 ])
 def test_refusals_leave_no_file(tmp_path: Path, files: list[str], message: str) -> None:
     (tmp_path / "sub").mkdir()
     gzip_warc(tmp_path / "a.warc.gz")
     gzip_warc(tmp_path / "sub" / "a.warc.gz")
     (tmp_path / "notes.txt").write_text("x")
-    (tmp_path / "junk.warc.gz").write_bytes(b"not a warc at all\r\n\r\n")
+    (tmp_path / "junk.warc.gz").write_bytes(b"hello world\r\n\r\n")
+    (tmp_path / "empty.warc.gz").write_bytes(gzip.compress(b""))
     with pytest.raises(WaczError, match=message):
         pack([tmp_path / f for f in files], tmp_path / "out.wacz", title="t")
     assert not (tmp_path / "out.wacz").exists()
@@ -203,6 +221,7 @@ def test_command_packs_one_sites_archive_folder(tmp_path: Path) -> None:
     gzip_warc(folder / "lfxww" / "a.warc.gz")
     gzip_warc(folder / "sxycrb-00000.warc.gz", PAGES[1:2])
     gzip_warc(folder / "jcnews-00000.warc.gz", PAGES[:1])
+    (folder / "jcnews-00001.warc.gz").touch()  # just opened by a running crawl: left out
     out = tmp_path / "all.wacz"
     result = CliRunner().invoke(pack_cmd, ["--db", str(db), "-o", str(out)])
     assert result.exit_code == 0, result.output

@@ -90,16 +90,21 @@ def _mime(value: str | None) -> str:
 
 
 def cdxj_lines(f: IO[bytes], filename: str, pages: list[PageEntry] | None = None) -> Iterator[str]:
-    """The CDXJ index lines of one WARC file (gzip or plain), unsorted; HTML 200 responses go to ``pages``."""
+    """The CDXJ index lines of one WARC file (gzip or plain), unsorted; HTML 200 responses go to ``pages``.
+
+    Raises :class:`WaczError` for a file without a single record (gzip that holds no WARC, an empty file)."""
     it = ArchiveIterator(f)
+    seen = 0
     for record in it:
+        seen += 1
         kind = record.rec_type
         headers = record.rec_headers
         ctype = headers.get_header("Content-Type") or ""
-        if kind not in _INDEXED or (kind in ("resource", "metadata") and ctype == "application/warc-fields"):
-            it.read_to_end(record)
-            continue
         url = headers.get_header("WARC-Target-URI")
+        if (kind not in _INDEXED or not url
+                or (kind in ("resource", "metadata") and ctype == "application/warc-fields")):
+            it.read_to_end(record)  # a record nobody replays: warcinfo, request, a run's own metadata
+            continue
         date = headers.get_header("WARC-Date")
         entry: dict[str, Any] = {"url": url}
         status = None
@@ -124,6 +129,8 @@ def cdxj_lines(f: IO[bytes], filename: str, pages: list[PageEntry] | None = None
                 "text/html", "application/xhtml+xml"):
             pages.append(PageEntry(url, timestamp_to_iso_date(timestamp)))
         yield f"{surt_lib.surt(url)} {timestamp} {json.dumps(entry, ensure_ascii=False)}"
+    if not seen:
+        raise WaczError("holds no WARC records")
 
 
 def _name(path: Path) -> str:
@@ -211,6 +218,8 @@ def pack(
                 with open(path, "rb") as f:
                     try:
                         index.extend(cdxj_lines(f, name, found_pages))
+                    except WaczError as e:
+                        raise WaczError(f"{src}: {e}") from e
                     except Exception as e:  # warcio raises plain Exceptions on a file that is not a WARC
                         raise WaczError(f"{src}: not a readable WARC file ({e})") from e
                 info = zipfile.ZipInfo(f"archive/{name}", zip_time)

@@ -57,7 +57,9 @@ def pack(warcs: tuple[Path, ...], site: str | None, db_path: str | None, output:
         folder = archive_folder(db)
         if not folder.is_dir():
             raise fail(f"no archive folder {folder} beside {db}: crawl into that dataset first, or name WARC files")
-        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(_SUFFIXES))
+        # an empty file is one a crawl has just opened: nothing in it yet to pack
+        files = sorted(p for p in folder.rglob("*")
+                       if p.is_file() and p.name.endswith(_SUFFIXES) and p.stat().st_size > 0)
         source = str(folder)
     if site:
         files = [p for p in files if _of_site(p, site)]
