@@ -40,7 +40,12 @@ from warcio.warcwriter import BaseWARCWriter, WARCWriter
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from linfen_crawler.archive.zstd import ZstdWarcWriter, dictionary_frame, train_site_dictionary  # noqa: E402
+from linfen_crawler.archive.zstd import (  # noqa: E402
+    DEFAULT_LEVEL,
+    ZstdWarcWriter,
+    dictionary_frame,
+    train_site_dictionary,
+)
 from linfen_crawler.demo.sites import sample_sites  # noqa: E402
 
 DEFAULT_SITES = REPO.parent / "shared" / "corpus" / "sites"
@@ -154,15 +159,15 @@ class Result:
         return self.zstd / self.gzip
 
 
-def run_site(name: str, pages: list[Page]) -> Result | None:
+def run_site(name: str, pages: list[Page], level: int = DEFAULT_LEVEL) -> Result | None:
     half = len(pages) // 2
     if half < 1:
         return None
     first, second = pages[:half], pages[half:]
-    dictionary = train_site_dictionary(plain_records(first))
+    dictionary = train_site_dictionary(plain_records(first), level=level)
     gz, gz_s = measure(second, lambda b: WARCWriter(b, gzip=True))
     # the dictionary frame is written when the file opens; measure() counts only the records after it
-    zs, zs_s = measure(second, lambda b: ZstdWarcWriter(b, dictionary))
+    zs, zs_s = measure(second, lambda b: ZstdWarcWriter(b, dictionary, level=level))
     n = len(second)
     return Result(name, len(first), n, gz, zs, len(dictionary_frame(dictionary)), 1000 * gz_s / n, 1000 * zs_s / n)
 
@@ -175,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--oldest-first", action="store_true",
                     help="train on the oldest half, measure the newest (a site whose template changed over time "
                          "shows how much a dictionary of the old template still saves)")
+    ap.add_argument("--level", type=int, default=DEFAULT_LEVEL,
+                    help=f"zstd compression level (default: {DEFAULT_LEVEL}, the archive's)")
     args = ap.parse_args(argv)
 
     sites: dict[str, list[Page]] = {}
@@ -187,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.oldest_first:
         sites = {name: pages[::-1] for name, pages in sites.items()}
-    results = [r for name, pages in sites.items() if (r := run_site(name, pages)) is not None]
+    results = [r for name, pages in sites.items() if (r := run_site(name, pages, args.level)) is not None]
     if not results:
         print("archive: no site with two pages or more to measure", file=sys.stderr)
         return 2

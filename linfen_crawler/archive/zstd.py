@@ -63,9 +63,12 @@ _DICT_MAGIC = b"\x37\xa4\x30\xec"
 _SKIPPABLE_LOW, _SKIPPABLE_HIGH = 0x184D2A50, 0x184D2A5F
 _LE32 = struct.Struct("<I")
 
-#: Compression level of the records. 19 compresses best of the ordinary levels; with a dictionary, records of
-#: a news page (tens of kilobytes) still compress at several MB/s, far faster than any polite crawl fetches.
-DEFAULT_LEVEL = 19
+#: Compression level of the records. With a site's dictionary, most of the gain is the dictionary's, not the
+#: level's: on the dev sites level 9 wrote 1-2 % more bytes than level 19 for a fifth of the CPU, about what
+#: gzip costs (benchmarks/archive.py --level). Issue 19 allows archive writing 10 % of a crawl's CPU per page.
+DEFAULT_LEVEL = 9
+#: The dictionary frame is written once per file: it gets the best ordinary level.
+_DICT_FRAME_LEVEL = 19
 #: Largest dictionary trained. zstd's own default (110 KB); the trainer returns less when the samples hold
 #: less shared content. The dictionary is stored once per file, so it costs little per page.
 DEFAULT_DICT_SIZE = 112_640
@@ -149,7 +152,7 @@ def dictionary_frame(dictionary: bytes) -> bytes:
     proposal allows; a trained dictionary is mostly page text and shrinks to a third or less.
     """
     _dict_id(dictionary)
-    packed = zstandard.ZstdCompressor(level=DEFAULT_LEVEL, write_checksum=True, write_content_size=True).compress(
+    packed = zstandard.ZstdCompressor(level=_DICT_FRAME_LEVEL, write_checksum=True, write_content_size=True).compress(
         dictionary
     )
     return _LE32.pack(DICT_FRAME_MAGIC) + _LE32.pack(len(packed)) + packed
