@@ -423,7 +423,8 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
         "CREATE INDEX IF NOT EXISTS articles_site_url ON articles(site, url)",
         # it starts with (site, published_at), so it replaces that index; `day` is a virtual column, which an
         # index cannot cover for SQLite 3.40, so queries take substr(published_at, 1, 10) themselves
-        "CREATE INDEX IF NOT EXISTS articles_site_stats ON articles(site, published_at, duplicate_of, source, authors, editors)",
+        "CREATE INDEX IF NOT EXISTS articles_site_stats "
+        "ON articles(site, published_at, duplicate_of, source, authors, editors)",
         "DROP INDEX IF EXISTS articles_site_published",
     ),
     # issue 19: pages live in WARC files beside the dataset (linfen_crawler/archive); one pointer per capture.
@@ -1046,6 +1047,11 @@ class Dataset:
         cols = self.CAPTURE_COLUMNS
         cur.executemany(f"INSERT INTO captures ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
                         [[r.get(c) for c in cols] for r in rows])
+
+    def capture_files(self, site: str) -> list[str]:
+        """The archive's WARC files (names inside the archive folder) that hold captures of ``site``."""
+        return [f for (f,) in self.conn.execute(
+            "SELECT DISTINCT warc_file FROM captures WHERE site = ? ORDER BY warc_file", (site,))]
 
     def add_captures(self, rows: Sequence[dict[str, Any]]) -> int:
         """Record pointers to captures already written to the archive (every capture kept: rows are only

@@ -17,9 +17,9 @@ from conftest import REPO, SHARED, old_dataset
 from linfen_crawler import dedupe
 from linfen_crawler.storage import (
     ANALYST_QUERIES,
+    COVERAGE_FIELDS,
     LSH_PER_KEY,
     SCHEMA_VERSION,
-    COVERAGE_FIELDS,
     Dataset,
     fts_query,
     fts_text,

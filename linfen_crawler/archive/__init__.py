@@ -7,6 +7,8 @@ dataset keeps only pointers (the ``captures`` table: file, offset, length, paylo
 * :mod:`.warc`: the writer (request, response and revisit records, one gzip member each, files rotating at
   ``LINFEN_ARCHIVE_FILE_BYTES``), the reader of one record at a pointer, and the recovery of a file a
   killed crawl left with a partial last record.
+* :mod:`.zstd`: WARC records as zstd frames with a per-site dictionary (the IIPC WARC zstd proposal).
+* :mod:`.wacz`: a WACZ package of WARC files, for ReplayWeb.page and sharing (`linfen archive pack`).
 
 The crawl side (what to capture, the pointers) is :mod:`linfen_crawler.raw`; docs/archive.md says why.
 """

@@ -1,6 +1,6 @@
 """``linfen archive``: the web archive beside the dataset (issue 19, docs/archive.md).
 
-A click group, so that other subcommands (``pack``) join it in their own module's ``@archive.command()``.
+A click group: ``verify`` and ``migrate`` here, ``pack`` in its own module (commands/archive_pack.py).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import click
 
 from linfen_crawler.archive import archive_dir
 from linfen_crawler.archive.verify import verify as verify_captures
+from linfen_crawler.commands.archive_pack import pack
 from linfen_crawler.commands.options import db_option, open_existing, resolve_db
 from linfen_crawler.raw import archive_config, move_raw_pages
 from linfen_crawler.settings import LINFEN_ARCHIVE_FILE_BYTES
@@ -64,3 +65,6 @@ def migrate(db_path: str | None) -> None:
     with open_existing(db_path) as ds:
         moved = move_raw_pages(ds, archive_config(path, "migrate", LINFEN_ARCHIVE_FILE_BYTES))
     click.echo(f"{moved} pages moved into {archive_dir(path)}" if moved else "no pages inside the dataset to move")
+
+
+archive.add_command(pack)
