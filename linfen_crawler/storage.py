@@ -1108,6 +1108,21 @@ class Dataset:
         if current is not None:
             yield current, group
 
+    @staticmethod
+    def article_captures(conn: sqlite3.Connection, url: str) -> list[dict[str, Any]]:
+        """Every capture of the article ``url`` (its first page's URL; or of the single page ``url``), oldest
+        first, each with the pointer of its payload (``payload_*``, as :meth:`iter_captures`). A static
+        method on a plain connection: `linfen serve` runs it on Datasette's own read connection."""
+        cur = conn.execute(
+            "SELECT c.*, p.warc_file AS payload_file, p.warc_offset AS payload_offset, "
+            "p.warc_length AS payload_length, p.record AS payload_record "
+            "FROM captures c LEFT JOIN captures p ON p.id = coalesce(c.payload_id, c.id) "
+            "WHERE c.id IN (SELECT id FROM captures WHERE url = :u UNION SELECT id FROM captures "
+            "WHERE site IN (SELECT site FROM captures WHERE url = :u) AND article_url = :u) "
+            "ORDER BY c.page, c.id", {"u": url})  # both halves by index: captures_url, captures_article
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
+
     def has_raw_pages(self) -> bool:
         """Whether the table of pages kept inside the dataset (before issue 19) is still there."""
         return self.conn.execute(

@@ -12,7 +12,9 @@ pyproject.toml. On connections to a linfen dataset (one with ``articles_fts`` an
   ``in_title(title, q)``, true when the title holds every word (such hits come first); and
   ``search_snippet(body, q)``, the body around the first hit with the hits marked 【】. The index is
   contentless (issue 16), so FTS5's own ``snippet()`` has no text to cut from and returns NULL.
-  ``unspace_cjk(text)`` stays for queries written for the old index.
+  ``unspace_cjk(text)`` stays for queries written for the old index;
+- serves an article's captured pages from the web archive, sandboxed, and links every article ``url`` cell
+  to them (:mod:`linfen_crawler.datasette.capture`, issue 19).
 
 Other databases served by the same Datasette keep Datasette's own behaviour.
 """
@@ -29,6 +31,7 @@ from datasette.facets import Facet
 from datasette.utils import escape_fts as datasette_escape_fts
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
+from linfen_crawler.datasette import capture
 from linfen_crawler.storage import contains_terms, fts_query, in_title, is_dataset, make_snippet, unspace_cjk
 
 
@@ -95,7 +98,13 @@ def register_routes() -> list[tuple[str, Any]]:
     async def css() -> Any:
         return Response(CSS, content_type="text/css; charset=utf-8")
 
-    return [(r"^/-/linfen\.css$", css)]
+    return [(r"^/-/linfen\.css$", css), *capture.routes()]
+
+
+@hookimpl
+def render_cell(value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    # issue 19: an article's url links to its captured pages (linfen_crawler/datasette/capture.py)
+    return capture.captured_page_cell(value, column, table, database)
 
 
 @hookimpl
