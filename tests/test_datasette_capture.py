@@ -166,8 +166,15 @@ def test_captures_list_and_links(served):
     from datasette.utils import tilde_encode
 
     row_html = fetch(f"{base}/{db.stem}/articles/{tilde_encode(url)}")[2].decode("utf-8")
-    assert f'href="/-/linfen/captures?{urllib.parse.urlencode({"url": url, "db": db.stem})}"'.replace(
-        "&", "&amp;") in row_html
+    link = f'href="/-/linfen/captures?{urllib.parse.urlencode({"url": url, "db": db.stem})}"'.replace("&", "&amp;")
+    assert link in row_html
+    # and so do the search query's results, one link per hit
+    hits = fetch(f"{base}/{db.stem}/search.json" + q(q="临汾", _shape="array"))[2]
+    search_html = fetch(f"{base}/{db.stem}/search" + q(q="临汾"))[2].decode("utf-8")
+    assert search_html.count('class="linfen-capture"') == len(json.loads(hits)) > 0
+    # the captures table is described
+    meta = json.loads(fetch(base + "/-/metadata.json")[2])
+    assert "captured page" in meta["databases"][db.stem]["tables"]["captures"]["description"]
 
 
 def test_a_revisit_points_at_the_capture_it_repeats(served):

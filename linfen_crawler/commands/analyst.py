@@ -283,8 +283,9 @@ def serve_cmd(db_path: str | None, host: str, port: int, metadata_out: str | Non
     """Browse the dataset in Datasette: Chinese/English descriptions, facets, Chinese search, canned queries.
 
     The search box on the articles table understands Chinese words of any length (临汾); the `search`
-    canned query adds snippets. Needs the [analyst] extra. --metadata-out FILE writes the metadata JSON
-    (for running `datasette` yourself) and exits.
+    canned query adds snippets. An article's url links to its captured pages from the web archive, shown
+    sandboxed (no scripts, nothing fetched from the site). Needs the [analyst] extra. --metadata-out FILE
+    writes the metadata JSON (for running `datasette` yourself) and exits.
 
     Example: linfen serve --db data/demo.db --port 8001
     """

@@ -103,6 +103,11 @@ def build_metadata(database: str) -> dict[str, Any]:
                                 "columns": REJECT_COLUMN_DOCS, "facets": ["reason"]},
                     "article_versions": {"description": "文章被改动前的旧版本。Earlier versions of articles "
                                                         "whose text changed."},
+                    "captures": {"description": "网页存档的指针：每次抓取一行（文件、偏移、摘要）；文章页的"
+                                                "「captured page 存档」链接显示存档页面。Pointers into the web "
+                                                "archive, one row per fetch; an article url's \"captured page\" "
+                                                "link shows the page, sandboxed.",
+                                 "sort_desc": "id", "facets": ["site", "record", "status"]},
                     # internal: the search index, dedupe's LSH keys, the stored raw pages (the largest table,
                     # listed first on the home page when visible)
                     "articles_fts": {"hidden": True},
