@@ -191,7 +191,7 @@ def test_a_revisit_points_at_the_capture_it_repeats(served):
     assert same[0] == same[1] and same[0]
 
 
-def test_unknown_url_or_capture_is_a_one_line_404(served):
+def test_unknown_url_capture_or_database_is_a_one_line_404(served):
     base, db = served
     for path in ("/-/linfen/capture" + q(url="http://www.lfxww.com/nowhere.html"),
                  "/-/linfen/captures" + q(url="http://www.lfxww.com/nowhere.html"),
@@ -202,6 +202,10 @@ def test_unknown_url_or_capture_is_a_one_line_404(served):
         assert body.decode().count("\n") == 1 and "no capture of" in body.decode(), body
     status, _, body = fetch(base + "/-/linfen/capture")
     assert status == 400 and body.decode().count("\n") == 1
+    url = next(iter(article_rows(db)))
+    status, _, body = fetch(base + "/-/linfen/capture" + q(url=url, db="nosuch"))
+    assert (status, body.decode()) == (404, "no database named nosuch\n")
+    assert fetch(base + "/-/linfen/capture" + q(url=url, db=db.stem))[0] == 200
 
 
 @needs_chromium
