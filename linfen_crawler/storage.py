@@ -282,6 +282,12 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     ),
     # issue 8: shingles hashed with numpy (dedupe.text_signature) instead of blake2b: new LSH keys
     4: (_rekey_lsh,),
+    # issue 13: what site learning learned of each site (extract/learn.py SiteState as JSON), for later runs
+    5: (
+        """CREATE TABLE site_state (
+            site TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""",
+    ),
 }
 
 
@@ -852,6 +858,20 @@ class Dataset:
                "GROUP BY site ORDER BY site")
         return [{"site": s, "pages": n, "stored_bytes": b, "original_bytes": o}
                 for s, n, b, o in self.conn.execute(sql)]
+
+
+    # -- site learning (issue 13): one learned state per site ----------------------------------------------
+    def load_site_state(self, site: str) -> tuple[int, str] | None:
+        """``(version, state JSON)`` kept for ``site`` by :meth:`save_site_state`, or None."""
+        row = self.conn.execute("SELECT version, state FROM site_state WHERE site = ?", (site,)).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def save_site_state(self, site: str, version: int, state: str, pages: int) -> None:
+        """Keep ``site``'s learned state (JSON of its format ``version``, learned from ``pages`` pages),
+        replacing the one kept before."""
+        with self.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO site_state (site, version, state, pages, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?)", (site, version, state, pages, utcnow()))
 
 
 def _alive(pid: int | None) -> bool:

@@ -82,11 +82,14 @@ class PageHints(Protocol):
     """What site learning knows about one page's template (:mod:`~linfen_crawler.extract.learn`).
 
     ``is_template`` says whether a text is template text (a banner, a footer line repeated on most pages of
-    the template); the other methods give a field's value from the element path the site's pages agree on,
-    or None/an empty :class:`Byline` when that path finds nothing plausible on this page.
+    the template); ``is_template_name`` whether a source or a name stands on the page only in template text
+    (the site's name in the crumbs is template text, yet the source in the page's own meta line); the other
+    methods give a field's value from the element path the site's pages agree on, or None/an empty
+    :class:`Byline` when that path finds nothing plausible on this page.
     """
 
     def is_template(self, text: str) -> bool: ...
+    def is_template_name(self, text: str) -> bool: ...
     def title(self, doc: etree._Element) -> tuple[str, etree._Element] | None: ...
     def body(self, doc: etree._Element) -> etree._Element | None: ...
     def date(self, doc: etree._Element, *, now: datetime | None, tz: str) -> DateMatch | None: ...
@@ -376,11 +379,11 @@ def extract_page(
 
 def _apply_learned_credits(record: ExtractedPage, used: dict[str, str], hints: PageHints,
                            doc: etree._Element) -> None:
-    """Drop a source or names that are template text; fill what is then empty from the learned paths."""
-    if record["source"] and hints.is_template(record["source"]):
+    """Drop a source or names read only from template text; fill what is then empty from the learned paths."""
+    if record["source"] and hints.is_template_name(record["source"]):
         record["source"] = None
-    record["authors"] = [n for n in record["authors"] if not hints.is_template(n)]
-    record["editors"] = [n for n in record["editors"] if not hints.is_template(n)]
+    record["authors"] = [n for n in record["authors"] if not hints.is_template_name(n)]
+    record["editors"] = [n for n in record["editors"] if not hints.is_template_name(n)]
     if record["source"] and record["authors"] and record["editors"]:
         return
     learned = hints.credits(doc)

@@ -189,6 +189,12 @@ class PathIndex:
         return found[0] if len(found) == 1 else None
 
 
+def _held_elsewhere(value: str, blocks: Iterable[tuple[str, str]], template: frozenset[tuple[str, str]]) -> bool:
+    """Whether a text block of the page that is not template text holds ``value`` (normalised): the site's
+    name in the crumbs of every page is template text, and still the source in a page's own meta line."""
+    return any(value in t for p, t in blocks if (p, t) not in template)
+
+
 def _template_texts(blocks: Iterable[tuple[str, str]], template: frozenset[tuple[str, str]]) -> frozenset[str]:
     """:meth:`PathIndex.template_texts` of a page's blocks."""
     if not template:
@@ -286,10 +292,18 @@ class TemplateHints:
     def __init__(self, template: Template, index: PathIndex) -> None:
         self.template = template
         self.index = index
-        self._text = index.template_texts(frozenset(template.template_text))
+        self._template = frozenset(template.template_text)
+        self._text = index.template_texts(self._template)
 
     def is_template(self, text: str) -> bool:
         return bool(self._text) and norm(text) in self._text
+
+    def is_template_name(self, text: str) -> bool:
+        """A source or a name that stands on this page only as template text (or inside it): the value was
+        read from a banner, a menu or a footer. One also held by a text block of the page's own is not."""
+        if not self.is_template(text):
+            return False
+        return not _held_elsewhere(norm(text), self.index.blocks(), self._template)
 
     def _element(self, name: str) -> etree._Element | None:
         rule = self.template.fields.get(name)
@@ -320,12 +334,12 @@ class TemplateHints:
             if el is None:
                 continue
             found = parse_byline(node_text(el))
-            if name == "source" and found.source and not self.is_template(found.source):
+            if name == "source" and found.source and not self.is_template_name(found.source):
                 out.source = found.source
             elif name == "authors":
-                out.authors = [n for n in found.authors if not self.is_template(n)]
+                out.authors = [n for n in found.authors if not self.is_template_name(n)]
             elif name == "editors":
-                out.editors = [n for n in found.editors if not self.is_template(n)]
+                out.editors = [n for n in found.editors if not self.is_template_name(n)]
         return out
 
 
@@ -456,7 +470,8 @@ def _field_paths(pages: Sequence[PageSample], text: frozenset[tuple[str, str]]) 
         if page.body is not None:
             votes["body"][page.body] += 1
         for name, path, value in page.found:
-            if norm(value) not in page_text:
+            want = norm(value)
+            if want not in page_text or _held_elsewhere(want, page.blocks, text):
                 votes[name][path] += 1
     rules: dict[str, FieldRule] = {}
     n = len(pages)
@@ -576,6 +591,12 @@ class _LazyHints:
             return False
         hints = self._get()
         return hints is not None and hints.is_template(text)
+
+    def is_template_name(self, text: str) -> bool:
+        if norm(text) not in self.site.texts:
+            return False
+        hints = self._get()
+        return hints is not None and hints.is_template_name(text)
 
     def title(self, doc: etree._Element) -> tuple[str, etree._Element] | None:
         hints = self._get() if "title" in self.site.fields else None
