@@ -51,7 +51,7 @@ def list_page() -> str:
 
 
 class _Handler(RecordingHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         host, path = self.target()
         self.server.record(path)
         pages = {f"/news/{1001 + i}.html": article_page(i) for i in range(len(HEADLINES))}
@@ -76,7 +76,8 @@ def portal(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     folder = tmp_path / "profiles"
     folder.mkdir()
     (folder / "shili.toml").write_text(PROFILE, encoding="utf-8")
-    with RecordingServer(RecordingHTTPServer(("127.0.0.1", 0), _Handler)) as server:
+    httpd: RecordingHTTPServer[str] = RecordingHTTPServer(("127.0.0.1", 0), _Handler)
+    with RecordingServer(httpd) as server:
         yield server.url, {"LINFEN_PROFILE_DIRS": str(folder)}
 
 

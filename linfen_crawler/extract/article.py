@@ -11,7 +11,7 @@ data instead of silently emptying a column.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypedDict, cast
 from urllib.parse import urljoin, urlsplit
@@ -93,7 +93,7 @@ class PageHints(Protocol):
     def title(self, doc: etree._Element) -> tuple[str, etree._Element] | None: ...
     def body(self, doc: etree._Element) -> etree._Element | None: ...
     def date(self, doc: etree._Element, *, now: datetime | None, tz: str) -> DateMatch | None: ...
-    def credits(self, doc: etree._Element) -> Byline: ...
+    def credits(self, doc: etree._Element, wanted: Collection[str]) -> Byline: ...
 
 
 class SiteHints(Protocol):
@@ -384,9 +384,10 @@ def _apply_learned_credits(record: ExtractedPage, used: dict[str, str], hints: P
         record["source"] = None
     record["authors"] = [n for n in record["authors"] if not hints.is_template_name(n)]
     record["editors"] = [n for n in record["editors"] if not hints.is_template_name(n)]
-    if record["source"] and record["authors"] and record["editors"]:
+    wanted = [name for name in ("source", "authors", "editors") if not record[name]]
+    if not wanted:
         return
-    learned = hints.credits(doc)
+    learned = hints.credits(doc, wanted)
     if not record["source"] and learned.source:
         record["source"], used["source"] = learned.source, "learned"
     authors, editors = finalize_people(learned.authors, learned.editors)

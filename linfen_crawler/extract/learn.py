@@ -326,10 +326,13 @@ class TemplateHints:
         el = self._element("published_at")
         return parse_date(node_text(el), now=now, tz=tz) if el is not None else None
 
-    def credits(self, doc: etree._Element) -> Byline:
-        """Source, writers and editors, each read only from its own learned element (its byline labels)."""
+    def credits(self, doc: etree._Element, wanted: Collection[str] = ("source", "authors", "editors")) -> Byline:
+        """Source, writers and editors (those ``wanted``), each read only from its own learned element (its
+        byline labels)."""
         out = Byline()
         for name in ("source", "authors", "editors"):
+            if name not in wanted:
+                continue
             el = self._element(name)
             if el is None:
                 continue
@@ -610,10 +613,9 @@ class _LazyHints:
         hints = self._get() if "published_at" in self.site.fields else None
         return hints.date(doc, now=now, tz=tz) if hints is not None else None
 
-    def credits(self, doc: etree._Element) -> Byline:
-        wanted = not self.site.fields.isdisjoint(("source", "authors", "editors"))
-        hints = self._get() if wanted else None
-        return hints.credits(doc) if hints is not None else Byline()
+    def credits(self, doc: etree._Element, wanted: Collection[str] = ("source", "authors", "editors")) -> Byline:
+        hints = self._get() if not self.site.fields.isdisjoint(wanted) else None
+        return hints.credits(doc, wanted) if hints is not None else Byline()
 
 
 #: while a site's sample fills, it is learned after every this many new pages (first-run pages benefit early)
