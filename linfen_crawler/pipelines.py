@@ -112,7 +112,10 @@ class StorePipeline:
                 return
             raise
         self.crawler.stats.set_value("linfen/run_id", self.run_id)
-        self._load_learned()
+        try:
+            self._load_learned()
+        except DiskFull as exc:
+            stop_for_disk_full(self.crawler, exc.path)
         if self.flush_seconds > 0:
             self._loop = task.LoopingCall(self._timed_flush)
             self._loop.start(self.flush_seconds, now=False)
@@ -129,7 +132,14 @@ class StorePipeline:
         learner = self.learner
         if learner is None or self.writer is None:
             return
-        kept = self.writer.call(Dataset.load_site_state, self.site)
+        try:
+            kept = self.writer.call(Dataset.load_site_state, self.site)
+        except DiskFull:
+            raise
+        except Exception as exc:  # learning is an improvement: a dataset that cannot give the state is no failure
+            logger.warning("%s: the learned state could not be read from the dataset (%s); it is learned again",
+                           self.site, exc)
+            return
         if kept is None:
             return
         version, text = kept

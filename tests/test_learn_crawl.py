@@ -20,6 +20,7 @@ from conftest import FAST, article_rows, rows, run_linfen
 from linfen_crawler.demo.recording import RecordingHandler, RecordingHTTPServer, RecordingServer
 from linfen_crawler.extract.article import extract_page
 from linfen_crawler.extract.learn import STATE_VERSION, SiteState
+from linfen_crawler.storage import Dataset
 
 HOST = "www.shili-news.cn"
 SITE_NAME = "示例市新闻网"
@@ -123,3 +124,23 @@ def test_learning_off_stores_what_the_pages_alone_give(portal: tuple[str, dict[s
     crawl(portal, db, "-s", "LINFEN_LEARN=False")
     assert {r["title"] for r in article_rows(db).values()} == {BANNER}
     assert rows(db, "SELECT * FROM site_state") == []
+
+
+@pytest.mark.parametrize(("version", "state"), [
+    (STATE_VERSION, "{not json"),  # a damaged row
+    (STATE_VERSION + 1, '{"templates": []}'),  # kept by a later release, in a format this one does not read
+])
+def test_a_kept_state_that_cannot_be_used_is_learned_again(portal: tuple[str, dict[str, str]], tmp_path: Path,
+                                                          version: int, state: str) -> None:
+    db = tmp_path / "bad.db"
+    with Dataset(db) as ds:
+        ds.save_site_state("shili", version, state, 30)
+    url, env = portal
+    proc = run_linfen("crawl", "shili", "--db", str(db), "-s", f"LINFEN_PROXY={url}", *FAST,
+                      "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "the learned state kept in the dataset is not used" in proc.stderr
+    assert len(article_rows(db)) == len(HEADLINES)
+    (kept,) = rows(db, "SELECT * FROM site_state")
+    assert kept["version"] == STATE_VERSION
+    assert SiteState.from_dict(json.loads(kept["state"])).templates[0].fields["title"]
