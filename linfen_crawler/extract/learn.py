@@ -28,6 +28,7 @@ from collections import Counter, deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -76,23 +77,15 @@ def norm(text: str) -> str:
     return _SPACE.sub("", clean_text(text))
 
 
-#: steps already made, by (tag, id, class): a page repeats few shapes, so most steps are one dict lookup
-_STEPS: dict[tuple[str, str | None, str | None], str] = {}
-_MAX_STEPS = 50_000
-
-
 def _step(el: etree._Element) -> str:
-    key = (str(el.tag), el.get("id"), el.get("class"))
-    found = _STEPS.get(key)
-    if found is not None:
-        return found
-    tag, ident, cls = key
+    return _step_of(str(el.tag), el.get("id"), el.get("class"))
+
+
+@lru_cache(maxsize=50_000)  # a page repeats few shapes: most steps are one lookup (bounded: hostile pages)
+def _step_of(tag: str, ident: str | None, cls: str | None) -> str:
     step = tag.lower() + (f"#{ident.strip()}" if ident and ident.strip() and not _UNSTABLE.search(ident) else "")
     classes = sorted({c for c in (cls or "").split() if not _UNSTABLE.search(c)})
-    step = sys.intern(step + "".join(f".{c}" for c in classes))
-    if len(_STEPS) < _MAX_STEPS:  # bounded: hostile pages may invent a class per element
-        _STEPS[key] = step
-    return step
+    return sys.intern(step + "".join(f".{c}" for c in classes))
 
 
 def element_path(el: etree._Element) -> str:
