@@ -16,8 +16,14 @@ one site this module learns, per template:
   the headline in a plain cell), the last short one-line text before the body container that is neither
   template text, a date, a label line nor a link, at the path most pages agree on.
 
-The learned state (:class:`SiteState`) is plain data (:meth:`SiteState.to_dict`), to be stored later; it
-implements :class:`~linfen_crawler.extract.article.SiteHints` for :func:`extract_page`.
+Each page is read once into a :class:`PageSample` (a few kilobytes, no tree), and a site is learned from
+samples (:func:`learn_samples`), so learning again never extracts a page again.
+
+The learned state (:class:`SiteState`) is plain data (:meth:`SiteState.to_dict`, with its format version),
+kept per site in the dataset by the Store pipeline; it implements
+:class:`~linfen_crawler.extract.article.SiteHints` for :func:`extract_page`. ``linfen check DIR --learn``
+learns from saved pages (:func:`extract_site`); a crawl learns as it goes (:class:`SiteLearner`, which
+hands :func:`extract_page` a :class:`LazySite`: the same records, a page's tree walked only when needed).
 """
 
 from __future__ import annotations
