@@ -162,3 +162,21 @@ def test_dataset_keeps_one_state_per_site(tmp_path: Path) -> None:
         ds.save_site_state("other", 1, "{}", 1)
         assert ds.load_site_state("shili") == (1, '{"templates": [1]}')
         assert ds.conn.execute("SELECT count(*) FROM site_state").fetchone()[0] == 2
+
+
+def test_learning_never_leaves_a_page_worse_than_it_alone() -> None:
+    """Pages that share their whole body, and whose only headline is the site's name in <title>: that is all
+    template text, but with nothing of the page's own in its place, the page keeps what it gives alone
+    (before, the body and the headline were dropped, and the crawl rejected every page as no_body)."""
+    same = "<p>本站所有稿件均为示例内容，仅用于测试网页模板的识别，请勿转载。</p><p>示例市新闻网编辑部敬上。</p>"
+    pages = []
+    for i in range(5):
+        html = page(i).replace("<title></title>", "<title>示例市新闻网</title>")
+        html = html.replace(f"<tr><td>{HEADLINES[i]}</td></tr>", "")
+        start, end = html.index('<td class="bd">') + len('<td class="bd">'), html.index("</td></tr></table>")
+        pages.append((html[:start] + same + html[end:], url(i)))
+    alone = [extract_page(h, u) for h, u in pages]
+    assert {r["title"] for r in alone} == {"示例市新闻网"} and all(r["body"] for r in alone)
+    state, records = extract_site(pages)
+    assert ("/html/head/title", "示例市新闻网") in state.templates[0].template_text
+    assert [(r["title"], r["body"]) for r in records] == [(r["title"], r["body"]) for r in alone]

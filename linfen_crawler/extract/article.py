@@ -295,13 +295,13 @@ def extract_page(
         if guess:
             record["title"], title_node = guess
             used["title"] = "generic"
+    # A headline that is template text is replaced by the learned one when this page has it there; else it
+    # stays (conservative: no headline at all would make the page a rejected no_title)
     if hints is not None and (record["title"] is None or hints.is_template(record["title"])):
         learned_title = hints.title(doc)
-        record["title"], title_node = learned_title or (None, None)
         if learned_title:
+            record["title"], title_node = learned_title
             used["title"] = "learned"
-        else:
-            used.pop("title", None)
 
     body_node = _first_node(rules.body, doc)
     used["body"] = "profile"
@@ -341,8 +341,10 @@ def extract_page(
     for para in paragraphs:
         if is_credit_line(para):
             credits = credits.merge(parse_byline(para))
-        elif not is_end_notice(para) and (hints is None or not hints.is_template(para)):
+        elif not is_end_notice(para):
             kept.append(para)
+    if hints is not None:  # template lines leave the body, unless nothing of the page's own would be left
+        kept = [para for para in kept if not hints.is_template(para)] or kept
     for sel in rules.byline:
         for node in sel(doc):
             credits = credits.merge(parse_byline(node_text(node)))
