@@ -4,8 +4,8 @@
 Usage::
 
     python benchmarks/crawl.py [--pages N] [--repeat K] [--jobs-pages M] [--concurrency C] [--workdir DIR]
-                               [--skip bare,bareitems,config,full,archive,thread,small,rerun,jobs,jobsinline,extract,
-                                       store]
+                               [--skip bare,bareitems,config,full,archive,learn,thread,small,rerun,jobs,jobsinline,
+                                       extract,store]
 
 It generates the synthetic portal of ``linfen_crawler/demo/synthetic.py``, shaped like 临汾新闻网 (N article
 pages of 35–70 KB with navigation, sidebars and scripts, half GBK and half UTF-8; section list pages of 20–40
@@ -24,6 +24,8 @@ host name. Then, each crawl in its own process with the same settings
     normalise, validate, store with FTS, raw pages, job directory — everything a real run does);
 (b~) (b) with ``--no-raw`` (no web archive), taking turns with (b): the CPU per page the archive costs
      (issue 19: WARC records, digests, pointers; target <= 10 %);
+(b^) (b) with ``LINFEN_LEARN=False`` (no site learning), taking turns with (b): the CPU per page of both and
+     what learning adds (issue 13: at most 20 %);
 (b-) (b) with ``LINFEN_STORE_WRITER=thread``: what the writer process gives over a writer thread;
 (b') the same for a portal of N/10 articles (peak RSS must not grow with the crawl);
 (b'') (b) again on the unchanged portal: the incremental re-run;
@@ -427,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs of (a) and of (b), taking turns; the best "
                         "of each is compared")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: "
-                        "bare,bareitems,config,full,archive,thread,small,rerun,jobs,jobsinline,extract,store")
+                        "bare,bareitems,config,full,archive,learn,thread,small,rerun,jobs,jobsinline,extract,store")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     n = args.pages
@@ -473,9 +475,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{share:.0%} of one core", flush=True)
             return a
 
-        def crawl(i: int) -> Run:
-            b = full("full", ["bencha"], run_dir / f"full-{i}.db")
-            print(f"(b) linfen crawl, run {i}: {b.pages:6} pages in {b.seconds:6.1f} s = {b.rate:6.0f} pages/s, "
+        def crawl(i: int, *extra: str, label: str = "(b) linfen crawl") -> Run:
+            b = full("full", ["bencha"], run_dir / f"full-{i}{'-nolearn' if extra else ''}.db", *extra)
+            print(f"{label}, run {i}: {b.pages:6} pages in {b.seconds:6.1f} s = {b.rate:6.0f} pages/s, "
                   f"peak RSS {b.maxrss_mb:5.0f} MB, {b.records[0]['items'] if b.records else 0} articles stored; "
                   f"CPU of the crawl and writer processes {b.cpu:.1f} s in {b.wall:.1f} s wall (start-up "
                   f"included) = {b.cpu / b.wall:.2f} cores busy, {1000 * b.cpu / max(1, b.pages):.2f} ms per page",
@@ -487,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
         a_runs: list[Run] = []
         b_runs: list[Run] = []
         noraw_runs: list[Run] = []  # (b~): the same crawl without the archive, for its cost per page
+        n_runs: list[Run] = []  # (b^): (b) without site learning, taking turns with (b)
         for i in range(1, args.repeat + 1):
             if "bare" not in skip:
                 a_runs.append(bare(i))
@@ -497,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
                     noraw_runs.append(nr)
                     print(f"(b~) linfen crawl --no-raw, run {i}: {nr.pages:6} pages in {nr.seconds:6.1f} s, CPU "
                           f"{nr.cpu:.1f} s = {1000 * nr.cpu / max(1, nr.pages):.2f} ms per page", flush=True)
+                if "learn" not in skip:
+                    n_runs.append(crawl(i, "-s", "LINFEN_LEARN=False", label="(b^) linfen crawl, no learning"))
         if a_runs:
             results["a"] = max(a_runs, key=lambda r: r.rate)
             print(f"(a) bare Scrapy: {results['a'].rate:.0f} pages/s (best of {len(a_runs)})", flush=True)
@@ -531,6 +536,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    web archive: {1000 * with_archive:.2f} ms CPU per page with it, {1000 * without:.2f} "
                       f"without (--no-raw): {results['archive_share']:.1%} of the crawl's CPU per page "
                       "(target <= 10 %)", flush=True)
+            if n_runs:  # issue 13: what site learning costs, CPU per page of the best run of each
+                with_ms = min(1000 * r.cpu / max(1, r.pages) for r in b_runs)
+                without_ms = min(1000 * r.cpu / max(1, r.pages) for r in n_runs)
+                results["learn_cost"] = with_ms / without_ms - 1
+                print(f"    CPU per page: {with_ms:.2f} ms with site learning, {without_ms:.2f} ms without "
+                      f"(LINFEN_LEARN=False): learning adds {results['learn_cost']:+.1%}  (target <= +20%)",
+                      flush=True)
             if "thread" not in skip:  # the writer process's share: the same crawl writing on a thread
                 bt = full("thread", ["bencha"], run_dir / "thread.db", "-s", "LINFEN_STORE_WRITER=thread")
                 results["b_thread"] = bt
@@ -597,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
     growth = results["b"].maxrss_mb / results["small"].maxrss_mb if "b" in results and "small" in results \
         else float("nan")
     print(f"ratio={ratio:.2f} rss_growth={growth:.2f} store_us={results.get('store', float('nan')):.0f} "
-          f"archive_cpu_share={results.get('archive_share', float('nan')):.3f}")
+          f"archive_cpu_share={results.get('archive_share', float('nan')):.3f} "
+          f"learn_cpu={results.get('learn_cost', float('nan')):+.1%}")
     shutil.rmtree(run_dir, ignore_errors=True)
     return 0
 

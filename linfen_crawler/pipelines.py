@@ -3,13 +3,16 @@
 Nothing is dropped silently: Validate raises ``DropItem`` with a reason code, and Store, which listens to
 ``item_dropped``, records every dropped item in ``rejects``. Store batches writes (``LINFEN_STORE_BATCH_SIZE``
 articles or ``LINFEN_STORE_FLUSH_SECONDS``, whichever comes first) in one transaction each, and keeps the
-run's ``crawl_runs`` row. The transactions run in the crawl's dataset writer
-(:class:`~linfen_crawler.writer.CrawlWriter`, ``LINFEN_STORE_WRITER``: a process of its own when a core is
-spare), after the raw pages their articles need; the run record is written after all of them.
+run's ``crawl_runs`` row and the site's learned state (issue 13, ``site_state``: loaded into the spider's
+learner when the crawl opens, saved at a flush when it changed, so at close too). The transactions run in
+the crawl's dataset writer (:class:`~linfen_crawler.writer.CrawlWriter`, ``LINFEN_STORE_WRITER``: a process
+of its own when a core is spare), after the raw pages their articles need; the run record is written after
+all of them.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -22,6 +25,7 @@ from twisted.internet import task
 
 from linfen_crawler.diskfull import DiskFull
 from linfen_crawler.extensions.jobdir import stop_for_disk_full
+from linfen_crawler.extract.learn import STATE_VERSION, SiteLearner, SiteState
 from linfen_crawler.items import Article, Reject, Removed
 from linfen_crawler.records import FAILURE_KEY, failure_cause, normalize_article, reject_reason, run_status
 from linfen_crawler.scheduled.monitor import CoverageCounter, coverage_alerts, coverage_from_stats, http_errors
@@ -76,6 +80,7 @@ class StorePipeline:
         self.coverage_runs = coverage_runs
         self.coverage_min_articles = coverage_min_articles
         self._loop: task.LoopingCall | None = None
+        self.saved_generation = 0  # the spider's learner's state last saved (issue 13)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -107,9 +112,56 @@ class StorePipeline:
                 return
             raise
         self.crawler.stats.set_value("linfen/run_id", self.run_id)
+        try:
+            self._load_learned()
+        except DiskFull as exc:
+            stop_for_disk_full(self.crawler, exc.path)
         if self.flush_seconds > 0:
             self._loop = task.LoopingCall(self._timed_flush)
             self._loop.start(self.flush_seconds, now=False)
+
+    @property
+    def learner(self) -> SiteLearner | None:
+        """The spider's site learner (issue 13), or None (LINFEN_LEARN off, or a spider without one)."""
+        found = getattr(self.crawler.spider, "learner", None)
+        return found if isinstance(found, SiteLearner) else None
+
+    def _load_learned(self) -> None:
+        """Start the spider's learner from the state an earlier run kept; a state of another format or
+        that cannot be read is left, and learned again (a warning names why)."""
+        learner = self.learner
+        if learner is None or self.writer is None:
+            return
+        try:
+            kept = self.writer.call(Dataset.load_site_state, self.site)
+        except DiskFull:
+            raise
+        except Exception as exc:  # learning is an improvement: a dataset that cannot give the state is no failure
+            logger.warning("%s: the learned state could not be read from the dataset (%s); it is learned again",
+                           self.site, exc)
+            return
+        if kept is None:
+            return
+        version, text = kept
+        try:
+            state = SiteState.from_dict({**json.loads(text), "version": version})
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            logger.warning("%s: the learned state kept in the dataset is not used (%s); it is learned again",
+                           self.site, exc)
+            return
+        learner.load(state)
+        self.crawler.stats.set_value("linfen/learn/loaded_templates", len(state.templates))
+
+    def _save_learned(self) -> None:
+        """Hand the learner's state to the writer when it changed since it was last saved."""
+        learner = self.learner
+        if learner is None or self.writer is None or learner.generation == self.saved_generation:
+            return
+        self.saved_generation = learner.generation
+        text = json.dumps(learner.state.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        pages = max((t.pages for t in learner.state.templates), default=0)
+        self.writer.submit(Dataset.save_site_state, self.site, STATE_VERSION, text, pages)
+        self.crawler.stats.set_value("linfen/learn/templates", len(learner.state.templates))
 
     def _timed_flush(self) -> None:
         """The timer's flush: an error is logged and counted, and the timer keeps running (a LoopingCall
@@ -151,6 +203,7 @@ class StorePipeline:
             self.articles, self.removed, self.rejects = [], [], []
             return
         self.writer.collect()
+        self._save_learned()
         if not (self.articles or self.removed or self.rejects):
             return
         articles, self.articles = self.articles, []

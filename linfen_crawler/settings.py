@@ -20,6 +20,10 @@ LINFEN_STORE_WRITER = "auto"  # where batches are written: auto / process / thre
 LINFEN_MAX_ARTICLE_PAGES = 30  # pages followed for one multi-page article
 LINFEN_MIN_BODY_CHARS = 20  # an article page with less body text (and no image) is rejected
 LINFEN_GENERIC_ONLY = False  # ignore profile selectors, use the generic extractor for every field
+# site learning during a crawl (issue 13; docs/extraction.md "Site learning"): kept per site in site_state
+LINFEN_LEARN = True  # learn each site's templates from its own pages, use them where a page's own evidence fails
+LINFEN_LEARN_SAMPLE = 30  # article pages of a site kept (as small samples) to learn from
+LINFEN_LEARN_EVERY = 200  # ... learned again about every this many article pages (once the sample is full)
 
 # --- scheduled jobs (issue 4; docs/settings.md, docs/scheduling.md) ---------------------------------
 LINFEN_REFRESH = False  # fetch known articles again too (`linfen crawl --refresh`)

@@ -137,6 +137,9 @@ RULES: dict[str, Rule] = {
     "LINFEN_MAX_ARTICLE_PAGES": POSITIVE,
     "LINFEN_MIN_BODY_CHARS": COUNT,
     "LINFEN_GENERIC_ONLY": FLAG,
+    "LINFEN_LEARN": FLAG,
+    "LINFEN_LEARN_SAMPLE": Rule(int, 3, 10_000),  # fewer than 3 pages never agree (learn.MIN_PAGES)
+    "LINFEN_LEARN_EVERY": POSITIVE,
     "LINFEN_REFRESH": FLAG,
     "LINFEN_SINCE": Rule(str, check=_day, empty=True, wants="a day YYYY-MM-DD"),
     "LINFEN_RECHECK_DAYS": Rule(int, 0, 36_500),  # a century: beyond, the first day to recheck is before year 1

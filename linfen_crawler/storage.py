@@ -438,6 +438,12 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
         "CREATE INDEX IF NOT EXISTS captures_url ON captures(url, id)",
         "CREATE INDEX IF NOT EXISTS captures_article ON captures(site, article_url, page)",
     ),
+    # issue 13: what site learning learned of each site (extract/learn.py SiteState as JSON), for later runs
+    9: (
+        """CREATE TABLE IF NOT EXISTS site_state (
+            site TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""",
+    ),
 }
 
 
@@ -1188,6 +1194,20 @@ class Dataset:
             row["stored_bytes"] += b
             row["original_bytes"] += o
         return [found[s] for s in sorted(found)]
+
+
+    # -- site learning (issue 13): one learned state per site ----------------------------------------------
+    def load_site_state(self, site: str) -> tuple[int, str] | None:
+        """``(version, state JSON)`` kept for ``site`` by :meth:`save_site_state`, or None."""
+        row = self.conn.execute("SELECT version, state FROM site_state WHERE site = ?", (site,)).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def save_site_state(self, site: str, version: int, state: str, pages: int) -> None:
+        """Keep ``site``'s learned state (JSON of its format ``version``, learned from ``pages`` pages),
+        replacing the one kept before."""
+        with self.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO site_state (site, version, state, pages, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?)", (site, version, state, pages, utcnow()))
 
 
 def _alive(pid: int | None) -> bool:

@@ -11,7 +11,7 @@ data instead of silently emptying a column.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypedDict, cast
 from urllib.parse import urljoin, urlsplit
@@ -82,15 +82,18 @@ class PageHints(Protocol):
     """What site learning knows about one page's template (:mod:`~linfen_crawler.extract.learn`).
 
     ``is_template`` says whether a text is template text (a banner, a footer line repeated on most pages of
-    the template); the other methods give a field's value from the element path the site's pages agree on,
-    or None/an empty :class:`Byline` when that path finds nothing plausible on this page.
+    the template); ``is_template_name`` whether a source or a name stands on the page only in template text
+    (the site's name in the crumbs is template text, yet the source in the page's own meta line); the other
+    methods give a field's value from the element path the site's pages agree on, or None/an empty
+    :class:`Byline` when that path finds nothing plausible on this page.
     """
 
     def is_template(self, text: str) -> bool: ...
+    def is_template_name(self, text: str) -> bool: ...
     def title(self, doc: etree._Element) -> tuple[str, etree._Element] | None: ...
     def body(self, doc: etree._Element) -> etree._Element | None: ...
     def date(self, doc: etree._Element, *, now: datetime | None, tz: str) -> DateMatch | None: ...
-    def credits(self, doc: etree._Element) -> Byline: ...
+    def credits(self, doc: etree._Element, wanted: Collection[str]) -> Byline: ...
 
 
 class SiteHints(Protocol):
@@ -292,13 +295,13 @@ def extract_page(
         if guess:
             record["title"], title_node = guess
             used["title"] = "generic"
+    # A headline that is template text is replaced by the learned one when this page has it there; else it
+    # stays (conservative: no headline at all would make the page a rejected no_title)
     if hints is not None and (record["title"] is None or hints.is_template(record["title"])):
         learned_title = hints.title(doc)
-        record["title"], title_node = learned_title or (None, None)
         if learned_title:
+            record["title"], title_node = learned_title
             used["title"] = "learned"
-        else:
-            used.pop("title", None)
 
     body_node = _first_node(rules.body, doc)
     used["body"] = "profile"
@@ -338,8 +341,10 @@ def extract_page(
     for para in paragraphs:
         if is_credit_line(para):
             credits = credits.merge(parse_byline(para))
-        elif not is_end_notice(para) and (hints is None or not hints.is_template(para)):
+        elif not is_end_notice(para):
             kept.append(para)
+    if hints is not None:  # template lines leave the body, unless nothing of the page's own would be left
+        kept = [para for para in kept if not hints.is_template(para)] or kept
     for sel in rules.byline:
         for node in sel(doc):
             credits = credits.merge(parse_byline(node_text(node)))
@@ -376,14 +381,15 @@ def extract_page(
 
 def _apply_learned_credits(record: ExtractedPage, used: dict[str, str], hints: PageHints,
                            doc: etree._Element) -> None:
-    """Drop a source or names that are template text; fill what is then empty from the learned paths."""
-    if record["source"] and hints.is_template(record["source"]):
+    """Drop a source or names read only from template text; fill what is then empty from the learned paths."""
+    if record["source"] and hints.is_template_name(record["source"]):
         record["source"] = None
-    record["authors"] = [n for n in record["authors"] if not hints.is_template(n)]
-    record["editors"] = [n for n in record["editors"] if not hints.is_template(n)]
-    if record["source"] and record["authors"] and record["editors"]:
+    record["authors"] = [n for n in record["authors"] if not hints.is_template_name(n)]
+    record["editors"] = [n for n in record["editors"] if not hints.is_template_name(n)]
+    wanted = [name for name in ("source", "authors", "editors") if not record[name]]
+    if not wanted:
         return
-    learned = hints.credits(doc)
+    learned = hints.credits(doc, wanted)
     if not record["source"] and learned.source:
         record["source"], used["source"] = learned.source, "learned"
     authors, editors = finalize_people(learned.authors, learned.editors)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Self, cast
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
@@ -23,8 +23,9 @@ from twisted.python.failure import Failure
 from linfen_crawler import __version__
 from linfen_crawler.diskfull import DiskFull
 from linfen_crawler.extensions.jobdir import stop_for_disk_full
-from linfen_crawler.extract.article import extract_article, node_text, parse_html
+from linfen_crawler.extract.article import extract_page, node_text, parse_html
 from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler.extract.learn import SiteLearner
 from linfen_crawler.extract.links import detect_article_links
 from linfen_crawler.items import Reject, Removed, with_run_of
 from linfen_crawler.normalize import canonicalize_url
@@ -75,6 +76,9 @@ class PortalSpider(scrapy.Spider):
         self.plan = CrawlPlan()  # issue 4: incremental crawling; loaded from the dataset in from_crawler
         self.site_lock: SiteLock | None = None
         self.planner: ListPlanner = LocalListPlanner()  # LINFEN_LIST_PLANNER's, built when the spider opens
+        # issue 13: the site's templates learned from its own pages (LINFEN_LEARN); None when off. The Store
+        # pipeline loads its state from the dataset when the crawl opens and keeps it there.
+        self.learner: SiteLearner | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -83,6 +87,9 @@ class PortalSpider(scrapy.Spider):
         s = crawler.settings
         spider.max_article_pages = s.getint("LINFEN_MAX_ARTICLE_PAGES")
         spider.generic_only = s.getbool("LINFEN_GENERIC_ONLY")
+        if s.getbool("LINFEN_LEARN"):
+            spider.learner = SiteLearner(sample_size=s.getint("LINFEN_LEARN_SAMPLE"),
+                                         every=s.getint("LINFEN_LEARN_EVERY"))
         # The User-Agent names the contact URL given for this crawl (-s LINFEN_CONTACT_URL=…) unless the
         # User-Agent itself was set explicitly.
         if not s.frozen and (s.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["project"]:
@@ -177,17 +184,25 @@ class PortalSpider(scrapy.Spider):
         return None
 
     # -- article pages -----------------------------------------------------------------------------
-    def extract(self, response: Response) -> dict[str, Any]:
+    def extract(self, response: Response, *, first_page: bool = False) -> dict[str, Any]:
+        """The page's record, with what was learned of the site so far; an article's first page may join
+        the learner's sample (issue 13; later pages of a multi-page article are used, not sampled)."""
         headers = {"Content-Type": content_type(response)}
-        return extract_article(response.body, response.url, profile=self.profile, headers=headers,
-                               now=datetime.now(UTC), generic_only=self.generic_only)
+        learner = self.learner
+        trace: dict[str, Any] | None = {} if learner is not None and first_page and learner.wants() else None
+        record = extract_page(response.body, response.url, profile=self.profile, headers=headers,
+                              now=datetime.now(UTC), generic_only=self.generic_only,
+                              site=learner.site if learner is not None else None, trace=trace)
+        if learner is not None and trace is not None and learner.add(record, trace):
+            self.crawler.stats.inc_value("linfen/learn/relearned")
+        return cast(dict[str, Any], record)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         self.crawler.stats.inc_value("linfen/article_pages")
         if not isinstance(response, scrapy.http.TextResponse) and response.body[:4] == b"%PDF":
             yield Reject(response.url, "not_html", content_type(response))
             return
-        record = self.extract(response)
+        record = self.extract(response, first_page=True)
         if response.meta.get("kind") == "article" and self.plan.too_old(record.get("published_at")):
             # not stored, but remembered: the next --since run does not fetch it again (CrawlPlan.load)
             self.crawler.stats.inc_value("linfen/skipped/article_before_since")
