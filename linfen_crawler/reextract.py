@@ -8,6 +8,7 @@ A changed record is updated (the old one kept in ``article_versions``). No netwo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import Any
 from linfen_crawler import settings as defaults
 from linfen_crawler.archive import archive_dir
 from linfen_crawler.extract.article import extract_article
+from linfen_crawler.extract.learn import LazySite, SiteState
 from linfen_crawler.profiles import load_profile
 from linfen_crawler.raw import capture_page
 from linfen_crawler.records import follow_pages, make_article, normalize_article, reject_reason
@@ -36,15 +38,31 @@ class ReextractResult:
         return dict(self.__dict__)
 
 
+def learned_site(dataset: Dataset, site: str) -> LazySite | None:
+    """What site learning kept for ``site`` (issue 13), as the spider uses it; None when nothing usable was
+    kept (a state in another format or damaged is left, as a crawl leaves it)."""
+    kept = dataset.load_site_state(site)
+    if kept is None:
+        return None
+    version, text = kept
+    try:
+        state = SiteState.from_dict({**json.loads(text), "version": version})
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return LazySite(state) if state.templates else None
+
+
 def rebuild(article_url: str, pages: dict[str, dict[str, Any]], profile: Any, section: str | None,
-            archive: Path, max_pages: int = defaults.LINFEN_MAX_ARTICLE_PAGES) -> tuple[Any, bool]:
+            archive: Path, max_pages: int = defaults.LINFEN_MAX_ARTICLE_PAGES,
+            site: LazySite | None = None) -> tuple[Any, bool]:
     """The normalised Article for an archived article (first page, then its 下一页 chain as the spider
-    follows it); the flag is False when a later page it links to was not kept."""
+    follows it); the flag is False when a later page it links to was not kept. ``site`` is the site's
+    learned state, applied to every page as a crawl starting from it applies it."""
     def extract(row: dict[str, Any]) -> dict[str, Any]:
         body, headers = capture_page(archive, row)
         now = datetime.fromisoformat(row["fetched_at"])
         return extract_article(body, row["final_url"] or row["url"], profile=profile,
-                               headers={"Content-Type": headers.get("Content-Type", "")}, now=now)
+                               headers={"Content-Type": headers.get("Content-Type", "")}, now=now, site=site)
 
     def kept(url: str) -> dict[str, Any] | None:
         row = pages.get(url)
@@ -67,6 +85,7 @@ def reextract(dataset: Dataset, *, site: str | None = None, min_body_chars: int 
     run_id = 0
     batch: list[dict[str, Any]] = []
     profile: Any = None
+    learned: LazySite | None = None
     archive = archive_dir(dataset.path)
 
     def flush() -> None:
@@ -94,9 +113,11 @@ def reextract(dataset: Dataset, *, site: str | None = None, min_body_chars: int 
                 yield close_site()
             current, result = first["site"], ReextractResult()
             profile = load_profile(str(current))
+            learned = learned_site(dataset, str(current))
             run_id = dataset.start_run(str(current))
         meta = dataset.article_meta(article_url)
-        article, complete = rebuild(article_url, pages, profile, meta["section"] if meta else None, archive)
+        article, complete = rebuild(article_url, pages, profile, meta["section"] if meta else None, archive,
+                                    site=learned)
         result.missing_pages += not complete
         if reject_reason(article, min_body_chars):
             result.rejected += 1

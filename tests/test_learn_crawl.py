@@ -144,3 +144,19 @@ def test_a_kept_state_that_cannot_be_used_is_learned_again(portal: tuple[str, di
     (kept,) = rows(db, "SELECT * FROM site_state")
     assert kept["version"] == STATE_VERSION
     assert SiteState.from_dict(json.loads(kept["state"])).templates[0].fields["title"]
+
+
+def test_reextract_applies_the_kept_state_as_a_crawl_would(portal: tuple[str, dict[str, str]],
+                                                           tmp_path: Path) -> None:
+    """`linfen reextract` rebuilds from the archive with the site's kept state: the learned headlines stay."""
+    _, env = portal
+    db = tmp_path / "re.db"
+    crawl(portal, db)
+    crawl(portal, db, "--refresh")  # every page stored with the learned headline
+    before = article_rows(db)
+    assert all(r["extractor"]["title"] == "learned" for r in before.values())
+    proc = run_linfen("reextract", "--db", str(db), env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    after = article_rows(db)
+    assert {u: (r["title"], r["extractor"]) for u, r in after.items()} == \
+        {u: (r["title"], r["extractor"]) for u, r in before.items()}
