@@ -40,10 +40,12 @@ Generated portals are kept under ``--workdir`` (default ``$TMPDIR/linfen-crawl-b
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -137,7 +139,9 @@ class Server:
                    "-c", str(conf)]
         else:
             cmd = [sys.executable, __file__, "_serve", str(self.root), str(self.port)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+        # its own process group: the Python server forks a second process, which terminate() alone left
+        # running (holding the benchmark's output pipe open) after the run
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, start_new_session=True)
         wait_port(self.port)
         return self
 
@@ -157,7 +161,8 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
-            self.proc.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(10)
 
 
