@@ -45,6 +45,7 @@ __all__ = [
     "PartialRecordError",
     "ZstdWarcError",
     "ZstdWarcWriter",
+    "compressor",
     "dictionary_frame",
     "drop_partial_record",
     "iter_frames",
@@ -161,6 +162,17 @@ def dictionary_frame(dictionary: bytes) -> bytes:
 # ------------------------------------------------------------------------------------------- writing
 
 
+def compressor(dictionary: bytes | None, level: int = DEFAULT_LEVEL) -> zstandard.ZstdCompressor:
+    """The compressor of a file's records: one frame per ``compress`` call, with the content size, checksum and
+    dictionary ID the proposal requires (the crawl's writer, ``archive/warc.py``, uses it as this module's)."""
+    if dictionary:
+        _dict_id(dictionary)
+    dict_data = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
+    return zstandard.ZstdCompressor(
+        level=level, dict_data=dict_data, write_checksum=True, write_content_size=True, write_dict_id=True
+    )
+
+
 class ZstdWarcWriter(BaseWARCWriter):
     """warcio's ``WARCWriter``, with each record one zstd frame compressed with a site's dictionary.
 
@@ -187,12 +199,7 @@ class ZstdWarcWriter(BaseWARCWriter):
     ) -> None:
         super().__init__(gzip=False, **kwargs)
         self.dictionary = dictionary
-        dict_data = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
-        if dictionary:
-            _dict_id(dictionary)
-        self._cctx = zstandard.ZstdCompressor(
-            level=level, dict_data=dict_data, write_checksum=True, write_content_size=True, write_dict_id=True
-        )
+        self._cctx = compressor(dictionary, level)
         self._owned = isinstance(out, str | os.PathLike)
         if isinstance(out, str | os.PathLike):
             existing = os.path.getsize(out) if os.path.exists(out) else 0
