@@ -426,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where generated portals are kept and reused")
     parser.add_argument("--repeat", type=int, default=2, help="runs of (a) and of (b), taking turns; the best "
                         "of each is compared")
+    parser.add_argument("--archive-compression", choices=("gzip", "zstd"), default="gzip",
+                        help="the archive's compression in the (b) runs (LINFEN_ARCHIVE_COMPRESSION)")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: "
                         "bare,bareitems,config,full,archive,thread,small,rerun,jobs,jobsinline,extract,store")
     args = parser.parse_args(argv)
@@ -474,7 +476,10 @@ def main(argv: list[str] | None = None) -> int:
             return a
 
         def crawl(i: int) -> Run:
-            b = full("full", ["bencha"], run_dir / f"full-{i}.db")
+            b = full("full", ["bencha"], run_dir / f"full-{i}.db", "--archive-compression", args.archive_compression)
+            archived = sum(p.stat().st_size for p in (run_dir / f"full-{i}.archive").glob("*"))
+            print(f"    archive ({args.archive_compression}): {archived / max(1, b.pages):.0f} bytes per page",
+                  flush=True)
             print(f"(b) linfen crawl, run {i}: {b.pages:6} pages in {b.seconds:6.1f} s = {b.rate:6.0f} pages/s, "
                   f"peak RSS {b.maxrss_mb:5.0f} MB, {b.records[0]['items'] if b.records else 0} articles stored; "
                   f"CPU of the crawl and writer processes {b.cpu:.1f} s in {b.wall:.1f} s wall (start-up "

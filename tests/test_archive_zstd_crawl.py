@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from conftest import article_rows, crawl, rows, run_linfen
 from test_archive import COMPARED, capture
 from warcio.archiveiterator import ArchiveIterator
@@ -80,13 +81,12 @@ def test_the_site_s_previous_dictionary_is_reused_and_rotation_keeps_it(tmp_path
     for n, pointer in enumerate(pointers):
         assert read_record(tmp_path, pointer, check_digest=True).body == capture(n).body
     # a pointer that misses its frame is one line, as with gzip
-    bad = Pointer(pointers[0].file, pointers[0].offset + 1, pointers[0].length)
-    try:
-        read_record(tmp_path, bad)
-    except ArchiveError as exc:
-        assert "\n" not in str(exc) and pointers[0].file in str(exc)
-    else:
-        raise AssertionError("a pointer off its frame was read")
+    p = pointers[0]
+    for bad in (Pointer(p.file, p.offset + 1, p.length), Pointer(p.file, p.offset, p.length - 1),
+                Pointer(p.file, p.offset, p.length + 20)):  # off its frame, cut short, running into the next
+        with pytest.raises(ArchiveError) as err:
+            read_record(tmp_path, bad)
+        assert "\n" not in str(err.value) and f"{p.file}@{bad.offset}" in str(err.value)
 
 
 def test_recovery_drops_a_partial_last_zstd_frame_and_closes_the_file(tmp_path):

@@ -404,14 +404,20 @@ def drop_partial_record(path: str | os.PathLike[str]) -> int:
 
 
 def read_record(path: str | os.PathLike[str], offset: int, length: int) -> bytes:
-    """One uncompressed WARC record from its frame's offset and length (as ``write_record`` returned them)."""
+    """One uncompressed WARC record from its frame's offset and length (as ``write_record`` returned them).
+
+    The bytes must be exactly one whole frame: a length too short or too long raises :class:`ZstdWarcError`."""
     with open(path, "rb") as f:
         dictionary, _ = read_dictionary(f)
         f.seek(offset)
         frame = f.read(length)
     if len(frame) < length or frame[:4] != _ZSTD_MAGIC:
         raise ZstdWarcError(f"{os.fspath(path)}: no whole zstd frame of {length} bytes at offset {offset}")
+    dobj = _decompressor(dictionary).decompressobj()
     try:
-        return bytes(_decompressor(dictionary).decompress(frame))
+        data = dobj.decompress(frame)
     except zstandard.ZstdError as e:
         raise ZstdWarcError(f"{os.fspath(path)}: the frame at offset {offset} is corrupt: {e}") from e
+    if not dobj.eof or dobj.unused_data:  # a length that is not the frame's: the pointer is wrong
+        raise ZstdWarcError(f"{os.fspath(path)}: the frame at offset {offset} does not end at its length {length}")
+    return bytes(data)
