@@ -59,10 +59,15 @@ ZSTD_SUFFIX = zstd.SUFFIX  # ".warc.zst"
 SUFFIXES = {"gzip": WARC_SUFFIX, "zstd": ZSTD_SUFFIX}  # LINFEN_ARCHIVE_COMPRESSION -> file suffix
 # Pages of a site written without a dictionary before one is trained on their records (zstd, when the archive
 # holds no earlier zstd file of the site). Fewer pages start the dictionary sooner; more train a better one.
-# On the demo's lfxww, a dictionary trained on 8 pages compressed the later pages to 0.36 of gzip, one
-# trained on all 37 to 0.29 (benchmarks/archive.py); later runs reuse it, so most pages of a site are
-# written with it either way.
+# On the demo's lfxww, a dictionary trained on its first 8 pages wrote the other 71 in 0.36 of gzip's bytes
+# (`linfen demo`; one trained on 37 pages: 0.29, benchmarks/archive.py); later runs reuse it.
 TRAIN_PAGES = 8
+# zstd level of the crawl's records. With a site's dictionary the level matters little for size and much for
+# CPU (December 2026, per page, a dictionary trained on 8 pages; ratio to gzip level 3): demo lfxww (5 KB
+# pages) level 3 0.345 / 0.011 ms, level 9 0.306 / 0.046 ms; the synthetic 52 KB pages of benchmarks/crawl.py
+# (little shared text) level 3 0.825 / 0.22 ms, level 9 0.755 / 0.79 ms, gzip 0.38 ms. Level 3 keeps the archive
+# cheaper than with gzip, inside issue 19's CPU budget; `linfen archive pack` or a re-write can go further.
+ZSTD_LEVEL = 3
 OPEN_SUFFIX = ".open"
 WARC_VERSION = "WARC/1.1"
 # warcio gzips at level 9; on the corpus's real article pages level 3 takes a third of its CPU for a record
@@ -185,7 +190,7 @@ class WarcFileWriter:
         self._fh = fh
         if self.compression == "zstd":
             # the dictionary frame first (one write, undone on a full disk as a record is)
-            self._zstd = zstd.compressor(self.dictionary)
+            self._zstd = zstd.compressor(self.dictionary, ZSTD_LEVEL)
             if self.dictionary is not None:
                 self._write_bytes(zstd.dictionary_frame(self.dictionary))
         self._metadata_written = set()
