@@ -70,9 +70,14 @@ def test_a_site_s_first_pages_train_its_dictionary_and_the_next_file_starts_with
 
 def test_the_site_s_previous_dictionary_is_reused_and_rotation_keeps_it(tmp_path):
     dictionary = train_site_dictionary([capture(n).body for n in range(50, 60)])
-    asked = []
+    asked: list[str] = []
     writer = WarcFileWriter(tmp_path, max_bytes=1, compression="zstd")  # a file per capture
-    writer.find_dictionary = lambda site: asked.append(site) or dictionary
+
+    def find(site: str) -> bytes:
+        asked.append(site)
+        return dictionary
+
+    writer.find_dictionary = find
     pointers = [writer.write_capture(capture(n), run=(1, "lfxww")) for n in range(6)]
     writer.close()
     files = sorted(tmp_path.iterdir())
