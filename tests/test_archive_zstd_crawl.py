@@ -19,6 +19,7 @@ from warcio.archiveiterator import ArchiveIterator
 from linfen_crawler.archive import archive_dir
 from linfen_crawler.archive.warc import (
     OPEN_SUFFIX,
+    RETRAIN_PAGES,
     TRAIN_PAGES,
     ArchiveError,
     Pointer,
@@ -66,6 +67,22 @@ def test_a_site_s_first_pages_train_its_dictionary_and_the_next_file_starts_with
     with_dict = pointers[-1].length
     without = pointers[TRAIN_PAGES - 1].length
     assert with_dict < without / 2
+
+
+def test_a_second_dictionary_trained_on_more_pages_replaces_the_first(tmp_path):
+    writer = WarcFileWriter(tmp_path, max_bytes=10**9, compression="zstd")
+    writer.find_dictionary = lambda site: None
+    pointers = [writer.write_capture(capture(n), run=(1, "lfxww")) for n in range(RETRAIN_PAGES + 2)]
+    writer.close()
+    files = sorted(tmp_path.iterdir())
+    dictionaries = [dictionary_of(p) for p in files]
+    assert len(files) == 3 and dictionaries[0] is None and None not in dictionaries[1:]
+    assert dictionaries[1] != dictionaries[2]
+    assert Counter(p.file for p in pointers) == {files[0].name: TRAIN_PAGES,
+                                                 files[1].name: RETRAIN_PAGES - TRAIN_PAGES, files[2].name: 2}
+    assert writer._samples == []  # nothing more held in memory once the second is trained
+    for n, pointer in enumerate(pointers):
+        assert read_record(tmp_path, pointer, check_digest=True).body == capture(n).body
 
 
 def test_the_site_s_previous_dictionary_is_reused_and_rotation_keeps_it(tmp_path):
@@ -134,10 +151,11 @@ def test_a_zstd_crawl_reads_back_verifies_reextracts_offline_and_reuses_its_dict
     # the server is stopped: what follows has no network
     assert first_files and all(p.name.endswith(".warc.zst") for p in first_files)
     assert not list(folder.glob("*.warc.gz*")) and not list(folder.glob(f"*{OPEN_SUFFIX}"))
-    trained = [d for d in map(dictionary_of, first_files) if d is not None]
-    assert len(trained) == 1  # the first pages' file has none, the rest of the run one trained on them
+    dictionaries = [dictionary_of(p) for p in first_files]
+    # the first pages' file has none, then one trained on 8 pages, then one on 32, which later runs reuse
+    assert dictionaries[0] is None and len(set(dictionaries[1:])) == 2 and None not in dictionaries[1:]
     later = [p for p in sorted(folder.iterdir()) if p not in first_files]
-    assert later and all(dictionary_of(p) == trained[0] for p in later)
+    assert later and all(dictionary_of(p) == dictionaries[-1] for p in later)
 
     records = zstd_records(folder)
     responses = {uri: body for kind, uri, body in records if kind == "response"}

@@ -21,10 +21,11 @@ Layout and guarantees (docs/archive.md):
 
 Where a zstd file's dictionary comes from (docs/archive.md, "zstd"): the site's previous zstd file in the
 archive (``find_dictionary``), so a site's later runs need no training; a site with none yet starts a file
-without a dictionary, keeps its first :data:`TRAIN_PAGES` pages' records (as written) as samples, trains a
-dictionary on them and closes that file: the next file of the run starts with the dictionary. Nothing is
-held back: every record reaches the OS before its pointer is committed, as with gzip. A run that ends
-before enough pages has written dictionary-less zstd frames only.
+without a dictionary and keeps its records (as written) as samples; after the first :data:`TRAIN_PAGES`
+pages it trains a dictionary on them and closes that file: the next file of the run starts with the
+dictionary. After :data:`RETRAIN_PAGES` pages it trains a better one on all of them and starts a file with
+that, which later runs reuse. Nothing is held back: every record reaches the OS before its pointer is
+committed, as with gzip. A run that ends before enough pages has written dictionary-less zstd frames only.
 """
 
 from __future__ import annotations
@@ -58,10 +59,12 @@ WARC_SUFFIX = ".warc.gz"
 ZSTD_SUFFIX = zstd.SUFFIX  # ".warc.zst"
 SUFFIXES = {"gzip": WARC_SUFFIX, "zstd": ZSTD_SUFFIX}  # LINFEN_ARCHIVE_COMPRESSION -> file suffix
 # Pages of a site written without a dictionary before one is trained on their records (zstd, when the archive
-# holds no earlier zstd file of the site). Fewer pages start the dictionary sooner; more train a better one.
-# On the demo's lfxww, a dictionary trained on its first 8 pages wrote the other 71 in 0.36 of gzip's bytes
-# (`linfen demo`; one trained on 37 pages: 0.29, benchmarks/archive.py); later runs reuse it.
+# holds no earlier zstd file of the site). Fewer pages start the dictionary sooner; more train a better one, so
+# the run trains again on its first RETRAIN_PAGES pages (their records held in memory until then), and that
+# dictionary is the one later runs reuse. Demo lfxww, its pages 65-79 against gzip (level 3 both): trained on
+# 8 pages 0.415, 16: 0.306, 32: 0.289, 64: 0.294.
 TRAIN_PAGES = 8
+RETRAIN_PAGES = 32
 # zstd level of the crawl's records. With a site's dictionary the level matters little for size and much for
 # CPU (December 2026, per page, a dictionary trained on 8 pages; ratio to gzip level 3): demo lfxww (5 KB
 # pages) level 3 0.345 / 0.011 ms, level 9 0.306 / 0.046 ms; the synthetic 52 KB pages of benchmarks/crawl.py
@@ -163,6 +166,7 @@ class WarcFileWriter:
         self.find_dictionary: Callable[[str], bytes | None] | None = None
         self._samples: list[bytes] = []
         self._sampled_pages = 0
+        self._sampling = False  # a site without a dictionary to reuse: its first records are kept to train one
         self._zstd: zstandard.ZstdCompressor | None = None
         self.name_stem = (f"linfen-{datetime.now(UTC).strftime('%Y%m%d%H%M%S')}-{os.getpid()}-"
                           f"{secrets.token_hex(3)}")
@@ -219,7 +223,7 @@ class WarcFileWriter:
         self._warc._write_warc_record(buf, record)  # the record alone, into memory
         if self._zstd is not None:
             data = self._zstd.compress(buf.getvalue())  # one frame, with the file's dictionary
-            if self.dictionary is None and self.site is not None:
+            if self._sampling:
                 self._samples.append(buf.getvalue())  # to train the site's dictionary on
         else:
             packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # one gzip member
@@ -299,9 +303,9 @@ class WarcFileWriter:
                                           is_http_request=True),
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id})
         self._append(request)
-        if self.dictionary is None and self.site is not None and self.compression == "zstd":
+        if self._sampling:
             self._sampled_pages += revisit_of is None
-            if self._sampled_pages >= TRAIN_PAGES:
+            if self._sampled_pages in (TRAIN_PAGES, RETRAIN_PAGES):
                 self._train()
         return pointer
 
@@ -317,15 +321,17 @@ class WarcFileWriter:
         if found != self.dictionary:
             self.close()
         self.dictionary = found
+        self._sampling = found is None
 
     def _train(self) -> None:
-        """Train the site's dictionary on the records written so far and close the file written without it
-        (the next record starts a file with it). Samples too poor to train on: go on without one."""
+        """Train the site's dictionary on the records written so far and close the current file (the next
+        record starts a file with the new dictionary). Samples too poor to train on: go on as before."""
         try:
             trained = zstd.train_site_dictionary(self._samples)
         except zstd.ZstdWarcError:
             trained = None
-        self._samples, self._sampled_pages = [], 0
+        if self._sampled_pages >= RETRAIN_PAGES:
+            self._sampling, self._samples = False, []  # done: this dictionary stays
         if trained is not None:
             self.dictionary = trained
             self.close()
