@@ -24,6 +24,7 @@ from linfen_crawler.archive.warc import (
     ArchiveError,
     Pointer,
     WarcFileWriter,
+    iter_records,
     read_record,
     recover,
 )
@@ -61,6 +62,9 @@ def test_a_site_s_first_pages_train_its_dictionary_and_the_next_file_starts_with
     for n, pointer in enumerate(pointers):
         record = read_record(tmp_path, pointer, check_digest=True)
         assert (record.type, record.uri, record.body) == ("response", capture(n).url, capture(n).body)
+    # iter_records gives each record's frame: the response frames are where the pointers say
+    framed = {(file.name, offset, length) for file in files for offset, length, _ in iter_records(file)}
+    assert {(p.file, p.offset, p.length) for p in pointers} <= framed
     kinds = Counter(kind for kind, _, _ in zstd_records(tmp_path))
     assert kinds == {"warcinfo": 2, "metadata": 2, "response": TRAIN_PAGES + 4, "request": TRAIN_PAGES + 4}
     # the dictionary pays: a page written with it is much smaller than one written without
@@ -120,7 +124,9 @@ def test_recovery_drops_a_partial_last_zstd_frame_and_closes_the_file(tmp_path):
     size = opened.stat().st_size
     with opened.open("ab") as fh:  # a kill in the middle of the next record's write
         fh.write((tmp_path / (writer.name + OPEN_SUFFIX)).read_bytes()[pointers[1].offset:][:300])
-    writer._fh = None  # the killed writer: its lock goes with its process
+    killed, writer._fh = writer._fh, None  # the killed writer: its lock goes with its process
+    assert killed is not None
+    killed.close()
     done = recover(tmp_path)
     assert done == [(writer.name, 300)]
     final = tmp_path / writer.name
