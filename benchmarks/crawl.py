@@ -433,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where generated portals are kept and reused")
     parser.add_argument("--repeat", type=int, default=2, help="runs of (a) and of (b), taking turns; the best "
                         "of each is compared")
+    parser.add_argument("--archive-compression", choices=("gzip", "zstd"), default="gzip",
+                        help="the archive's compression in the (b) runs (LINFEN_ARCHIVE_COMPRESSION)")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: "
                         "bare,bareitems,config,full,archive,learn,thread,small,rerun,jobs,jobsinline,extract,store")
     args = parser.parse_args(argv)
@@ -481,7 +483,12 @@ def main(argv: list[str] | None = None) -> int:
             return a
 
         def crawl(i: int, *extra: str, label: str = "(b) linfen crawl") -> Run:
-            b = full("full", ["bencha"], run_dir / f"full-{i}{'-nolearn' if extra else ''}.db", *extra)
+            name = f"full-{i}{'-nolearn' if extra else ''}"
+            b = full("full", ["bencha"], run_dir / f"{name}.db", "--archive-compression", args.archive_compression,
+                     *extra)
+            archived = sum(p.stat().st_size for p in (run_dir / f"{name}.archive").glob("*"))
+            print(f"    archive ({args.archive_compression}): {archived / max(1, b.pages):.0f} bytes per page",
+                  flush=True)
             print(f"{label}, run {i}: {b.pages:6} pages in {b.seconds:6.1f} s = {b.rate:6.0f} pages/s, "
                   f"peak RSS {b.maxrss_mb:5.0f} MB, {b.records[0]['items'] if b.records else 0} articles stored; "
                   f"CPU of the crawl and writer processes {b.cpu:.1f} s in {b.wall:.1f} s wall (start-up "

@@ -7,6 +7,9 @@ one to the archive's WARC files (:mod:`linfen_crawler.archive.warc`: a response 
 record when the payload's digest equals the latest capture of that URL, then the request record) and then
 records the pointers in the dataset's ``captures`` table. Every capture is kept; none is overwritten.
 ``LINFEN_RAW_PAGES = False`` (``linfen crawl --no-raw``) turns it off: no archive is written.
+``LINFEN_ARCHIVE_COMPRESSION = "zstd"`` (``--archive-compression zstd``) writes ``.warc.zst`` files with a
+dictionary per site, the one of the site's previous zstd file when the archive has one
+(:func:`site_dictionary`; docs/archive.md).
 
 Datasets from before issue 19 kept the pages inside, in ``raw_pages``: :func:`move_raw_pages` moves them
 into the archive (payload digests read back and checked before the table is dropped).
@@ -22,15 +25,17 @@ import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from linfen_crawler.archive import archive_dir
+from linfen_crawler.archive import archive_dir, zstd
 from linfen_crawler.archive.warc import (
     ArchiveError,
     Capture,
     Pointer,
     WarcFileWriter,
+    is_zstd,
     payload_digest,
     read_record,
     recover,
+    resolve,
     warc_date,
 )
 from linfen_crawler.normalize import canonicalize_url, utcnow
@@ -51,9 +56,31 @@ RAW_KINDS = ("article", "article_page", "recheck")  # request kinds whose pages 
 _WRITERS: dict[str, WarcFileWriter] = {}
 
 
-def archive_config(db_path: str, key: str, max_bytes: int) -> dict[str, Any]:
+def archive_config(db_path: str, key: str, max_bytes: int, compression: str = "gzip") -> dict[str, Any]:
     """What the dataset writer needs to write a crawl's captures (small: sent with each batch)."""
-    return {"dir": str(archive_dir(db_path)), "key": key, "max_bytes": max_bytes, "dataset": Path(db_path).name}
+    return {"dir": str(archive_dir(db_path)), "key": key, "max_bytes": max_bytes, "dataset": Path(db_path).name,
+            "compression": compression}
+
+
+# the latest files of a site looked at for a dictionary (a site's files all carry the same one unless a run
+# trained its own: the newest few are enough)
+DICTIONARY_FILES = 5
+
+
+def site_dictionary(folder: str | Path, dataset: Dataset, site: str) -> bytes | None:
+    """The dictionary of the site's newest zstd file that has one (None: there is none to reuse).
+
+    The file names start with the time they were begun, so the last names are the newest."""
+    names = [n for n in dataset.capture_files(site) if is_zstd(n)][-DICTIONARY_FILES:]
+    for name in reversed(names):
+        try:
+            with open(resolve(folder, name), "rb") as fh:
+                found, _ = zstd.read_dictionary(fh)
+        except (OSError, zstd.ZstdWarcError):
+            continue  # gone or damaged: `linfen archive verify` says so; a new dictionary is trained
+        if found is not None:
+            return found
+    return None
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
@@ -83,7 +110,8 @@ def _writer(config: dict[str, Any]) -> WarcFileWriter:
     found = _WRITERS.get(config["key"])
     if found is None:
         found = _WRITERS[config["key"]] = WarcFileWriter(config["dir"], config["max_bytes"],
-                                                         {"isPartOf": config["dataset"]})
+                                                         {"isPartOf": config["dataset"]},
+                                                         compression=config.get("compression", "gzip"))
     return found
 
 
@@ -117,6 +145,7 @@ def write_raw_pages(dataset: Dataset, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     writer = _writer(rows[0]["archive"])
+    writer.find_dictionary = lambda site: site_dictionary(writer.folder, dataset, site)
     digests: dict[str, str] = {}
     captures = [_write(writer, dataset, row, digests) for row in rows]
     return dataset.add_captures(captures)

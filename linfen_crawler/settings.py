@@ -32,6 +32,9 @@ LINFEN_RECHECK_DAYS = 0  # also re-fetch stored articles published in the last N
 LINFEN_RAW_PAGES = True  # archive fetched article pages in <db>.archive/ WARC files (`--no-raw` turns it off)
 # a WARC file is closed and a new one started past this size (issue 19; 1 GB, as Heritrix and most tools do)
 LINFEN_ARCHIVE_FILE_BYTES = 1_000_000_000
+# gzip (every WARC tool reads it) or zstd (.warc.zst with a dictionary per site: once a site has one, a third of
+# gzip's bytes on the demo; `--archive-compression`, docs/archive.md)
+LINFEN_ARCHIVE_COMPRESSION = "gzip"
 LINFEN_JOBS_DIR = ""  # root of the per-site Scrapy JOBDIRs; empty: jobs/ beside the dataset
 LINFEN_COVERAGE_RUNS = 5  # a field's coverage is compared with its median over this many earlier runs
 LINFEN_COVERAGE_MIN_ARTICLES = 5  # ... in runs with at least this many new articles

@@ -145,6 +145,7 @@ RULES: dict[str, Rule] = {
     "LINFEN_RECHECK_DAYS": Rule(int, 0, 36_500),  # a century: beyond, the first day to recheck is before year 1
     "LINFEN_RAW_PAGES": FLAG,
     "LINFEN_ARCHIVE_FILE_BYTES": POSITIVE,  # issue 19
+    "LINFEN_ARCHIVE_COMPRESSION": Rule(str, choices=("gzip", "zstd")),  # issue 19
     "LINFEN_JOBS_DIR": Rule(str, check=_path, empty=True, wants="a folder path"),
     "LINFEN_COVERAGE_RUNS": POSITIVE,
     "LINFEN_COVERAGE_MIN_ARTICLES": COUNT,

@@ -45,6 +45,7 @@ __all__ = [
     "PartialRecordError",
     "ZstdWarcError",
     "ZstdWarcWriter",
+    "compressor",
     "dictionary_frame",
     "drop_partial_record",
     "iter_frames",
@@ -161,6 +162,17 @@ def dictionary_frame(dictionary: bytes) -> bytes:
 # ------------------------------------------------------------------------------------------- writing
 
 
+def compressor(dictionary: bytes | None, level: int = DEFAULT_LEVEL) -> zstandard.ZstdCompressor:
+    """The compressor of a file's records: one frame per ``compress`` call, with the content size, checksum and
+    dictionary ID the proposal requires (the crawl's writer, ``archive/warc.py``, uses it as this module's)."""
+    if dictionary:
+        _dict_id(dictionary)
+    dict_data = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
+    return zstandard.ZstdCompressor(
+        level=level, dict_data=dict_data, write_checksum=True, write_content_size=True, write_dict_id=True
+    )
+
+
 class ZstdWarcWriter(BaseWARCWriter):
     """warcio's ``WARCWriter``, with each record one zstd frame compressed with a site's dictionary.
 
@@ -187,12 +199,7 @@ class ZstdWarcWriter(BaseWARCWriter):
     ) -> None:
         super().__init__(gzip=False, **kwargs)
         self.dictionary = dictionary
-        dict_data = zstandard.ZstdCompressionDict(dictionary) if dictionary else None
-        if dictionary:
-            _dict_id(dictionary)
-        self._cctx = zstandard.ZstdCompressor(
-            level=level, dict_data=dict_data, write_checksum=True, write_content_size=True, write_dict_id=True
-        )
+        self._cctx = compressor(dictionary, level)
         self._owned = isinstance(out, str | os.PathLike)
         if isinstance(out, str | os.PathLike):
             existing = os.path.getsize(out) if os.path.exists(out) else 0
@@ -397,14 +404,20 @@ def drop_partial_record(path: str | os.PathLike[str]) -> int:
 
 
 def read_record(path: str | os.PathLike[str], offset: int, length: int) -> bytes:
-    """One uncompressed WARC record from its frame's offset and length (as ``write_record`` returned them)."""
+    """One uncompressed WARC record from its frame's offset and length (as ``write_record`` returned them).
+
+    The bytes must be exactly one whole frame: a length too short or too long raises :class:`ZstdWarcError`."""
     with open(path, "rb") as f:
         dictionary, _ = read_dictionary(f)
         f.seek(offset)
         frame = f.read(length)
     if len(frame) < length or frame[:4] != _ZSTD_MAGIC:
         raise ZstdWarcError(f"{os.fspath(path)}: no whole zstd frame of {length} bytes at offset {offset}")
+    dobj = _decompressor(dictionary).decompressobj()
     try:
-        return bytes(_decompressor(dictionary).decompress(frame))
+        data = dobj.decompress(frame)
     except zstandard.ZstdError as e:
         raise ZstdWarcError(f"{os.fspath(path)}: the frame at offset {offset} is corrupt: {e}") from e
+    if not dobj.eof or dobj.unused_data:  # a length that is not the frame's: the pointer is wrong
+        raise ZstdWarcError(f"{os.fspath(path)}: the frame at offset {offset} does not end at its length {length}")
+    return bytes(data)

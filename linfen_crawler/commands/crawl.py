@@ -78,6 +78,9 @@ def run_line(run: dict[str, Any]) -> str:
               help="also re-fetch stored articles published in the last DAYS days (edits, takedowns)")
 @click.option("--resume", is_flag=True, help="continue a gracefully stopped run from its job directory")
 @click.option("--no-raw", is_flag=True, help="do not keep the fetched article pages (raw_pages)")
+@click.option("--archive-compression", type=click.Choice(("gzip", "zstd")),
+              help="compress the archive's WARC files with gzip (the default, read everywhere) or zstd with a "
+                   "dictionary per site (smaller; docs/archive.md)")
 @click.option("--httpcache", is_flag=True, help="use Scrapy's HTTP cache (development only)")
 @click.option("--redis", "redis_url", metavar="URL",
               help="run as a distributed worker on this Redis (see docs/distributed.md); `linfen ingest` writes")
@@ -92,8 +95,8 @@ def run_line(run: dict[str, Any]) -> str:
                    "while the progress display is shown)")
 def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic: bool,
           settings: tuple[str, ...], refresh: bool, since: str | None, recheck_days: int | None, resume: bool,
-          no_raw: bool, httpcache: bool, redis_url: str | None, workers: int | None, quiet: bool,
-          logfile: str | None, log_level: str | None) -> None:
+          no_raw: bool, archive_compression: str | None, httpcache: bool, redis_url: str | None,
+          workers: int | None, quiet: bool, logfile: str | None, log_level: str | None) -> None:
     """Crawl SITE… (profile keys) into the dataset; only articles not yet stored are fetched.
 
     Ends with one line per site: status, pages, new, updated, rejected, errors by kind, time taken. A failed
@@ -122,6 +125,8 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
     # -- issue 4: scheduled-job options, site locks and job directories (linfen_crawler/scheduled/) --
     overrides.update(crawl_overrides(refresh=refresh, since=iso_day(since, "--since"),
                                           recheck_days=recheck_days, no_raw=no_raw, httpcache=httpcache))
+    if archive_compression:
+        overrides["LINFEN_ARCHIVE_COMPRESSION"] = archive_compression
     check_crawl_settings(overrides)  # issue 15: every LINFEN_ value (settings_check.RULES) before anything starts
     create_dataset(path)
     locks, refused = take_locks(path, keys)

@@ -5,7 +5,8 @@ Pending captures are made here (:func:`~linfen_crawler.raw.pending_row`) and buf
 the WARC records (``<dataset>.archive/``, :mod:`linfen_crawler.archive`) and their pointers (``captures``) are
 written in the dataset writer, off the reactor. At the start the writer moves a ``raw_pages`` table left by
 an older release into the archive; at the end it closes the crawl's WARC file.
-``LINFEN_RAW_PAGES = False`` (``linfen crawl --no-raw``) turns it off: no archive is written.
+``LINFEN_RAW_PAGES = False`` (``linfen crawl --no-raw``) turns it off: no archive is written;
+``LINFEN_ARCHIVE_COMPRESSION`` (``--archive-compression``) chooses gzip or zstd files.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class RawPagesExtension:
         s = crawler.settings
         if not s.getbool("LINFEN_RAW_PAGES"):
             raise NotConfigured("LINFEN_RAW_PAGES is off")
-        archive = archive_config(s.get("LINFEN_DB"), secrets.token_hex(8), s.getint("LINFEN_ARCHIVE_FILE_BYTES"))
+        archive = archive_config(s.get("LINFEN_DB"), secrets.token_hex(8), s.getint("LINFEN_ARCHIVE_FILE_BYTES"),
+                                 s.get("LINFEN_ARCHIVE_COMPRESSION"))
         ext = cls(crawler, CrawlWriter.for_crawler(crawler), s.getfloat("LINFEN_STORE_FLUSH_SECONDS"), archive)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
