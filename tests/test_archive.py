@@ -138,6 +138,31 @@ def test_recovery_leaves_a_live_writer_s_file_alone(tmp_path):
     assert (tmp_path / pointer.file).exists()
 
 
+def test_another_crawl_s_recovery_never_takes_a_file_its_writer_is_still_locking(tmp_path, monkeypatch):
+    """Two crawls share the folder (`crawl --all --jobs N`): the other one's recover() may run between this
+    writer creating its file and locking it. The file only gets its .open name once it is locked."""
+    import fcntl
+
+    from linfen_crawler.archive import warc
+
+    real_flock = fcntl.flock
+    recovered: list[list[tuple[str, int]]] = []
+
+    def flock_after_another_recovery(fd: int, op: int) -> None:
+        if not recovered:  # the writer's own lock (recover()'s own locks pass straight through)
+            recovered.append([])
+            recovered[0] = recover(tmp_path)  # the other crawl, in the gap
+        real_flock(fd, op)
+
+    monkeypatch.setattr(warc.fcntl, "flock", flock_after_another_recovery)
+    writer = WarcFileWriter(tmp_path, max_bytes=1 << 20)
+    pointer = writer.write_capture(capture(1))
+    monkeypatch.setattr(warc.fcntl, "flock", real_flock)
+    writer.close()
+    assert recovered and recovered[0] == []
+    assert read_record(tmp_path, pointer).body == capture(1).body
+
+
 def test_complete_length_reads_members_bigger_than_its_buffers(tmp_path):
     writer = WarcFileWriter(tmp_path, max_bytes=1 << 30)
     big = os.urandom(300_000)  # does not compress: many chunks per member

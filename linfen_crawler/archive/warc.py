@@ -185,12 +185,16 @@ class WarcFileWriter:
             recover(self.folder)
             self.name = f"{self.name_stem}-{self.sequence:05d}{self.suffix}"
             self.sequence += 1
-            fh = open(self.folder / (self.name + OPEN_SUFFIX), "xb", buffering=0)  # noqa: SIM115 (kept open)
+            # made under a name recover() does not look at, locked, then named .open: another crawl's
+            # recover() never sees an .open file before its writer holds the lock (it took it for abandoned)
+            fresh = self.folder / (self.name + ".new")
+            fh = open(fresh, "xb", buffering=0)  # noqa: SIM115 (kept open)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(fresh, self.folder / (self.name + OPEN_SUFFIX))
         except OSError as exc:
             if exc.errno in FULL_ERRNOS:
                 raise DiskFull(self.folder) from exc
             raise
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._fh = fh
         if self.compression == "zstd":
             # the dictionary frame first (one write, undone on a full disk as a record is)
