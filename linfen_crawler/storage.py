@@ -1171,7 +1171,11 @@ class Dataset:
                 last = rows[-1]["rowid_"]
             cur.execute("DROP TABLE raw_pages")
         if moved:
-            self.conn.execute("VACUUM")
+            try:
+                self.conn.execute("VACUUM")
+            except sqlite3.OperationalError as exc:  # the move is committed: only the space is not given back
+                logger.warning("%s: pages moved, but VACUUM failed (%s): run `sqlite3 %s VACUUM` later",
+                               self.path, exc, self.path)
         return moved
 
     def article_meta(self, url: str) -> dict[str, Any] | None:

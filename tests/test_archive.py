@@ -365,6 +365,25 @@ def test_an_old_dataset_s_raw_pages_move_into_the_archive_with_nothing_lost(tmp_
     assert again.returncode == 0 and "no pages" in again.stdout
 
 
+@pytest.mark.parametrize("command", [("archive", "migrate"), ("reextract",)])
+def test_a_page_that_cannot_be_moved_is_one_line_and_nothing_moves(tmp_path, command):
+    db = tmp_path / "old.db"
+    conn = old_dataset(db, 4)
+    conn.execute("INSERT INTO raw_pages (url, article_url, page, site, run_id, fetched_at, status, final_url, "
+                 "headers, charset, compression, size, body) VALUES ('http://www.lfxww.com/a/1.html', "
+                 "'http://www.lfxww.com/a/1.html', 1, 'lfxww', 1, '2026-01-01T08:00:00+00:00', 200, NULL, '{}', "
+                 "'utf-8', 'zlib', 10, x'00010203')")  # not zlib: a damaged row
+    conn.execute("PRAGMA user_version = 4")
+    conn.commit()
+    conn.close()
+    proc = run_linfen(*command, "--db", str(db))
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"cannot move the pages kept in {db}") and line.endswith("nothing was moved")
+    assert rows(db, "SELECT url FROM raw_pages") == [{"url": "http://www.lfxww.com/a/1.html"}]
+
+
 @needs_mount
 def test_a_full_disk_in_the_archive_folder_fails_the_run_like_a_full_dataset_disk(small_fs, tmp_path):
     db = tmp_path / "data" / "news.db"

@@ -6,15 +6,19 @@ A click group: ``verify`` and ``migrate`` here, ``pack`` in its own module (comm
 from __future__ import annotations
 
 import sys
+import zlib
 
 import click
 
 from linfen_crawler.archive import archive_dir
 from linfen_crawler.archive.verify import verify as verify_captures
+from linfen_crawler.archive.warc import ArchiveError
 from linfen_crawler.commands.archive_pack import pack
 from linfen_crawler.commands.options import db_option, open_existing, resolve_db
+from linfen_crawler.diskfull import DiskFull
 from linfen_crawler.raw import archive_config, move_raw_pages
 from linfen_crawler.settings import LINFEN_ARCHIVE_FILE_BYTES
+from linfen_crawler.storage import Dataset
 
 
 @click.group()
@@ -51,6 +55,18 @@ def verify(db_path: str | None) -> None:
         sys.exit(1)
 
 
+def move_pages(ds: Dataset, path: str, purpose: str) -> int:
+    """:func:`move_raw_pages` for a command: a page that cannot be moved (an unreadable row, a copy that
+    reads back wrong, a full or unwritable archive folder) is one line and exit 1; nothing was moved."""
+    try:
+        return move_raw_pages(ds, archive_config(path, purpose, LINFEN_ARCHIVE_FILE_BYTES))
+    except (ArchiveError, DiskFull, OSError, zlib.error) as exc:
+        cause = exc.failure if isinstance(exc, DiskFull) else str(exc)
+        click.echo(f"cannot move the pages kept in {path} into {archive_dir(path)}: {cause}; nothing was moved",
+                   err=True)
+        sys.exit(1)
+
+
 @archive.command()
 @db_option()
 def migrate(db_path: str | None) -> None:
@@ -63,7 +79,7 @@ def migrate(db_path: str | None) -> None:
     """
     path = resolve_db(db_path)
     with open_existing(db_path) as ds:
-        moved = move_raw_pages(ds, archive_config(path, "migrate", LINFEN_ARCHIVE_FILE_BYTES))
+        moved = move_pages(ds, path, "migrate")
     click.echo(f"{moved} pages moved into {archive_dir(path)}" if moved else "no pages inside the dataset to move")
 
 

@@ -12,12 +12,11 @@ import sys
 import click
 
 from linfen_crawler.archive.warc import ArchiveError
+from linfen_crawler.commands.archive import move_pages
 from linfen_crawler.commands.options import db_option, open_existing, resolve_db
 from linfen_crawler.commands.profile_arg import profile_or_fail
-from linfen_crawler.raw import archive_config, move_raw_pages
 from linfen_crawler.reextract import reextract as reextract_dataset
 from linfen_crawler.scheduled.locks import take_locks
-from linfen_crawler.settings import LINFEN_ARCHIVE_FILE_BYTES
 
 
 @click.command()
@@ -38,7 +37,7 @@ def reextract(site: str | None, db_path: str | None) -> None:
         profile_or_fail(site)
     path = resolve_db(db_path)
     with open_existing(db_path) as ds:
-        move_raw_pages(ds, archive_config(path, "reextract", LINFEN_ARCHIVE_FILE_BYTES))
+        move_pages(ds, path, "reextract")
         sites = [site] if site else [r["site"] for r in ds.raw_stats()]
         locks, refused = take_locks(path, sites)
         for key, message in refused.items():
