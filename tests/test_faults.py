@@ -170,9 +170,12 @@ def test_a_site_that_keeps_blocking_stops_as_degraded(tmp_path):
     assert run["status"] == "degraded"
     assert "blocking the crawler" in json.loads(run["stats"])["linfen/degraded"]
     assert not rows(tmp_path / "b.db", "SELECT url FROM articles")
-    assert 3 <= len(blocked) <= 5  # stopped soon after the third answer, not after all 35 articles
+    # stopped after the third answer, not after all 35 articles: with one request at a time and a delay, at
+    # most one more was on its way when the third answer was read (Scrapy sends the next one as an answer
+    # arrives, before the middlewares see it); the requests still queued end site_blocked, never sent
+    assert 3 <= len(blocked) <= 4
     reasons = Counter(r["reason"] for r in rows(tmp_path / "b.db", "SELECT reason FROM rejects"))
-    assert reasons["antibot_js_challenge"] == 3  # and the requests still queued: site_blocked, not sent
+    assert 3 <= reasons["antibot_js_challenge"] <= 4 and reasons["site_blocked"] > 0
     assert set(reasons) <= {"antibot_js_challenge", "site_blocked"}
 
 
