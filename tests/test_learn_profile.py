@@ -8,6 +8,7 @@ profiles must reproduce the records of the hand-written profiles field by field.
 from __future__ import annotations
 
 import re
+import socket
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import re2
-from conftest import FAST, article_rows, free_port, run_linfen
+from conftest import FAST, article_rows, run_linfen
 
 from linfen_crawler.commands.learn import print_report
 from linfen_crawler.demo.portal import Portal
@@ -213,6 +214,11 @@ def test_learn_from_saved_pages_and_refuse_to_overwrite(tmp_path: Path) -> None:
     forced = run_linfen("learn", "http://www.jcnews.com.cn/", "--key", "jclearned", "--from", str(saved),
                         "--out", str(out), "--force")
     assert forced.returncode == 0 and out.read_bytes() == before
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    unwritable = tmp_path / "a-file" / "jc.toml"  # its folder is a file
+    failed = run_linfen("learn", "http://www.jcnews.com.cn/", "--key", "jclearned", "--from", str(saved),
+                        "--out", str(unwritable))
+    assert failed.returncode == 2 and failed.stderr.strip().startswith(f"Error: cannot write {unwritable}: ")
 
 
 def test_learn_from_a_folder_without_lists_is_one_line(tmp_path: Path) -> None:
@@ -238,9 +244,12 @@ def test_learn_is_polite_and_samples_as_many_articles_as_asked(tmp_path: Path) -
 
 
 def test_learn_a_site_that_cannot_be_reached_is_one_line(tmp_path: Path) -> None:
-    port = free_port()  # nothing listens there: the connection is refused
-    proc = run_linfen("learn", f"http://127.0.0.1:{port}/", "--key", "nowhere", "--out", str(tmp_path),
-                      "-s", "RETRY_TIMES=0", *FAST)
+    # a port held by a socket that does not listen: connections are refused, and no other process can take it
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        proc = run_linfen("learn", f"http://127.0.0.1:{port}/", "--key", "nowhere", "--out", str(tmp_path),
+                          "-s", "RETRY_TIMES=0", *FAST)
     assert proc.returncode == 2
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"Error: cannot fetch http://127.0.0.1:{port}/ (") and "Refused" in last, proc.stderr

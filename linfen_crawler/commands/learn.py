@@ -184,6 +184,9 @@ def learn(url: str, key: str, out: str | None, pages: int, from_dir: Path | None
         learned = infer_profile(key, url, lists, articles, name=site_name(home) if home is not None else "")
     except ValueError as exc:
         raise fail(f"cannot learn {url}: {exc}") from None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(learned.toml, encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(learned.toml, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc.strerror or exc}") from None
     print_report(learned, target)
