@@ -365,6 +365,25 @@ def test_an_old_dataset_s_raw_pages_move_into_the_archive_with_nothing_lost(tmp_
     assert again.returncode == 0 and "no pages" in again.stdout
 
 
+def test_a_crawl_over_an_old_page_that_cannot_be_moved_warns_and_stores_every_article(tmp_path):
+    db = tmp_path / "news.db"
+    conn = old_dataset(db, 4)
+    conn.execute("INSERT INTO raw_pages (url, article_url, page, site, run_id, fetched_at, status, final_url, "
+                 "headers, charset, compression, size, body) VALUES ('http://www.lfxww.com/old.html', "
+                 "'http://www.lfxww.com/old.html', 1, 'lfxww', NULL, '2026-01-01T08:00:00+00:00', 200, NULL, '{}', "
+                 "'utf-8', 'zlib', 10, x'00010203')")  # not zlib: a damaged row
+    conn.execute("PRAGMA user_version = 4")
+    conn.commit()
+    conn.close()
+    with DemoServer() as server:
+        proc = crawl(server, db)
+        expected = lfxww_expected(server)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "were not moved into the archive" in proc.stderr and "Traceback" not in proc.stderr
+    assert set(article_rows(db)) == {r["url"] for r in expected}
+    assert rows(db, "SELECT url FROM raw_pages") == [{"url": "http://www.lfxww.com/old.html"}]
+
+
 @pytest.mark.parametrize("command", [("archive", "migrate"), ("reextract",)])
 def test_a_page_that_cannot_be_moved_is_one_line_and_nothing_moves(tmp_path, command):
     db = tmp_path / "old.db"

@@ -11,6 +11,7 @@ an older release into the archive; at the end it closes the crawl's WARC file.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from typing import Any, Self
 
@@ -25,6 +26,8 @@ from linfen_crawler.extensions.jobdir import stop_for_disk_full
 from linfen_crawler.raw import archive_config, close_archive, pending_row, prepare_archive
 from linfen_crawler.scheduled.plan import crawled_site
 from linfen_crawler.writer import CrawlWriter
+
+logger = logging.getLogger(__name__)
 
 
 class RawPagesExtension:
@@ -64,6 +67,10 @@ class RawPagesExtension:
         except DiskFull as exc:  # issue 15: the run ends at once
             stop_for_disk_full(self.crawler, exc.path)
             return
+        except Exception as exc:  # an old dataset's pages that cannot be moved: kept where they are, crawl goes on
+            logger.warning("%s: the pages kept inside the dataset were not moved into the archive (%s); they "
+                           "stay where they are (`linfen archive migrate` retries)", self.site, exc)
+            moved = 0
         if moved:
             self.crawler.stats.set_value("linfen/archive/moved_raw_pages", moved)
         if self.flush_seconds > 0:
