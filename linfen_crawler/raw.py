@@ -201,6 +201,7 @@ def move_raw_pages(dataset: Dataset, config: dict[str, Any]) -> int:
                                                "status", "final_url")},
                         "size": len(body), "record": "response", "digest": pointer.digest, "payload_id": None,
                         "warc_file": pointer.file, "warc_offset": pointer.offset, "warc_length": pointer.length})
+        writer.sync()  # on the disk before the rows (the pages' only other copy) can be dropped
         return out
 
     try:

@@ -208,6 +208,17 @@ class WarcFileWriter:
         self._append(self._warc.create_warcinfo_record(self.name, info))
         return fh
 
+    def sync(self) -> None:
+        """Put what was written so far on the disk (the file and the folder's entry for it): before the
+        only other copy of the pages goes (``raw_pages`` moved into the archive)."""
+        if self._fh is not None:
+            os.fsync(self._fh.fileno())
+            folder = os.open(self.folder, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+
     def close(self) -> None:
         """Close the current file and give it its final name (a later write starts a new file)."""
         if self._fh is None:
@@ -216,6 +227,7 @@ class WarcFileWriter:
         self._zstd = None
         assert self.name is not None
         try:
+            os.fsync(fh.fileno())  # a closed file is complete on the disk (once per file: rotation, a run's end)
             os.replace(self.folder / (self.name + OPEN_SUFFIX), self.folder / self.name)
         finally:
             fh.close()  # after the rename: no recovery may take the file for abandoned in between
