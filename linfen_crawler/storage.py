@@ -959,6 +959,37 @@ class Dataset:
                f" {where} GROUP BY site, d ORDER BY d, site")
         return [(s, d, n) for s, d, n in self.conn.execute(sql)]
 
+    def recent_days(self, days: int, dedupe: bool = False) -> list[tuple[str, str, int]]:
+        """:meth:`per_site_day` for the ``days`` most recent days with articles only (`linfen stats`): each
+        site's index is read backwards from its newest article, so the cost follows the days shown, not the
+        dataset (at 1M articles 0.46 s for every day -> a few ms)."""
+        if days <= 0:
+            return []
+        dup = " AND duplicate_of IS NULL" if dedupe else ""
+        sites = [r[0] for r in self.conn.execute("SELECT DISTINCT site FROM articles INDEXED BY articles_site_stats")]
+        found: set[str] = set()
+        for site in sites:  # each site's latest `days` days: together they hold the latest `days` of all
+            mine: set[str] = set()
+            cur = self.conn.execute(
+                "SELECT substr(published_at, 1, 10) FROM articles INDEXED BY articles_site_stats WHERE site = ? "
+                f"AND published_at IS NOT NULL{dup} ORDER BY published_at DESC", (site,))
+            for (day,) in cur:
+                if day not in mine and len(mine) == days:
+                    break
+                mine.add(day)
+            cur.close()
+            found |= mine
+        latest = sorted(found)[-days:]
+        if not latest:
+            return []
+        out = []
+        for site in sites:
+            out += [(site, d, n) for d, n in self.conn.execute(
+                "SELECT substr(published_at, 1, 10) AS d, count(*) FROM articles INDEXED BY articles_site_stats "
+                f"WHERE site = ? AND published_at >= ?{dup} GROUP BY d", (site, latest[0]))
+                if d in latest]
+        return sorted(out, key=lambda r: (r[1], r[0]))
+
     def top_values(self, column: str, limit: int = 20, dedupe: bool = False) -> list[tuple[str, int]]:
         """The most frequent values of ``source``, ``section`` or a JSON list column (``authors``, ``editors``)."""
         where = "WHERE duplicate_of IS NULL" if dedupe else ""

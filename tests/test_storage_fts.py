@@ -257,3 +257,19 @@ def test_stats_and_the_plan_read_only_indexes(ds):
         steps = [row[3] for row in ds.conn.execute("EXPLAIN QUERY PLAN " + q, ("lfxww",) * q.count("?"))
                  if row[3].startswith(("SCAN", "SEARCH"))]
         assert steps and all("COVERING INDEX" in step for step in steps), (q, steps)
+
+
+def test_the_recent_days_of_stats_are_the_last_days_of_the_full_table(ds):
+    """`linfen stats` reads only the days it shows (each site's index backwards), with the figures of the
+    full per-site-day table: days shared and not shared by sites, a month-only date, copies left out."""
+    days = ["2024-03-01", "2024-03-02", "2024-03-04", "2024-03-04", "2024-03-07", "2023-12"]
+    ds.upsert_articles([art(f"a{i}", published_at=d) for i, d in enumerate(days)]
+                       + [art("b1", site="jcnews", published_at="2024-03-03T08:00:00+08:00"),
+                          art("b2", site="jcnews", published_at="2024-03-07T09:00:00+08:00"),
+                          art("b3", site="jcnews", published_at=None)], 1)
+    ds.conn.execute("UPDATE articles SET duplicate_of = 'a0' WHERE url = 'a4'")
+    for dedupe_ in (False, True):
+        full = ds.per_site_day(dedupe=dedupe_)
+        for n in (0, 1, 2, 3, 10):
+            latest = sorted({d for _, d, _ in full})[-n:] if n else []
+            assert ds.recent_days(n, dedupe=dedupe_) == [r for r in full if r[1] in latest], (dedupe_, n)

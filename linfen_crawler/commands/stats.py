@@ -28,8 +28,8 @@ def stats(db_path: str | None, runs: int, days: int, dedupe: bool) -> None:
             click.echo(f"{s['site']:12} {s['articles']:9}  {s['first'] or '-':10}  {s['last'] or '-':10}  "
                        f"{s['published_at']:5.0%}  {s['source']:5.0%}  {s['authors']:5.0%}  {s['editors']:5.0%}  "
                        f"{s['duplicates'] or 0:6}")
-        per_day = ds.per_site_day(dedupe=dedupe)
-        latest = sorted({day for _, day, _ in per_day})[-days:] if days else []
+        per_day = ds.recent_days(days, dedupe=dedupe)
+        latest = sorted({day for _, day, _ in per_day})
         if latest:
             sites = [s["site"] for s in site_rows]
             counts = {(site, day): n for site, day, n in per_day}
