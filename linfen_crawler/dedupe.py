@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 SHINGLE = 5  # characters per shingle
 BINS = 64  # MinHash values per signature
@@ -106,13 +107,10 @@ def signature(shingle_set: Iterable[str]) -> list[int]:
     return _densify(sig) if seen else []
 
 
-def text_signature(text: str | None, size: int = SHINGLE) -> list[int]:
-    """``signature(shingles(text, size))``, computed at once with numpy (empty when the text is too short)."""
+def _shingle_hashes(norm: str, size: int) -> Any:
+    """:func:`shingle_hash` of every shingle of a normalised text, at once (a numpy uint64 array)."""
     import numpy as np  # here, not at the top: the analyst commands import this module and never hash (issue 16)
 
-    norm = normalise(text)
-    if len(norm) < MIN_CHARS:
-        return []
     cps = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     n = len(cps) - size + 1
     h = cps[:n].copy()
@@ -125,6 +123,39 @@ def text_signature(text: str | None, size: int = SHINGLE) -> list[int]:
     h ^= h >> np.uint64(27)
     h *= np.uint64(_MIX2)
     h ^= h >> np.uint64(31)
+    return h
+
+
+def shingle_hashes(text: str | None, size: int = SHINGLE) -> Any:
+    """The text's shingle set as its sorted, distinct 64-bit hashes (a numpy array; empty when the text is
+    shorter than MIN_CHARS): what :func:`hashed_jaccard` compares, 10x faster than :func:`shingles`."""
+    import numpy as np
+
+    norm = normalise(text)
+    if len(norm) < MIN_CHARS:
+        return np.empty(0, dtype=np.uint64)
+    return np.unique(_shingle_hashes(norm, size))
+
+
+def hashed_jaccard(a: Any, b: Any) -> float:
+    """:func:`jaccard` of two shingle sets given as :func:`shingle_hashes` (the same value unless two
+    different shingles share a 64-bit hash: about one chance in 10**13 for two 3,000-character bodies)."""
+    import numpy as np
+
+    if not a.size or not b.size:
+        return 0.0
+    inter = int(np.intersect1d(a, b, assume_unique=True).size)
+    return inter / (a.size + b.size - inter)
+
+
+def text_signature(text: str | None, size: int = SHINGLE) -> list[int]:
+    """``signature(shingles(text, size))``, computed at once with numpy (empty when the text is too short)."""
+    import numpy as np
+
+    norm = normalise(text)
+    if len(norm) < MIN_CHARS:
+        return []
+    h = _shingle_hashes(norm, size)
     sig = np.full(BINS, _EMPTY, dtype=np.uint64)
     np.minimum.at(sig, (h & np.uint64(BINS - 1)).astype(np.intp), h >> np.uint64(6))
     return _densify(sig.tolist())

@@ -654,13 +654,15 @@ class Dataset:
         candidates = self._lsh_candidates(cur, keys, rowid)
         roots: set[str] = set()
         tried: dict[str, int] = {}
-        mine = dedupe.shingles(body) if candidates else frozenset()  # exact sets only for candidates
+        # exact sets only for candidates, as hashes (issue 16: at 1M articles the candidates' string sets cost
+        # 1 ms per article, most of the write cost's growth)
+        mine = dedupe.shingle_hashes(body) if candidates else None
         for cand, root in candidates:
             if root in roots or tried.get(root, 0) >= 3:
                 continue
             tried[root] = tried.get(root, 0) + 1
             found = cur.execute("SELECT body FROM articles WHERE url = ?", (cand,)).fetchone()
-            if found and dedupe.jaccard(mine, dedupe.shingles(found[0])) >= threshold:
+            if found and dedupe.hashed_jaccard(mine, dedupe.shingle_hashes(found[0])) >= threshold:
                 roots.add(root)
         compared = sum(tried.values())
         if len(roots) == 1:
