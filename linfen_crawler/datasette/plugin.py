@@ -103,8 +103,25 @@ def register_routes() -> list[tuple[str, Any]]:
 
 @hookimpl
 def render_cell(value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
-    # issue 19: an article's url links to its captured pages (linfen_crawler/datasette/capture.py)
-    return capture.captured_page_cell(value, column, table, database)
+    # issue 19: an article's url links to its captured pages (linfen_crawler/datasette/capture.py), in a
+    # dataset that has an archive (not one crawled with --no-raw, where the link would find nothing)
+    cell = capture.captured_page_cell(value, column, table, database)
+    if cell is None:
+        return None
+
+    async def linked() -> Any:
+        key = (id(datasette), database)
+        if key not in _HAS_CAPTURES:  # asked again while it has none: a crawl may add some meanwhile
+            db = datasette.get_database(database)
+            if await db.table_exists("captures") and \
+                    (await db.execute("SELECT EXISTS (SELECT 1 FROM captures)")).first()[0]:
+                _HAS_CAPTURES.add(key)
+        return cell if key in _HAS_CAPTURES else None
+
+    return linked
+
+
+_HAS_CAPTURES: set[tuple[int, str]] = set()  # (Datasette, database) known to have captured pages
 
 
 @hookimpl
