@@ -100,7 +100,8 @@ Crawled = tuple[DemoServer, Path, subprocess.CompletedProcess[str]]
 
 
 def content_digest(db: Path) -> str:
-    """A digest of every row of every table (not the file's bytes, which a reader's checkpoint may touch)."""
+    """A digest of every row of every table (not the file's bytes, which a reader's checkpoint may touch) and
+    of every file of its web archive."""
     digest = hashlib.sha256()
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
@@ -113,6 +114,11 @@ def content_digest(db: Path) -> str:
                 digest.update(row.encode())
     finally:
         conn.close()
+    archive = db.with_name(db.stem + ".archive")  # issue 19: and the pages beside it
+    for path in sorted(archive.rglob("*")) if archive.is_dir() else []:
+        digest.update(str(path.relative_to(archive)).encode())
+        if path.is_file():
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
