@@ -92,6 +92,9 @@ class DatasetWriter:
         self.db_path = os.path.abspath(db_path)  # a restarted writer process opens the same file
         self.restarts = 0  # writer processes started again after one died
         self.failed_batches = 0  # batches (submit) whose work raised: their rows are not stored
+        # the first batch a full disk refused: every batch handed over after it is refused too, unrun (an
+        # article batch queued behind its failed raw pages would otherwise be stored without its pages)
+        self.refused: DiskFull | None = None
         if mode == "process":
             self._start_process()
         else:
@@ -199,19 +202,33 @@ class DatasetWriter:
             return self._remote(work, args)
         return work(self.dataset, *args)
 
+    def _run_batch(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        """:meth:`_run` for a batch, in the order batches were handed over: after a batch a full disk refused,
+        the later ones are refused without running (:attr:`refused`)."""
+        if self.refused is not None:
+            raise DiskFull(self.refused.path)
+        try:
+            return self._run(work, args)
+        except Exception as exc:
+            if isinstance(exc, DiskFull):
+                self.refused = exc
+            elif is_disk_full(exc, self.db_path):
+                self.refused = DiskFull(self.db_path)
+            raise
+
     def submit(self, work: Callable[..., T], *args: Any, done: Callable[[T], None] | None = None) -> None:
         """Queue ``work(dataset, *args)``; ``done(result)`` runs later on the calling thread (at once inline).
         A batch that raises is counted in :attr:`failed_batches` and its error raised on this thread."""
         if self._pool is None:
             try:
-                result = self._run(work, args)
+                result = self._run_batch(work, args)
             except Exception:
                 self.failed_batches += 1
                 raise
             if done is not None:
                 done(result)
             return
-        self._pending.append((self._pool.submit(self._run, work, args), done))
+        self._pending.append((self._pool.submit(self._run_batch, work, args), done))
         self.collect()
         while len(self._pending) > self.max_pending:  # back-pressure: wait for the oldest batch
             self._finish_oldest()

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from linfen_crawler.diskfull import DiskFull
 from linfen_crawler.storage import Dataset
 from linfen_crawler.writer import DatasetWriter, WriterDied
 
@@ -64,6 +65,32 @@ def broken(ds: Dataset) -> None:
 
 def locked(ds: Dataset) -> None:
     raise sqlite3.OperationalError("database is locked")
+
+
+def archive_full(ds: Dataset) -> None:
+    raise DiskFull("/data/news.archive")
+
+
+@pytest.mark.parametrize("mode", ["process", "thread", "inline"])
+def test_batches_handed_over_after_one_a_full_disk_refused_are_refused_unrun(tmp_path, mode):
+    """The raw pages' batch fails for a full archive disk: the article batch queued behind it must not be
+    stored (an article without its page); the run record (`call`) is still written."""
+    w = DatasetWriter(str(tmp_path / "t.db"), mode=mode, max_pending=4)
+    errors = []
+    for work, args in ((upsert_new, ([art(1)],)), (archive_full, ()), (upsert_new, ([art(2)],))):
+        try:
+            w.submit(work, *args)
+        except DiskFull as exc:  # inline: at once
+            errors.append(exc.path)
+    while True:
+        try:
+            w.drain()
+            break
+        except DiskFull as exc:
+            errors.append(exc.path)
+    assert errors == ["/data/news.archive", "/data/news.archive"]
+    assert w.call(count_articles) == 1  # the first batch only
+    w.close()
 
 
 @pytest.mark.parametrize("mode", ["process", "thread", "inline"])
