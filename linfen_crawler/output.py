@@ -146,19 +146,27 @@ def write_csv(rows: Iterable[tuple[Any, ...]], fh: TextIO, columns: list[str]) -
                 yield n
         yield n
         return
-    lines: list[str] = []
-    for row in rows:
-        lines.append(",".join(map(_csv_text, _joined_row(row, names) if names else row)))
+    yield from _write_lines(fh, (",".join(map(_csv_text, _joined_row(row, names) if names else row))
+                                 for row in rows), "\r\n")
+
+
+def _write_lines(fh: TextIO, lines: Iterable[str], end: str) -> Iterator[int]:
+    """Write ``lines``, each followed by ``end``, :data:`WRITE_ROWS` to one write; yields the count so far after
+    every :data:`PROGRESS_ROWS` lines and once at the end."""
+    batch: list[str] = []
+    n = 0
+    for line in lines:
+        batch.append(line)
         n += 1
         if n % WRITE_ROWS == 0:
-            lines.append("")  # the line end of the last row
-            fh.write("\r\n".join(lines))
-            lines.clear()
+            batch.append("")  # the line end of the last line
+            fh.write(end.join(batch))
+            batch.clear()
             if n % PROGRESS_ROWS == 0:
                 yield n
-    if lines:
-        lines.append("")
-        fh.write("\r\n".join(lines))
+    if batch:
+        batch.append("")
+        fh.write(end.join(batch))
     yield n
 
 
@@ -202,21 +210,8 @@ def write_jsonl(rows: Iterable[tuple[Any, ...]], fh: TextIO, columns: list[str])
     (issue 16). Yields the count so far after every :data:`PROGRESS_ROWS` rows and once at the end."""
     keys = ["{" + _encode_str(columns[0]) + ": ", *(", " + _encode_str(c) + ": " for c in columns[1:])]
     convert = [_json_stored if c in JSON_COLUMNS else _json_scalar for c in columns]
-    lines: list[str] = []
-    n = 0
-    for row in rows:
-        lines.append("".join([k + f(v) for k, f, v in zip(keys, convert, row, strict=True)]))
-        n += 1
-        if n % WRITE_ROWS == 0:
-            lines.append("")
-            fh.write("}\n".join(lines))
-            lines.clear()
-            if n % PROGRESS_ROWS == 0:
-                yield n
-    if lines:
-        lines.append("")
-        fh.write("}\n".join(lines))
-    yield n
+    yield from _write_lines(fh, ("".join([k + f(v) for k, f, v in zip(keys, convert, row, strict=True)])
+                                 for row in rows), "}\n")
 
 
 def write_parquet(rows: Iterable[dict[str, Any]], path: Path, columns: list[str],

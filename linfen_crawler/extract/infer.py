@@ -38,7 +38,7 @@ from lxml import etree
 from linfen_crawler.extract.article import ExtractedPage, extract_page, node_text, parse_html
 from linfen_crawler.extract.encoding import decode_html
 from linfen_crawler.extract.links import detect_article_links, looks_like_article_url, on_domains
-from linfen_crawler.extract.tree import ORIGIN_ATTR, resolve_path
+from linfen_crawler.extract.tree import ORIGIN_ATTR, is_inside, resolve_path
 from linfen_crawler.normalize import canonicalize_url, clean_text
 from linfen_crawler.profiles import Profile, parse_bytes
 
@@ -324,21 +324,12 @@ def _locate(doc: etree._Element, value: str, *, outside: etree._Element | None =
     for el in doc.iter():
         if not isinstance(el.tag, str) or el.tag in ("script", "style", "title", "head", "meta", "html"):
             continue
-        if outside is not None and _inside(el, outside):
+        if outside is not None and is_inside(el, outside):
             continue
         text = _norm(node_text(el))
         if want in text and (best is None or len(text) <= best[0]):
             best = (len(text), el)
     return best[1] if best else None
-
-
-def _inside(el: etree._Element, ancestor: etree._Element) -> bool:
-    node: etree._Element | None = el
-    while node is not None:
-        if node is ancestor:
-            return True
-        node = node.getparent()
-    return False
 
 
 def _common_ancestor(a: etree._Element, b: etree._Element) -> etree._Element:
@@ -393,7 +384,7 @@ def _meta_element(page: _Read) -> etree._Element | None:
 def _is_line(page: _Read, el: etree._Element) -> bool:
     """A meta line or byline: short, and holding neither the headline nor the body."""
     return (el.tag not in ("body", "html") and len(_norm(node_text(el))) <= _MAX_LINE_CHARS
-            and not any(node is not None and _inside(node, el) for node in (page.title, page.body)))
+            and not any(node is not None and is_inside(node, el) for node in (page.title, page.body)))
 
 
 def _byline_element(page: _Read) -> etree._Element | None:
