@@ -129,7 +129,7 @@ def _write(writer: WarcFileWriter, dataset: Dataset, row: dict[str, Any],
     if same:
         assert previous is not None
         revisit_of = (previous["payload_url"] or row["url"], warc_date(previous["payload_fetched_at"]))
-    pointer = writer.write_capture(capture, revisit_of, run=(row["run_id"], row["site"]))
+    pointer = writer.write_capture(capture, revisit_of, run=(row["run_id"], row["site"]), digest=digest)
     batch_digests[row["url"]] = digest
     return {**{k: row[k] for k in ("url", "article_url", "page", "site", "run_id", "fetched_at", "status",
                                    "final_url", "size")},
@@ -194,8 +194,8 @@ def move_raw_pages(dataset: Dataset, config: dict[str, Any]) -> int:
                               status=row["status"], body=body, headers=headers, request_headers=[])
             pointer = writer.write_capture(capture, run=(row["run_id"], row["site"]),
                                            extra={"moved_from": "raw_pages"})
-            back = read_record(config["dir"], pointer, check_digest=True)
-            if payload_digest(back.body) != payload_digest(body):
+            back = read_record(config["dir"], pointer, check_digest=True)  # the record's own digest checked
+            if back.body != body:
                 raise ArchiveError(f"{row['url']}: the archived copy differs from raw_pages; nothing moved")
             out.append({**{k: row[k] for k in ("url", "article_url", "page", "site", "run_id", "fetched_at",
                                                "status", "final_url")},

@@ -286,10 +286,12 @@ class WarcFileWriter:
         self._metadata_written.add(key)
 
     def write_capture(self, capture: Capture, revisit_of: tuple[str, str] | None = None,
-                      run: tuple[int | None, str] | None = None, extra: dict[str, Any] | None = None) -> Pointer:
+                      run: tuple[int | None, str] | None = None, extra: dict[str, Any] | None = None,
+                      digest: str | None = None) -> Pointer:
         """The response (or, with ``revisit_of = (uri, date)`` of the earlier capture of the same payload,
         a ``revisit`` record: headers only) and then its request record; the pointer is the response's.
-        ``run = (run id, profile)``: the file gets that run's metadata record first (once per file)."""
+        ``run = (run id, profile)``: the file gets that run's metadata record first (once per file).
+        ``digest``: the body's :func:`payload_digest`, when the caller has it already."""
         if self.compression == "zstd" and run is not None:
             self._use_site(run[1])
         self._rotate_if_full()
@@ -299,7 +301,7 @@ class WarcFileWriter:
         date = warc_date(capture.fetched_at)
         http = StatusAndHeaders(_status_line(capture.status), _kept_headers(capture.headers, len(capture.body)),
                                 protocol="HTTP/1.1")
-        digest = payload_digest(capture.body)
+        digest = digest or payload_digest(capture.body)
         if revisit_of is None:
             record = self._warc.create_warc_record(  # the digest given: warcio hashes the block only
                 capture.url, "response", payload=io.BytesIO(capture.body), length=len(capture.body),
