@@ -357,7 +357,7 @@ def _source_page(meta: str, tail: str = "", head: str = "", title: str = "冬季
     # S9: a labelled source in a copyright or statement box under the text
     (_source_page("2023-12-01", tail="<div class='copyright'>版权声明：本文来源：某某日报，转载请注明出处。</div>"),
      "某某日报"),
-    (_source_page("2023-12-01", tail="<p id='shengming'>（文章来源：某某晚报）</p>"), "某某晚报"),
+    (_source_page("2023-12-01", tail="<p id='statement'>（文章来源：某某晚报）</p>"), "某某晚报"),
     # … not the site's footer copyright line, which has no source label
     (_source_page("2023-12-01", tail="<div id='footer' class='copyright'>版权所有 某某新闻网 备案号12345</div>"), None),
     # … and never over a source beside the headline

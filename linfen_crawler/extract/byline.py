@@ -293,8 +293,9 @@ _PLACEHOLDER_RE = re.compile(
     # 记者 张书记 (a Chinese name never ends in one of these)
     r"|(?:经理|总监|主任|主管|总裁|董事长|工程师|设计师|老师|教授|专员|助理|负责人|老板|店长|站长|版主|楼主|博主|群主"
     r"|书记|局长|市长|县长|镇长|乡长|村长|区长|省长|院长|校长|部长|处长|科长|厅长|主席)$"
-    # a periodical or a news agency credited on a writer's line is an outlet, not a writer: 文/某某周刊
-    r"|(?:杂志|杂志社|周刊|月刊|半月刊|旬刊|双周刊|画报|期刊|出版社)$|^(?:新华社|中新社)$",
+    # a periodical, a news agency or a publisher credited on a writer's line is an outlet, not a writer:
+    # 文/某某周刊, 图/某某社 (an organisation ending in 社: 通讯社, 新闻社, 杂志社, 出版社)
+    r"|(?:杂志|周刊|月刊|半月刊|旬刊|双周刊|画报|期刊|社)$",
     re.IGNORECASE,
 )
 _STAFF_CODE_RE = re.compile(r"[_＿\-]?[A-Za-z]{0,5}\d{2,}$")

@@ -410,12 +410,12 @@ def own_site_name(doc: etree._Element) -> str | None:
 
 
 #: Rule S9: class/id of a copyright or statement box under the text
-_COPYRIGHT_ATTR_RE = re.compile(r"copyright|banquan|statement|shengming|declare|disclaimer|zhuanzai", re.I)
+_COPYRIGHT_ATTR_RE = re.compile(r"copyright|statement|declare|disclaimer", re.I)
 
 
 def copyright_source(doc: etree._Element) -> str | None:
     """Rule S9: with no source beside the headline, the labelled source (``本文来源：某某日报``) in a copyright
-    or statement box (class/id ``copyright``, ``banquan``, ``statement``, ``shengming`` …) of at most 300
+    or statement box (class/id ``copyright``, ``statement``, ``declare``, ``disclaimer``) of at most 300
     characters: pages that print the origin only under the text, with the reprint terms. The site's
     footer copyright line names no source label, so it gives nothing."""
     for el in doc.iter(etree.Element):
