@@ -880,13 +880,6 @@ class Dataset:
         where, params, _ = self._filters(site, since, until, query, dedupe=dedupe)
         return int(self.conn.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0])
 
-    def run_ids(self, *, site: str | None = None, since: str | None = None, until: str | None = None,
-                query: str | None = None, dedupe: bool = False) -> list[int]:
-        """The crawl runs that last wrote the articles these filters select (for export provenance)."""
-        where, params, _ = self._filters(site, since, until, query, dedupe=dedupe)
-        sql = f"SELECT DISTINCT articles.run_id FROM articles{where} ORDER BY 1"
-        return [r[0] for r in self.conn.execute(sql, params) if r[0] is not None]
-
     def search(self, query: str, *, site: str | None = None, since: str | None = None,
                until: str | None = None, limit: int = 20, dedupe: bool = False,
                window: int | None = None) -> list[dict[str, Any]]:

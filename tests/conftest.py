@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from linfen_crawler.archive import archive_dir
 from linfen_crawler.demo.server import DemoServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,7 +115,7 @@ def content_digest(db: Path) -> str:
                 digest.update(row.encode())
     finally:
         conn.close()
-    archive = db.with_name(db.stem + ".archive")  # issue 19: and the pages beside it
+    archive = archive_dir(db)  # issue 19: and the pages beside it
     for path in sorted(archive.rglob("*")) if archive.is_dir() else []:
         digest.update(str(path.relative_to(archive)).encode())
         if path.is_file():
@@ -148,9 +149,9 @@ def dataset(crawled: Crawled, tmp_path: Path) -> Path:
     finally:
         src.close()
         dst.close()
-    archive = db.with_name(db.stem + ".archive")  # issue 19: the pages live beside the dataset
+    archive = archive_dir(db)  # issue 19: the pages live beside the dataset
     if archive.exists():
-        shutil.copytree(archive, copy.with_name(copy.stem + ".archive"))
+        shutil.copytree(archive, archive_dir(copy))
     return copy
 
 
