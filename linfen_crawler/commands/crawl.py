@@ -77,7 +77,7 @@ def run_line(run: dict[str, Any]) -> str:
               metavar="DAYS",
               help="also re-fetch stored articles published in the last DAYS days (edits, takedowns)")
 @click.option("--resume", is_flag=True, help="continue a gracefully stopped run from its job directory")
-@click.option("--no-raw", is_flag=True, help="do not keep the fetched article pages (raw_pages)")
+@click.option("--no-raw", is_flag=True, help="do not archive the fetched article pages (no WARC captures)")
 @click.option("--archive-compression", type=click.Choice(("gzip", "zstd")),
               help="compress the archive's WARC files with gzip (the default, read everywhere) or zstd with a "
                    "dictionary per site (smaller; docs/archive.md)")
