@@ -144,7 +144,8 @@ def breakdown(db: Path) -> tuple[list[tuple[str, int]], int]:
     sizes: dict[str, int] = {}
     for name, size in rows:
         owner = indexes.get(name, name)
-        owner = "articles_fts" if owner.startswith("articles_fts") else owner
+        for fts in ("articles_fts", "articles_title_fts"):  # an FTS5 table and its shadow tables
+            owner = fts if owner.startswith(fts) else owner
         owner = "sqlite_schema" if owner.startswith("sqlite_") else owner
         sizes[owner] = sizes.get(owner, 0) + size
     return sorted(sizes.items(), key=lambda kv: -kv[1]), free

@@ -5,25 +5,31 @@ data contract in DESIGN.md: ``articles``, ``crawl_runs``, ``rejects``, ``article
 full-text index ``articles_fts``.
 
 Chinese search: FTS5's tokenizers see a run of Chinese characters as one token (unicode61) or need three
-characters (trigram), so neither finds 临汾 inside 临汾市. The index therefore indexes title and body with a
-space around every CJK character (one token per character); a query is rewritten the same way into phrase
-queries (``临汾`` → ``"临 汾"``), for queries of any length, mixed with Latin words and numbers.
+characters (trigram), so neither finds 临汾 inside 临汾市. The index therefore indexes title and body as the
+*pairs* of neighbouring characters of every CJK run, plus the run's last character (临汾市 → ``临汾 汾市 市``,
+:func:`fts_text`): a two-character word is one token, a longer word the AND of its pairs, and one character
+the prefix query ``汾*`` (every character of a run starts a token). Latin words and numbers stay whole.
 
-Since issue 16 the index is *contentless* (``content=''``): it keeps the tokens and their positions, not a
-second (spaced) copy of the text, which was the largest part of the file. Three consequences, handled here:
+The index is *contentless* (``content=''``, issue 16: no second, spaced copy of the text) and keeps no
+positions (``detail=none``: rowids only, a third of the per-character index it replaced, migration 10).
+Consequences, handled here:
 
 - an article's old tokens are removed with FTS5's ``'delete'`` command, given the very values that were
   indexed: ``fts_text`` of the stored title and body (so :func:`fts_text` may only change together with a
   migration that indexes everything again);
-- FTS5's ``snippet()`` has no text to cut from: :func:`make_snippet` cuts it from ``articles.body``;
-- a phrase of characters also matches across punctuation or a line break (``临。汾`` has the tokens 临 and
-  汾 next to each other), so every hit is checked against the stored text (``instr``) and results are exact.
+- FTS5's ``snippet()``, ``bm25()`` and column filters (``title : …``) need positions or text: snippets are
+  cut from ``articles.body`` (:func:`make_snippet`), title hits come from a second, small index of titles
+  alone (``articles_title_fts``), and :meth:`Dataset.search` orders hits itself (title hits first, newest
+  first);
+- the pairs of a longer word may occur apart (尧都 … 都区 for 尧都区), so every hit is checked against the
+  stored text (``instr``) and results are exact.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import operator
 import os
 import re
 import sqlite3
@@ -76,7 +82,7 @@ COVERAGE_FIELDS = {
 ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
     "search": (
         "全文检索 Full-text search",
-        "任意长度的中文词、英文词和数字，按相关度排序，附摘要。Chinese words of any length, Latin words and "
+        "任意长度的中文词、英文词和数字：标题命中优先，再按入库时间从新到旧，附摘要。Chinese words of any length, Latin words and "
         "numbers, among the 2,000 most recently stored hits: those with the words in the title first, then "
         "newest first; with a snippet.",
         "SELECT url, site, section, title, published_at, source, search_snippet(body, :q) AS snippet, rank\n"
@@ -142,17 +148,18 @@ class DatasetDiskFull(StorageError, DiskFull):
 
 
 def fts_text(text: str | None) -> str:
-    """Text as indexed in ``articles_fts``: a space around every CJK character.
+    """Text as indexed in ``articles_fts``: each run of CJK characters as its overlapping pairs and its last
+    character, space-separated (``临汾市`` → `` 临汾 汾市 市 ``); everything else as it is.
 
-    The contentless index removes an article's tokens by being given this text again ('delete'): changing
-    this function needs a schema migration that indexes every article again (as migration 5 does).
+    Every CJK character of the text starts a token, so one character is found with a prefix query (``汾*``)
+    and a two-character word is exactly one token (no phrase, so no positions need be kept). The
+    contentless index removes an article's tokens by being given this text again ('delete'): changing this
+    function needs a schema migration that indexes every article again (as migration 10 does).
     """
-    # the same text as _CJK_CHAR.sub(r" \1 ", …) (one space before and after each CJK character, so two between
-    # neighbours), built one run of CJK characters at a time (issue 8: 1.4x faster than splitting per character,
-    # which was 6x faster than the substitution; what is left is making one str per CJK character)
     parts = _CJK_RUN.split(text or "")
     for i in range(1, len(parts), 2):
-        parts[i] = " " + "  ".join(parts[i]) + " "
+        run = parts[i]  # its pairs are each character added to the next one (map runs in C: 7 % faster)
+        parts[i] = " " + " ".join(map(operator.add, run, run[1:])) + " " + run[-1] + " "
     return "".join(parts)
 
 
@@ -167,19 +174,30 @@ class QueryError(StorageError):
     """A search query that cannot be run: too long, too many words, or only excluded words."""
 
 
+def _cjk_expr(run: str) -> str:
+    """The FTS5 expression of one run of CJK characters over :func:`fts_text`'s tokens: one character is a
+    prefix query, two one token, a longer run the AND of its distinct pairs (checked against the text later)."""
+    if len(run) == 1:
+        return f'"{run}"*'
+    pairs = list(dict.fromkeys(run[k:k + 2] for k in range(len(run) - 1)))
+    return " AND ".join(f'"{p}"' for p in pairs) if len(pairs) == 1 else "(" + " AND ".join(f'"{p}"' for p in pairs) + ")"
+
+
 def _phrases(word: str) -> list[str]:
-    """The FTS5 phrases of one space-separated word: each CJK run and each Latin/number run."""
-    return ['"' + (" ".join(t) if _CJK_CHAR.match(t) else t) + '"' for t in _QUERY_TOKEN.findall(word)]
+    """The FTS5 terms of one space-separated word: each CJK run (:func:`_cjk_expr`) and each Latin/number run."""
+    return [_cjk_expr(t) if _CJK_CHAR.match(t) else f'"{t}"' for t in _QUERY_TOKEN.findall(word)]
 
 
 def fts_query(query: str) -> str:
-    """A user query as an FTS5 expression: each CJK run a phrase of its characters, words as phrases, ANDed;
-    a word written ``-词`` excludes the articles containing it (FTS5 ``NOT``). Repeated words count once.
+    """A user query as an FTS5 expression over :func:`fts_text`'s tokens, every word required (AND); a word
+    written ``-词`` excludes the articles containing it (FTS5 ``NOT``). Repeated words count once.
 
     >>> fts_query("临汾 新闻 2024")
-    '"临 汾" AND "新 闻" AND "2024"'
+    '"临汾" AND "新闻" AND "2024"'
+    >>> fts_query("尧都区 汾")
+    '("尧都" AND "都区") AND "汾"*'
     >>> fts_query("临汾 -太原 -2024")
-    '"临 汾" NOT ("太 原" OR "2024")'
+    '"临汾" NOT ("太原" OR "2024")'
 
     Returns ``""`` when the query has no searchable word; raises :class:`QueryError` (one line naming the
     limit) for a query longer than ``MAX_QUERY_CHARS`` characters, with more than ``MAX_QUERY_TERMS``
@@ -187,18 +205,18 @@ def fts_query(query: str) -> str:
     """
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query has {len(query)} characters; at most {MAX_QUERY_CHARS} are allowed")
-    include: dict[str, None] = {}  # ordered sets: a repeated word is one phrase, not one more pass per row
-    exclude: dict[str, None] = {}
+    include: dict[str, None] = {}  # ordered sets: a repeated word is one term, not one more pass per row
+    exclude: dict[str, int] = {}  # expression -> the words it excludes
     for word in query.split():
         negated = word.startswith(_NEGATION)
         phrases = _phrases(word[1:] if negated else word)
         if not phrases:
             continue
         if negated:
-            exclude[phrases[0] if len(phrases) == 1 else "(" + " AND ".join(phrases) + ")"] = None
+            exclude[phrases[0] if len(phrases) == 1 else "(" + " AND ".join(phrases) + ")"] = len(phrases)
         else:
             include.update(dict.fromkeys(phrases))
-    terms = len(include) + sum(e.count('"') // 2 for e in exclude)
+    terms = len(include) + sum(exclude.values())
     if terms > MAX_QUERY_TERMS:
         raise QueryError(f"the query has {terms} different words; at most {MAX_QUERY_TERMS} are allowed")
     if not include:
@@ -228,8 +246,8 @@ def query_terms(query: str) -> list[str]:
 
 
 def _phrase_runs(query: str) -> list[str]:
-    """The CJK runs of two or more characters among :func:`query_terms`: the phrases FTS5 can match across
-    punctuation or a line break, so each hit is checked to contain them (one character cannot be split)."""
+    """The CJK runs of two or more characters among :func:`query_terms`: the index finds the pairs of a longer
+    run also where they occur apart (尧都 … 都区), so each hit is checked to contain them as written."""
     return [t for t in query_terms(query) if len(t) > 1 and _CJK_CHAR.match(t)]
 
 
@@ -326,26 +344,48 @@ def _rekey_lsh(conn: sqlite3.Connection) -> None:
         conn.executemany("INSERT OR IGNORE INTO article_lsh (key, url) VALUES (?, ?)", [(k, url) for k in keys])
 
 
-FTS_SCHEMA = ("CREATE VIRTUAL TABLE {name} USING fts5(title, body, content='', "
+# The full-text index of title and body, and the small one of titles alone (the order of a search puts title
+# hits first: FTS5 refuses column filters without positions). Contentless, without positions: fts_text's
+# tokens and the rowids holding them, nothing else (migration 10).
+FTS_SCHEMA = ("CREATE VIRTUAL TABLE {name} USING fts5(title, body, content='', detail=none, "
               "tokenize='unicode61 remove_diacritics 0')")
+TITLE_FTS_SCHEMA = ("CREATE VIRTUAL TABLE {name} USING fts5(title, content='', detail=none, "
+                    "tokenize='unicode61 remove_diacritics 0')")
 
 
 def _contentless_fts(conn: sqlite3.Connection) -> None:
-    """Migration 5 (issue 16): ``articles_fts`` becomes contentless, indexed anew from ``articles``.
-
-    The old table kept a spaced copy of every title and body (``articles_fts_content``, more than the
-    articles themselves). The new index is filled from the stored text through :func:`fts_text`, so it holds
-    exactly the tokens a later 'delete' will give back, then merged into one segment ('optimize'). The old
-    table is dropped: its pages go to the file's free list, reused by the next writes; ``VACUUM`` gives them
-    back to the disk (docs/schema.md).
+    """Migration 5 (issue 16): the old ``articles_fts`` kept a spaced copy of every title and body
+    (``articles_fts_content``, more than the articles themselves); it is dropped and replaced by an empty
+    contentless index, which migration 10 fills (indexing once, not once per migration). Its pages go to
+    the file's free list, reused by the next writes; ``VACUUM`` gives them back to the disk (docs/schema.md).
     """
+    conn.execute("DROP TABLE IF EXISTS articles_fts")  # absent when re-indexing by hand (docs/schema.md)
+    conn.execute(FTS_SCHEMA.format(name="articles_fts"))
+
+
+def _pair_fts(conn: sqlite3.Connection) -> None:
+    """Migration 10 (issue 16): ``articles_fts`` indexes pairs of characters without positions, and
+    ``articles_title_fts`` the titles alone, both filled anew from ``articles``.
+
+    The per-character index with positions (migrations 5–9) was nearly the size of the text itself; this one
+    is about a third of it (docs/performance.md, tokenization table). Both are filled from the stored text
+    through :func:`fts_text`, so they hold exactly the tokens a later 'delete' gives back, then merged into
+    one segment each ('optimize'). At a million articles this reads every title and body once (minutes,
+    once per dataset).
+    """
+    conn.execute("DROP TABLE IF EXISTS articles_fts_new")
+    conn.execute("DROP TABLE IF EXISTS articles_title_fts")
     conn.execute(FTS_SCHEMA.format(name="articles_fts_new"))
+    conn.execute(TITLE_FTS_SCHEMA.format(name="articles_title_fts"))
     rows = conn.execute("SELECT rowid, title, body FROM articles ORDER BY rowid")
     while chunk := rows.fetchmany(2000):
+        titles = [(rowid, fts_text(title)) for rowid, title, _ in chunk]
         conn.executemany("INSERT INTO articles_fts_new (rowid, title, body) VALUES (?, ?, ?)",
-                         [(rowid, fts_text(title), fts_text(body)) for rowid, title, body in chunk])
-    conn.execute("INSERT INTO articles_fts_new (articles_fts_new) VALUES ('optimize')")
-    conn.execute("DROP TABLE IF EXISTS articles_fts")  # absent when re-indexing by hand (docs/schema.md)
+                         [(rowid, title, fts_text(body)) for (rowid, title), (_, _, body) in zip(titles, chunk)])
+        conn.executemany("INSERT INTO articles_title_fts (rowid, title) VALUES (?, ?)", titles)
+    for name in ("articles_fts_new", "articles_title_fts"):
+        conn.execute(f"INSERT INTO {name} ({name}) VALUES ('optimize')")
+    conn.execute("DROP TABLE IF EXISTS articles_fts")
     conn.execute("ALTER TABLE articles_fts_new RENAME TO articles_fts")
 
 
@@ -444,6 +484,8 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
             site TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL,
             pages INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""",
     ),
+    # issue 16: pairs of characters without positions (a third of the size), and a title index for the order
+    10: (_pair_fts,),
 }
 
 
@@ -619,11 +661,16 @@ class Dataset:
                                 "WHERE url = ?",
                                 [rec[c] for c in changed] + [rec["url"]])
                     # contentless index: its old tokens go by giving back the text that was indexed
+                    old_title = fts_text(old[2])
                     cur.execute("INSERT INTO articles_fts (articles_fts, rowid, title, body) "
-                                "VALUES ('delete', ?, ?, ?)", (rowid, fts_text(old[2]), fts_text(old[7])))
+                                "VALUES ('delete', ?, ?, ?)", (rowid, old_title, fts_text(old[7])))
+                    cur.execute("INSERT INTO articles_title_fts (articles_title_fts, rowid, title) "
+                                "VALUES ('delete', ?, ?)", (rowid, old_title))
                     result.updated += 1
+                title = fts_text(rec["title"])
                 cur.execute("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-                            (rowid, fts_text(rec["title"]), fts_text(rec["body"])))
+                            (rowid, title, fts_text(rec["body"])))
+                cur.execute("INSERT INTO articles_title_fts (rowid, title) VALUES (?, ?)", (rowid, title))
                 self._link_duplicates(cur, str(rec["url"]), rec["body"], fresh=old is None, rowid=rowid)
             cur.execute("COMMIT")
         except BaseException:
@@ -839,7 +886,7 @@ class Dataset:
             join = f" JOIN articles_fts ON articles_fts.rowid = {alias}.rowid"
             clauses.append("articles_fts MATCH ?")
             params.append(expr)
-            for run in _phrase_runs(query) if exact else ():  # the phrase as written, not across punctuation
+            for run in _phrase_runs(query) if exact else ():  # the word as written, not its pairs apart
                 clauses.append(f"(instr({alias}.title, ?) > 0 OR instr({alias}.body, ?) > 0)")
                 params += [run, run]
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
@@ -885,13 +932,12 @@ class Dataset:
                window: int | None = None) -> list[dict[str, Any]]:
         """Full-text search, best ``limit`` hits first, each with a snippet and its ``rank`` (1 = first).
 
-        The order: when the query has at most ``window`` hits (default :data:`SEARCH_WINDOW`), bm25 over
-        all of them (a hit in the title weighs 5×); with more, among the ``window`` most recently stored hits,
-        those with the words in the title first, then the others, each newest stored first. Why: FTS5's bm25 reads every
-        hit of every phrase to weigh it (its idf pass), also when only a few rows are ranked, so a frequent
-        word (中国: most of a million articles) would cost seconds; the index hands out hits newest first
-        at no cost, and its column filter finds title hits. Every hit contains the query's words as written
-        (docs/search.md, docs/performance.md).
+        The order: among the ``window`` most recently stored hits (default :data:`SEARCH_WINDOW`), those with
+        every word in the title first, then the others, each newest stored first. Why: the index keeps no
+        positions (a third of the size, docs/performance.md), so FTS5 has no bm25 to offer; and weighing
+        every hit would read every hit, which for a frequent word (中国: most of a million articles) costs
+        seconds. The index hands out hits newest first at no cost, and the title index finds title hits
+        among them. Every hit contains the query's words as written (docs/search.md).
         """
         window = max(limit, window or SEARCH_WINDOW)
         clause, params, join = self._filters(site, since, until, query, dedupe=dedupe, exact=False)
@@ -900,22 +946,21 @@ class Dataset:
         else:  # the index alone: no article row is read to choose the hits
             source, where = "articles_fts", " WHERE articles_fts MATCH ?"
             params = params[-1:]
-        newest = f"SELECT articles_fts.rowid FROM {source}{where} ORDER BY articles_fts.rowid DESC LIMIT ?"
-        ids = [r for (r,) in self.conn.execute(newest, [*params, window + 1])]
-        if len(ids) <= window:  # few enough to weigh every hit
-            ranked = [r for (r,) in self.conn.execute(
-                f"SELECT articles_fts.rowid FROM {source}{where} "
-                "ORDER BY bm25(articles_fts, 5.0, 1.0), articles_fts.rowid DESC", params)]
-        else:
+        ids = [r for (r,) in self.conn.execute(
+            f"SELECT articles_fts.rowid FROM {source}{where} ORDER BY articles_fts.rowid DESC LIMIT ?",
+            [*params, window])]
+        ranked = ids
+        if ids:
             include = fts_query(" ".join(w for w in query.split() if not w.startswith(_NEGATION)))
-            title_params = [*params[:-1], f"({params[-1]}) AND (title : ({include}))"]
-            # within the window's rowids: FTS5 skips the older ones, so this costs the window, not every hit
-            in_window = newest.replace(" ORDER BY", " AND articles_fts.rowid >= ? ORDER BY")
-            titled = [r for (r,) in self.conn.execute(in_window, [*title_params, ids[window - 1], window])]
-            seen = set(titled)
-            ranked = titled + [r for r in ids[:window] if r not in seen]
-        # in that order, each checked against the text (a phrase of the index also matches across punctuation):
-        # only the bodies of the hits shown, and of the rare false hits among them, are read
+            # within the window's rowids: FTS5 skips the older ones, so this costs the window, not every title hit
+            window_ids = set(ids)
+            titled = [r for (r,) in self.conn.execute(
+                "SELECT rowid FROM articles_title_fts WHERE articles_title_fts MATCH ? AND rowid >= ? "
+                "ORDER BY rowid DESC", (include, ids[-1])) if r in window_ids]
+            first = set(titled)
+            ranked = titled + [r for r in ids if r not in first]
+        # in that order, each checked against the text (the pairs of a longer word may occur apart): only the
+        # bodies of the hits shown, and of the rare false hits among them, are read
         out: list[dict[str, Any]] = []
         for rowid in ranked:
             url, site_, title, published_at, source_, body = self.conn.execute(

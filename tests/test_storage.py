@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from linfen_crawler.storage import SCHEMA_VERSION, Dataset, StorageError, fts_query, fts_text, unspace_cjk
+from linfen_crawler.storage import (
+    _CJK_RANGES,
+    SCHEMA_VERSION,
+    Dataset,
+    StorageError,
+    fts_query,
+    fts_text,
+    unspace_cjk,
+)
 
 
 def art(url: str, title: str = "临汾市召开转型发展推进会", body: str = "会议在临汾举行。参会人员100人, OK。",
@@ -65,11 +74,22 @@ def test_search_index_follows_updates_and_ranks_title_hits_first(ds):
 
 
 def test_fts_query_and_unspace():
-    assert fts_query('临汾 "x" abc') == '"临 汾" AND "x" AND "abc"'
+    assert fts_query('临汾 "x" abc') == '"临汾" AND "x" AND "abc"'
+    assert fts_query("汾 尧都区 尧都区") == '"汾"* AND ("尧都" AND "都区")'  # one character: a prefix
+    assert fts_query("-尧都区 临汾") == '"临汾" NOT ("尧都" AND "都区")'
     assert fts_query("！？") == ""
+    # unspace_cjk stays for snippets of queries written for the old per-character index (Datasette)
     assert unspace_cjk(" 临  【汾】  市  abc 2024") == "临【汾】市 abc 2024"
     for text in ("临汾新闻网讯 (记者 郭小东)10月14日", "abc def 临汾 xyz", "参会人员100人, OK。"):
-        assert unspace_cjk(fts_text(text)) == text  # the original spaces come back, the added ones go
+        spaced = re.sub(f"([{_CJK_RANGES}])", r" \1 ", text)  # that index's text
+        assert unspace_cjk(spaced) == text  # the original spaces come back, the added ones go
+
+
+def test_query_limits_count_words_not_pairs():
+    """A long word is many pairs in the index but one word against MAX_QUERY_TERMS, excluded or not."""
+    assert fts_query("乡村振兴战略 -全面推进乡村振兴").count('"') == 2 * (5 + 7)
+    with pytest.raises(StorageError, match="33 different words"):
+        fts_query(" ".join(f"w{i}" for i in range(32)) + " -乡村振兴")
 
 
 def test_filters_and_streaming(ds):
@@ -125,14 +145,22 @@ def test_bad_files_are_refused_clearly(tmp_path):
 
 
 @pytest.mark.parametrize("text", ["", "临汾", "a临汾b", "临汾市 2024年10月", "Ａ１々〇ぁァㄅ豈\u3400x", "  临\n汾  ",
-                                  "abc"])
-def test_fts_text_is_the_per_character_substitution(text):
-    """fts_text builds a run of CJK characters at a time; the text is what the plain substitution gives."""
-    import re
-
-    from linfen_crawler.storage import _CJK_RANGES
-
-    assert fts_text(text) == re.sub(f"([{_CJK_RANGES}])", r" \1 ", text)
+                                  "abc", "临", "临临临"])
+def test_fts_text_gives_every_pair_of_a_run_and_its_last_character(text):
+    """fts_text's tokens, built a run at a time, are those of the plain rule character by character: every
+    CJK character followed by a CJK character gives that pair, every other CJK character itself; so every
+    character starts a token and every two neighbours of a run are one token."""
+    cjk = re.compile(f"[{_CJK_RANGES}]")
+    plain = []
+    for i, ch in enumerate(text):
+        if not cjk.match(ch):
+            plain.append(ch)
+        elif i + 1 < len(text) and cjk.match(text[i + 1]):
+            plain.append(f" {ch}{text[i + 1]} ")
+        else:
+            plain.append(f" {ch} ")
+    assert fts_text(text).split() == "".join(plain).split()
+    assert not text.strip() or fts_text(text).strip()  # a text with anything in it gives tokens
 
 
 def test_a_failed_write_rolls_back_and_the_connection_stays_usable(ds):

@@ -1,5 +1,6 @@
-"""Issue 16: the compact full-text index (contentless, migration 5), exact hits, snippets from the body, the
-search window, bounded LSH lookups, and benchmarks/scale.py at a tiny size."""
+"""Issue 16: the compact full-text index (contentless, migration 5; pairs of characters without positions,
+migration 10), exact hits, snippets from the body, the search window, bounded LSH lookups, and
+benchmarks/scale.py at a tiny size."""
 
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ from conftest import REPO, SHARED, old_dataset
 
 from linfen_crawler import dedupe
 from linfen_crawler.storage import (
+    _CJK_RANGES,
     ANALYST_QUERIES,
     COVERAGE_FIELDS,
     LSH_PER_KEY,
     SCHEMA_VERSION,
     Dataset,
     fts_query,
-    fts_text,
     make_snippet,
     query_terms,
 )
@@ -43,14 +44,14 @@ def tables(conn: sqlite3.Connection) -> set[str]:
 
 
 def test_the_index_keeps_no_second_copy_of_the_text(ds):
-    body = "临汾市召开会议" * 5000
+    body = "临汾市召开会议" * 20000
     ds.upsert_articles([art("u1", body=body)], 1)
     assert "articles_fts_content" not in tables(ds.conn)
     sql = ds.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'").fetchone()[0]
-    assert "content=''" in sql
+    assert "content=''" in sql and "detail=none" in sql
     stored = ds.conn.execute(
         "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'articles_fts%'").fetchone()[0]
-    assert stored < 0.6 * len(body.encode())  # positions, not the text (the spaced copy alone was 1.7x it)
+    assert stored < 0.05 * len(body.encode())  # its 7 pairs and the rowid, not the text (the copy was 1.7x it)
     assert [h["url"] for h in ds.search("临汾")] == ["u1"]
 
 
@@ -66,16 +67,34 @@ def test_an_updated_article_leaves_no_old_tokens(ds):
     ds.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
     # the index's own counts follow: a row per article, its tokens once (the 4 of 临汾新闻)
     assert ds.conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0] == 2
+    # and so does the title index: the old title's pairs are gone, the new one's found
+    titled = "SELECT rowid FROM articles_title_fts WHERE articles_title_fts MATCH ?"
+    assert ds.conn.execute(titled, (fts_query("运城"),)).fetchall() == []
+    assert len(ds.conn.execute(titled, (fts_query("临汾"),)).fetchall()) == 1
+    ds.conn.execute("INSERT INTO articles_title_fts (articles_title_fts) VALUES ('integrity-check')")
 
 
 @pytest.mark.parametrize("text", ["临。汾", "临\n汾", "临 汾", "临，汾市"])
-def test_a_phrase_is_not_found_across_punctuation_or_lines(ds, text):
-    """A phrase of single-character tokens matches 临。汾 inside FTS5; hits are checked against the text."""
+def test_a_word_is_not_found_across_punctuation_or_lines(ds, text):
+    """Pairs are made inside a run of Chinese only: 临。汾 holds no 临汾 (the per-character index found it there
+    and needed the check against the text)."""
     ds.upsert_articles([art("split", body=f"会议在{text}举行。"), art("whole", body="会议在临汾举行。")], 1)
     assert [h["url"] for h in ds.search("临汾")] == ["whole"]
     assert ds.count_articles(query="临汾") == 1
     assert [r["url"] for r in ds.iter_articles(query="临汾 会议")] == ["whole"]
     assert {h["url"] for h in ds.search("汾")} == {"split", "whole"}  # one character cannot be split
+
+
+@pytest.mark.parametrize("text", ["尧都的都区", "都区和尧都", "尧都。都区"])
+def test_a_longer_word_is_found_only_as_written(ds, text):
+    """A word of three or more characters is the AND of its pairs: the index also finds them apart, so every
+    hit is checked against the text; counts, searches and exports agree."""
+    ds.upsert_articles([art("apart", body=f"会议在{text}举行。"), art("whole", body="会议在尧都区举行。")], 1)
+    raw = ds.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (fts_query("尧都区"),))
+    assert raw.fetchone()[0] == 2  # the index alone cannot tell
+    assert [h["url"] for h in ds.search("尧都区")] == ["whole"]
+    assert ds.count_articles(query="尧都区") == 1
+    assert [r["url"] for r in ds.iter_articles(query="会议 尧都区")] == ["whole"]
 
 
 def test_snippets_are_cut_from_the_body_and_mark_every_term(ds):
@@ -94,7 +113,7 @@ def test_snippets_are_cut_from_the_body_and_mark_every_term(ds):
 def test_search_orders_many_hits_without_weighing_them_all(ds):
     titled = {0, 1, 2, 3, 4, 22, 25}
     ds.upsert_articles([art(f"u{i:02d}", title="临汾" if i in titled else "其他", body="临汾。") for i in range(30)], 1)
-    few = ds.search("临汾", limit=30, window=100)  # 30 hits: bm25 over all, title hits first, newest on ties
+    few = ds.search("临汾", limit=30, window=100)  # 30 hits, all in the window: title hits first, then newest
     title_first = [f"u{i:02d}" for i in sorted(titled, reverse=True)]
     assert [h["url"] for h in few] == title_first + [f"u{i:02d}" for i in range(29, -1, -1) if i not in titled]
     assert [h["rank"] for h in few] == list(range(1, 31))
@@ -105,9 +124,31 @@ def test_search_orders_many_hits_without_weighing_them_all(ds):
     assert [h["url"] for h in ds.search("临汾 -其他", limit=3, window=3)] == ["u25", "u22", "u04"]
 
 
-def old_layout(path: Path, source: Path) -> None:
-    """A schema-4 dataset (the FTS table with its spaced copy) holding the articles of ``source``."""
+def char_text(text: str | None) -> str:
+    """The text the per-character index of schemas 1 to 9 held: a space around every CJK character."""
+    return re.sub(f"([{_CJK_RANGES}])", r" \1 ", text or "")
+
+
+WORDS = ("临汾", "汾", "尧都区", "丰收", "271万吨", "临汾 -太原", "新闻", "2024")
+# what fts_query wrote for WORDS over that index (phrases of single characters)
+OLD_EXPR = {"临汾": '"临 汾"', "汾": '"汾"', "尧都区": '"尧 都 区"', "丰收": '"丰 收"', "271万吨": '"271" AND "万 吨"',
+            "临汾 -太原": '"临 汾" NOT "太 原"', "新闻": '"新 闻"', "2024": '"2024"'}
+
+
+def old_layout(path: Path, source: Path, version: int) -> dict[str, set[str]]:
+    """A dataset as release ``version`` (4 or 9) left it, holding the articles of ``source``: schema 4 with the
+    per-character FTS table and its spaced copy, schema 9 with the contentless per-character index. Returns
+    what each of WORDS found there."""
+    from linfen_crawler.storage import _MIGRATIONS
+
     conn = old_dataset(path, 4)
+    if version == 9:  # migration 5 as it was, then 6 to 9
+        conn.execute("DROP TABLE articles_fts")
+        conn.execute("CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, content='', "
+                     "tokenize='unicode61 remove_diacritics 0')")
+        for target in range(6, 10):
+            for step in _MIGRATIONS[target]:
+                step(conn) if callable(step) else conn.execute(step)
     conn.execute("ATTACH DATABASE ? AS src", (str(source),))
     cols = ", ".join(c for (_, c, *_) in conn.execute("PRAGMA src.table_info(articles)") if c != "day")
     conn.execute(f"INSERT INTO articles ({cols}) SELECT {cols} FROM src.articles")
@@ -115,30 +156,30 @@ def old_layout(path: Path, source: Path) -> None:
     conn.execute("DETACH DATABASE src")
     rows = conn.execute("SELECT rowid, title, body FROM articles").fetchall()
     conn.executemany("INSERT INTO articles_fts (rowid, title, body) VALUES (?, ?, ?)",
-                     [(r, fts_text(t), fts_text(b)) for r, t, b in rows])
-    conn.execute("PRAGMA user_version = 4")
+                     [(r, char_text(t), char_text(b)) for r, t, b in rows])
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.commit()
+    found = {w: {u for (u,) in conn.execute(
+        "SELECT a.url FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+        "WHERE articles_fts MATCH ?", (OLD_EXPR[w],))} for w in WORDS}
     conn.close()
+    assert all(found[w] for w in ("临汾", "汾", "尧都区"))
+    return found
 
 
-WORDS = ("临汾", "汾", "尧都区", "丰收", "271万吨", "临汾 -太原", "新闻", "2024")
+FTS_BYTES = "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'articles_fts%'"
 
 
 def test_migration_5_keeps_every_search_result_and_frees_the_copy(crawled, tmp_path):
     _, source, proc = crawled
     assert proc.returncode == 0, proc.stderr[-2000:]
     db = tmp_path / "old.db"
-    old_layout(db, source)
+    before = old_layout(db, source, 4)
     conn = sqlite3.connect(db)
     assert "articles_fts_content" in tables(conn)
-    fts_bytes = "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'articles_fts%'"
-    fts_before, copy = conn.execute(fts_bytes).fetchone()[0], conn.execute(
+    fts_before, copy = conn.execute(FTS_BYTES).fetchone()[0], conn.execute(
         "SELECT sum(pgsize) FROM dbstat WHERE name = 'articles_fts_content'").fetchone()[0]
-    before = {w: {u for (u,) in conn.execute(
-        "SELECT a.url FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-        "WHERE articles_fts MATCH ?", (fts_query(w),))} for w in WORDS}
     conn.close()
-    assert all(before[w] for w in ("临汾", "汾", "尧都区"))
     size = db.stat().st_size
     with Dataset(db) as ds:
         assert ds.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -149,9 +190,35 @@ def test_migration_5_keeps_every_search_result_and_frees_the_copy(crawled, tmp_p
             assert ds.count_articles(query=word) == len(before[word]), word
         ds.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
         ds.conn.execute("VACUUM")
-        fts_after = ds.conn.execute(fts_bytes).fetchone()[0]
+        fts_after = ds.conn.execute(FTS_BYTES).fetchone()[0]
     # the copy's pages go back to the disk (later migrations add a few small indexes and tables of their own)
     assert fts_after < fts_before - copy * 0.8 and db.stat().st_size < size, (fts_before, copy, fts_after)
+
+
+def test_migration_10_indexes_pairs_keeping_every_search_result(crawled, tmp_path):
+    """A dataset of schema 9 (the per-character index with positions) opens as schema 10: the same hits for
+    every word, both indexes consistent, and later updates remove the new tokens (the size: benchmarks/scale.py)."""
+    _, source, proc = crawled
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    db = tmp_path / "v9.db"
+    before = old_layout(db, source, 9)
+    conn = sqlite3.connect(db)
+    assert "articles_title_fts" not in tables(conn)
+    conn.close()
+    with Dataset(db) as ds:
+        assert ds.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+        sql = ds.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'").fetchone()[0]
+        assert "detail=none" in sql
+        for word in WORDS:
+            assert {h["url"] for h in ds.search(word, limit=10000)} == before[word], word
+            assert ds.count_articles(query=word) == len(before[word]), word
+        for table in ("articles_fts", "articles_title_fts"):
+            ds.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+        url, title = ds.conn.execute("SELECT url, title FROM articles WHERE title LIKE '%临汾%'").fetchone()
+        ds.upsert_articles([art(url, title="运城新闻", body="运城的消息。")], 99)
+        assert url not in {h["url"] for h in ds.search("临汾", limit=10000)}
+        assert [h["url"] for h in ds.search("运城的消息")] == [url]
+        ds.conn.execute("INSERT INTO articles_title_fts (articles_title_fts) VALUES ('integrity-check')")
 
 
 def test_lsh_candidates_are_bounded_per_key_and_a_copy_is_still_found(ds):
@@ -181,7 +248,7 @@ def test_the_canned_search_query_is_exact_with_snippets(ds):
     by_url = {r[0]: r for r in got}
     assert set(by_url) == {"whole", "title"}
     assert by_url["whole"][6] == "会议在【临汾】举行。"
-    assert [r[0] for r in got] == ["title", "whole"]  # a title hit weighs 5x
+    assert [r[0] for r in got] == ["title", "whole"]  # title hits first
 
 
 SCALE_LINE = re.compile(r"^scale: n=(\d+) bytes_per_article=(\d+) size_ratio=([\d.]+) write_growth=([\d.]+) "
@@ -215,16 +282,18 @@ def test_scale_benchmark_at_a_tiny_size(tmp_path):
 
 
 def test_the_documented_way_to_index_anew(tmp_path):
-    """docs/schema.md: DROP TABLE articles_fts, user_version 4, open with linfen: migration 5 indexes again."""
+    """docs/schema.md: PRAGMA user_version = 9, open with linfen: migration 10 indexes every article again."""
     db = tmp_path / "t.db"
     with Dataset(db) as ds:
         ds.upsert_articles([art("u1", body="临汾的消息。")], 1)
-        ds.conn.execute("DROP TABLE articles_fts")
-        ds.conn.execute("PRAGMA user_version = 4")
+        ds.conn.execute("UPDATE articles SET body = '运城的消息。'")  # a change behind storage.py's back
+        assert ds.count_articles(query="运城") == 0
+        ds.conn.execute("PRAGMA user_version = 9")
     with Dataset(db) as ds:
-        assert [h["url"] for h in ds.search("临汾")] == ["u1"]
-        ds.upsert_articles([art("u1", body="运城的消息。")], 2)
-        assert ds.search("临汾") == [] and ds.count_articles(query="运城") == 1
+        assert ds.search("临汾") == [] and [h["url"] for h in ds.search("运城")] == ["u1"]
+        ds.upsert_articles([art("u1", body="太原的消息。")], 2)  # the old tokens go again
+        assert ds.search("运城") == [] and ds.count_articles(query="太原") == 1
+        ds.conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
 
 
 def test_stats_and_the_plan_read_only_indexes(ds):
