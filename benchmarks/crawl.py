@@ -355,8 +355,8 @@ def measure_storage(rows: list[dict[str, Any]], workdir: Path) -> dict[str, floa
     be distinct articles: copies of one body would all go through near-duplicate linking.
 
     The same batched upserts again, each without a part, to show its share: ``no_dedupe`` without
-    near-duplicate linking (MinHash/LSH, issue 6); ``fts_words`` also without the space around every CJK
-    character (FTS5 then indexes a run of Chinese as one token: the index cannot find words inside it);
+    near-duplicate linking (MinHash/LSH, issue 6); ``fts_words`` also without the pairs of CJK characters
+    (FTS5 then indexes a run of Chinese as one token: the index cannot find words inside it);
     ``upsert_only`` with empty FTS text (the upsert machinery alone: lookup, insert, JSON, content hash).
     """
     from linfen_crawler import storage
@@ -364,9 +364,9 @@ def measure_storage(rows: list[dict[str, Any]], workdir: Path) -> dict[str, floa
 
     batch_rows = rows
     out = {}
-    link, spaced = Dataset._link_duplicates, storage.fts_text
-    variants = {"batched": (link, spaced), "per_item": (link, spaced),
-                "no_dedupe": (None, spaced), "fts_words": (None, lambda t: t or ""),
+    link, paired = Dataset._link_duplicates, storage.fts_text
+    variants = {"batched": (link, paired), "per_item": (link, paired),
+                "no_dedupe": (None, paired), "fts_words": (None, lambda t: t or ""),
                 "upsert_only": (None, lambda t: "")}
     for label, size, data in (("batched", 200, batch_rows), ("per_item", 1, batch_rows[:1000]),
                               ("no_dedupe", 200, batch_rows), ("fts_words", 200, batch_rows),
@@ -389,7 +389,7 @@ def measure_storage(rows: list[dict[str, Any]], workdir: Path) -> dict[str, floa
                     ds.upsert_articles(data[i:i + size], run_id)
                 out["batched_unchanged"] = (time.perf_counter() - t0) / len(data) * 1e6
     Dataset._link_duplicates = link  # type: ignore[method-assign]
-    storage.fts_text = spaced
+    storage.fts_text = paired
     return out
 
 

@@ -61,7 +61,8 @@ _CJK_RANGES = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff
 _CJK_CHAR = re.compile(f"([{_CJK_RANGES}])")
 _CJK_RUN = re.compile(f"([{_CJK_RANGES}]+)")
 _SPACE_RUN = re.compile(r"(\s+)")
-_QUERY_TOKEN = re.compile(f"[{_CJK_RANGES}]+|[^\\W{_CJK_RANGES}]+")
+# a Latin word or number as unicode61 cuts it: letters and digits, not the underscore (punctuation to it)
+_QUERY_TOKEN = re.compile(f"[{_CJK_RANGES}]+|[^\\W_{_CJK_RANGES}]+")
 
 
 # A field "is there" when this SQL condition holds (field coverage in stats, report and Datasette).
@@ -82,9 +83,9 @@ COVERAGE_FIELDS = {
 ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
     "search": (
         "全文检索 Full-text search",
-        "任意长度的中文词、英文词和数字：标题命中优先，再按入库时间从新到旧，附摘要。Chinese words of any length, Latin words and "
-        "numbers, among the 2,000 most recently stored hits: those with the words in the title first, then "
-        "newest first; with a snippet.",
+        "任意长度的中文词、英文词和数字：标题命中优先，再按入库时间从新到旧，附摘要。"
+        "Chinese words of any length, Latin words and numbers, among the 2,000 most recently stored hits: "
+        "those with the words in the title first, then newest first; with a snippet.",
         "SELECT url, site, section, title, published_at, source, search_snippet(body, :q) AS snippet, rank\n"
         "FROM (SELECT a.url, a.site, a.section, a.title, a.published_at, a.source, a.body,\n"
         "    row_number() OVER (ORDER BY in_title(a.title, :q) DESC, h.rowid DESC) AS rank\n"
@@ -163,8 +164,8 @@ def fts_text(text: str | None) -> str:
     return "".join(parts)
 
 
-# Bounds of a search query (issue 15): FTS5 ranks (bm25) and snips every row once per phrase of the
-# expression, so the work grows with phrases × hits, and a long query could tie up a reader for a minute.
+# Bounds of a search query (issue 15): FTS5 works through every hit once per term of the expression, so the
+# work grows with terms × hits, and a long query could tie up a reader for a minute.
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
 _NEGATION = ("-", "\uff0d")  # "-" and full-width "－" before a word exclude it
@@ -179,8 +180,8 @@ def _cjk_expr(run: str) -> str:
     prefix query, two one token, a longer run the AND of its distinct pairs (checked against the text later)."""
     if len(run) == 1:
         return f'"{run}"*'
-    pairs = list(dict.fromkeys(run[k:k + 2] for k in range(len(run) - 1)))
-    return " AND ".join(f'"{p}"' for p in pairs) if len(pairs) == 1 else "(" + " AND ".join(f'"{p}"' for p in pairs) + ")"
+    pairs = " AND ".join(f'"{p}"' for p in dict.fromkeys(map(operator.add, run, run[1:])))
+    return pairs if len(run) == 2 else f"({pairs})"
 
 
 def _phrases(word: str) -> list[str]:
@@ -264,8 +265,7 @@ def in_title(title: str | None, query: str) -> bool:
     return all(t.lower() in low for t in query_terms(query))
 
 
-# `search` weighs every hit with bm25 up to this many; beyond, it orders the most recently stored this many
-# (Dataset.search explains why)
+# `search` orders the most recently stored this many hits (Dataset.search explains why)
 SEARCH_WINDOW = 2000
 SNIPPET_CHARS = 64  # characters of body around the first hit (the old FTS snippet had 24 tokens)
 _SNIPPET_LEAD = 16  # of them before the hit
@@ -380,8 +380,9 @@ def _pair_fts(conn: sqlite3.Connection) -> None:
     rows = conn.execute("SELECT rowid, title, body FROM articles ORDER BY rowid")
     while chunk := rows.fetchmany(2000):
         titles = [(rowid, fts_text(title)) for rowid, title, _ in chunk]
+        bodies = [fts_text(body) for _, _, body in chunk]
         conn.executemany("INSERT INTO articles_fts_new (rowid, title, body) VALUES (?, ?, ?)",
-                         [(rowid, title, fts_text(body)) for (rowid, title), (_, _, body) in zip(titles, chunk)])
+                         [(rowid, title, body) for (rowid, title), body in zip(titles, bodies, strict=True)])
         conn.executemany("INSERT INTO articles_title_fts (rowid, title) VALUES (?, ?)", titles)
     for name in ("articles_fts_new", "articles_title_fts"):
         conn.execute(f"INSERT INTO {name} ({name}) VALUES ('optimize')")
@@ -866,7 +867,7 @@ class Dataset:
                  query: str | None, alias: str = "articles", dedupe: bool = False, exact: bool = True
                  ) -> tuple[str, list[Any], str]:
         """``(join + WHERE clause, its parameters, the join)`` for these filters; with a ``query``, the rows
-        also contain its phrases as written unless ``exact`` is False (:meth:`search` checks them itself)."""
+        also contain its words as written unless ``exact`` is False (:meth:`search` checks them itself)."""
         clauses, params, join = [], [], ""
         if dedupe:
             clauses.append(f"{alias}.duplicate_of IS NULL")

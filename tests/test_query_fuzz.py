@@ -108,11 +108,11 @@ def test_linfen_search_never_gives_a_traceback(db, args):
 
 
 @pytest.mark.parametrize(("args", "expr"), [
-    (["临汾", "-太原"], '"临 汾" NOT "太 原"'),
-    (["-太原", "临汾", "-2024"], '"临 汾" NOT ("太 原" OR "2024")'),
-    (["--", "临汾", "-OK"], '"临 汾" NOT "OK"'),
-    (["临汾 -临汾2024"], '"临 汾" NOT ("临 汾" AND "2024")'),
-    ([" ".join(["临汾"] * 150)], '"临 汾"'),
+    (["临汾", "-太原"], '"临汾" NOT "太原"'),
+    (["-太原", "临汾", "-2024"], '"临汾" NOT ("太原" OR "2024")'),
+    (["--", "临汾", "-OK"], '"临汾" NOT "OK"'),
+    (["临汾 -临汾2024"], '"临汾" NOT ("临汾" AND "2024")'),
+    ([" ".join(["临汾"] * 150)], '"临汾"'),
 ])
 def test_search_arguments_become_this_expression(db, args, expr):
     seen: list[str] = []
@@ -124,7 +124,7 @@ def test_search_arguments_become_this_expression(db, args, expr):
     with mock.patch("linfen_crawler.storage.fts_query", recorded):
         result = CliRunner().invoke(linfen, ["search", "--db", str(db), *args])
     assert result.exit_code == 0, result.output
-    assert seen == [expr]
+    assert seen[0] == expr  # then, when there are hits, the words to find, for the title index
 
 
 

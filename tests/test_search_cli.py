@@ -34,7 +34,7 @@ def test_search_finds_exactly_the_articles_containing_the_word_ranked_with_snipp
     expected = containing(db, word)
     assert expected, f"the sample portal has articles with {word}"
     assert {h["url"] for h in hits} == expected
-    assert [h["rank"] for h in hits] == sorted(h["rank"] for h in hits)  # bm25: best (lowest) first
+    assert [h["rank"] for h in hits] == sorted(h["rank"] for h in hits)  # rank 1 first
     stored = article_rows(db)
     for h in hits:
         if word in (stored[h["url"]]["body"] or ""):

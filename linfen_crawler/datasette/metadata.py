@@ -108,9 +108,10 @@ def build_metadata(database: str) -> dict[str, Any]:
                                                 "archive, one row per fetch; an article url's \"captured page\" "
                                                 "link shows the page, sandboxed.",
                                  "sort_desc": "id", "facets": ["site", "record", "status"]},
-                    # internal: the search index, dedupe's LSH keys, the stored raw pages (the largest table,
+                    # internal: the search indexes, dedupe's LSH keys, the stored raw pages (the largest table,
                     # listed first on the home page when visible)
                     "articles_fts": {"hidden": True},
+                    "articles_title_fts": {"hidden": True},
                     "article_lsh": {"hidden": True},
                     "raw_pages": {"hidden": True},
                 },

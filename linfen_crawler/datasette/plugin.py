@@ -5,10 +5,10 @@ pyproject.toml. On connections to a linfen dataset (one with ``articles_fts`` an
 
 - replaces Datasette's ``escape_fts()`` — which the table page's search box (``?_search=``) wraps around
   the user's words — with :func:`linfen_crawler.storage.fts_query` for queries containing Chinese, so
-  typing 临汾 finds 临汾 (the index stores CJK characters spaced; see storage.py);
+  typing 临汾 finds 临汾 (the index stores pairs of CJK characters; see storage.py);
 - adds SQL functions for canned and hand-written queries: ``fts_query(text)`` (``... WHERE articles_fts
   MATCH fts_query(:q)``); ``contains_terms(title, body, q)``, true when the text really contains the query's
-  Chinese phrases (a phrase of the index also matches across punctuation: this makes a search exact);
+  Chinese words (the index also finds the pairs of a longer word apart: this makes a search exact);
   ``in_title(title, q)``, true when the title holds every word (such hits come first); and
   ``search_snippet(body, q)``, the body around the first hit with the hits marked 【】. The index is
   contentless (issue 16), so FTS5's own ``snippet()`` has no text to cut from and returns NULL.
@@ -36,7 +36,7 @@ from linfen_crawler.storage import contains_terms, fts_query, in_title, is_datas
 
 
 def escape_fts(query: str) -> str:
-    """Datasette's escape_fts for a linfen dataset: Chinese runs become phrases of spaced characters."""
+    """Datasette's escape_fts for a linfen dataset: Chinese runs become the index's pairs (storage.fts_query)."""
     expr = fts_query(query)
     return expr if expr else datasette_escape_fts(query)
 
