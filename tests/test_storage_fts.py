@@ -49,6 +49,8 @@ def test_the_index_keeps_no_second_copy_of_the_text(ds):
     assert "articles_fts_content" not in tables(ds.conn)
     sql = ds.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'").fetchone()[0]
     assert "content=''" in sql and "detail=none" in sql
+    for table in ("articles_fts", "articles_title_fts"):  # merges in steps of 16 (a flatter write cost)
+        assert ds.conn.execute(f"SELECT v FROM {table}_config WHERE k = 'automerge'").fetchone() == (16,)
     stored = ds.conn.execute(
         "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'articles_fts%'").fetchone()[0]
     assert stored < 0.05 * len(body.encode())  # its 7 pairs and the rowid, not the text (the copy was 1.7x it)
@@ -209,6 +211,7 @@ def test_migration_10_indexes_pairs_keeping_every_search_result(crawled, tmp_pat
         assert ds.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
         sql = ds.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_fts'").fetchone()[0]
         assert "detail=none" in sql
+        assert ds.conn.execute("SELECT v FROM articles_fts_config WHERE k = 'automerge'").fetchone() == (16,)
         for word in WORDS:
             assert {h["url"] for h in ds.search(word, limit=10000)} == before[word], word
             assert ds.count_articles(query=word) == len(before[word]), word
