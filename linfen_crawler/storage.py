@@ -375,8 +375,8 @@ def _pair_fts(conn: sqlite3.Connection) -> None:
     The per-character index with positions (migrations 5–9) was nearly the size of the text itself; this one
     is about a third of it (docs/performance.md, tokenization table). Both are filled from the stored text
     through :func:`fts_text`, so they hold exactly the tokens a later 'delete' gives back, then merged into
-    one segment each ('optimize'), and merge in steps of :data:`FTS_AUTOMERGE`. At a million articles this reads every title and body once (minutes,
-    once per dataset).
+    one segment each ('optimize'); later writes merge in steps of :data:`FTS_AUTOMERGE`. At a million
+    articles this reads every title and body once (minutes, once per dataset).
     """
     conn.execute("DROP TABLE IF EXISTS articles_fts_new")
     conn.execute("DROP TABLE IF EXISTS articles_title_fts")
