@@ -1089,6 +1089,12 @@ class Dataset:
             out.append(rec)
         return out
 
+    def has_editions(self, site: str | None = None) -> bool:
+        """Whether any (or ``site``'s) stored article is an e-paper's, with an edition date (issue 17). Asked
+        site by site (the sites that ran), so the (site, edition_date) index answers without a scan."""
+        sql = "SELECT 1 FROM articles WHERE site = ? AND edition_date IS NOT NULL LIMIT 1"
+        return any(self.conn.execute(sql, (s,)).fetchone() for s in ([site] if site else self.run_sites()))
+
     def last_edition(self, site: str) -> str | None:
         """The newest edition date stored for an e-paper ``site`` (issue 17), or None."""
         row = self.conn.execute("SELECT max(edition_date) FROM articles WHERE site = ?", (site,)).fetchone()

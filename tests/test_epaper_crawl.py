@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -189,15 +190,72 @@ def test_cli_refuses_bad_edition_options_in_one_line(tmp_path: Path) -> None:
     assert not db.exists()
 
 
-def test_the_same_story_on_the_portal_and_in_the_epaper_is_linked(crawled: tuple[DemoServer, Path, object],
-                                                                  dataset: Path) -> None:
-    day, portal_id = REPRINT
+@pytest.fixture(scope="module")
+def mixed(crawled: tuple[DemoServer, Path, object], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's crawl of the sample 临汾新闻网, copied, with the whole sample 临汾日报 crawled into it."""
+    _, source, _ = crawled
+    db = tmp_path_factory.mktemp("mixed") / "news.db"
+    src, dst = sqlite3.connect(source), sqlite3.connect(db)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
     with DemoServer() as srv:
-        proc = crawl(srv, dataset, "--from", day.isoformat(), "--to", day.isoformat(), site="lfrb")
+        proc = crawl(srv, db, "--from", "2024-01-10", "--to", "2024-01-21", "--no-raw", site="lfrb")
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return db
+
+
+def test_the_same_story_on_the_portal_and_in_the_epaper_is_linked(mixed: Path) -> None:
+    day, portal_id = REPRINT
     portal_url = f"http://www.lfxww.com/linfen/shizheng/{portal_id}.html"
-    linked = rows(dataset, "SELECT url, duplicate_of, edition_date FROM articles WHERE site = 'lfrb' "
-                           "AND duplicate_of IS NOT NULL")
+    linked = rows(mixed, "SELECT url, duplicate_of, edition_date FROM articles WHERE site = 'lfrb' "
+                         "AND duplicate_of IS NOT NULL")
     assert [(r["duplicate_of"], r["edition_date"]) for r in linked] == [(portal_url, day.isoformat())]
-    (portal,) = rows(dataset, "SELECT duplicate_of, edition_date, page_no FROM articles WHERE url = ?", (portal_url,))
+    (portal,) = rows(mixed, "SELECT duplicate_of, edition_date, page_no FROM articles WHERE url = ?", (portal_url,))
     assert portal == {"duplicate_of": None, "edition_date": None, "page_no": None}  # the portal row is unchanged
+
+
+def export(db: Path, *args: str) -> tuple[list[str], list[dict[str, Any]]]:
+    out = run_linfen("export", "--db", str(db), "--format", "jsonl", "-o", "-", *args)
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    return (list(records[0]) if records else []), records
+
+
+def test_export_filters_by_edition_and_page_and_adds_the_epaper_columns(mixed: Path, crawled: tuple[
+        DemoServer, Path, object]) -> None:
+    columns, records = export(mixed, "--edition-from", "2024-01-15", "--edition-to", "2024-01-16", "--page", "A01")
+    assert {r["url"] for r in records} == {r["url"] for r in PAPER.expected_articles(date(2024, 1, 15),
+                                                                                      date(2024, 1, 16))
+                                           if r["page_no"] == "A01"}
+    assert len(records) == 4 and columns[-6:] == ["edition_date", "page_no", "page_name", "kicker", "subtitle",
+                                                  "position"]
+    assert all(r["position"]["shape"] == "polygon" for r in records)
+    by_name = export(mixed, "--page", "时政", "--site", "lfrb")[1]
+    assert len(by_name) == 10 and {r["page_no"] for r in by_name} == {"A02"}
+    # a portal's export keeps its columns; a dataset's whole export gains the e-paper ones, NULL on portal rows
+    portal_columns, portal_rows = export(mixed, "--site", "lfxww")
+    assert "edition_date" not in portal_columns and portal_rows
+    _, everything = export(mixed)
+    assert {r["edition_date"] for r in everything if r["site"] == "lfxww"} == {None}
+    _, db, _ = crawled
+    assert "edition_date" not in export(db)[0]  # a portal-only dataset exports as before
+    bad = run_linfen("export", "--db", str(mixed), "--edition-from", "2024-02-01", "--edition-to", "2024-01-01",
+                     "-o", "-")
+    assert bad.returncode == 2 and "--edition-from 2024-02-01 is after --edition-to 2024-01-01" in bad.stderr
+
+
+def test_datasette_metadata_facets_editions_and_pages_when_the_dataset_has_them(
+        mixed: Path, crawled: tuple[DemoServer, Path, object], tmp_path: Path) -> None:
+    facets: dict[str, list[str]] = {}
+    for name, db in (("mixed", mixed), ("portal", crawled[1])):
+        out = run_linfen("serve", "--db", str(db), "--metadata-out", str(tmp_path / f"{name}.json"))
+        assert out.returncode == 0, out.stderr
+        meta = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+        table = meta["databases"]["news"]["tables"]["articles"]
+        facets[name] = [f for f in table["facets"] if isinstance(f, str)]
+        assert ("edition_date" in table["columns"]) is (name == "mixed")
+    assert {"edition_date", "page_name"} <= set(facets["mixed"])
+    assert "edition_date" not in facets["portal"] and "page_name" not in facets["portal"]
