@@ -61,7 +61,7 @@ def test_a_range_stores_every_article_with_its_edition_and_records_days_without_
     db = tmp_path / "news.db"
     proc = crawl(server, db, "--from", "2024-01-10", "--to", "2024-01-21", site="lfrb")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "lfrb: finished, " in proc.stdout and ", 0 errors," in proc.stdout
+    assert "lfrb: finished, " in proc.stdout and ", 0 errors, 2 days without an edition, " in proc.stdout
     assert stored(db) == expected()  # 40 articles of 10 editions, 3 pages each; the GBK edition too
     # the reporter of the 本报讯 lead (the generic extractor reads the byline; a few leads give it more names)
     authors = {url: r["authors"] for url, r in article_rows(db).items()}

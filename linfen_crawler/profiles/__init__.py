@@ -2,7 +2,9 @@
 
 A profile is data: domains, start URLs, list-page rules and article selectors. Every selector is optional;
 the generic extractor fills what a profile does not give. A bad profile raises :class:`ProfileError` whose
-message names the file and the key.
+message names the file and the key. A profile of ``kind = "epaper"`` (issue 17) has no start URLs or list
+rules but an ``[epaper]`` table (:class:`EpaperRules`): the date-addressed entry URL of each day's edition
+and how to find its pages and articles.
 
 Profiles ship inside the package (``linfen_crawler/profiles/*.toml``, read as package resources so they
 travel in wheels and Scrapyd eggs alike). Extra directories can be given with the ``LINFEN_PROFILE_DIRS``
