@@ -259,3 +259,23 @@ def test_datasette_metadata_facets_editions_and_pages_when_the_dataset_has_them(
         assert ("edition_date" in table["columns"]) is (name == "mixed")
     assert {"edition_date", "page_name"} <= set(facets["mixed"])
     assert "edition_date" not in facets["portal"] and "page_name" not in facets["portal"]
+
+
+def test_distributed_mode_refuses_a_named_epaper_and_leaves_it_out_of_all(tmp_path: Path) -> None:
+    for command in ("crawl", "seed"):
+        out = run_linfen(command, "lfrb", "--redis", "redis://127.0.0.1:1/0")
+        assert out.returncode == 2 and "lfrb is an e-paper: e-papers are not crawled in distributed mode" in out.stderr
+
+
+def test_a_redirect_away_from_the_day_is_a_day_without_an_edition(server: DemoServer, tmp_path: Path) -> None:
+    """Without the profile's `missing` rule, 2024-01-21's redirect to /html/noedition.htm still means no edition."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    text = (REPO / "linfen_crawler" / "profiles" / "lfrb.toml").read_text(encoding="utf-8")
+    (folder / "lfrb.toml").write_text(text.replace('missing = "//div[@class=\'noedition\']"\n', ""), encoding="utf-8")
+    db = tmp_path / "news.db"
+    out = run_linfen("crawl", "lfrb", "--db", str(db), "--from", "2024-01-20", "--to", "2024-01-21",
+                     "-s", f"LINFEN_PROXY={server.url}", *FAST, env={"LINFEN_PROFILE_DIRS": str(folder)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert last_run(db)["stats"]["linfen/epaper/skipped"] == "2024-01-21 redirected"
+    assert {r["edition_date"] for r in stored(db).values()} == {"2024-01-20"}

@@ -9,6 +9,8 @@ import pytest
 from conftest import run_linfen
 
 from linfen_crawler.profiles import ProfileError, load_file, load_profile, render_entry_url
+from linfen_crawler.scheduled.editions import edition_range
+from linfen_crawler.spiders.epaper import _mentions_day
 
 GOOD = """
 key = "paper"
@@ -94,3 +96,39 @@ def test_bundled_lfrb_profile_reads_the_sample_epaper() -> None:
     assert p.epaper is not None
     assert render_entry_url(p.epaper.entry_url, date(2024, 1, 15)) == \
         "http://epaper.lfxww.com/html/2024-01/15/node_2.htm"
+
+
+@pytest.mark.parametrize(("first", "last", "stored", "today", "expected"), [
+    ("2024-01-01", "2024-01-03", "2024-05-01", "2024-06-01", ("2024-01-01", "2024-01-03", "--from")),
+    ("2024-01-01", None, None, "2024-01-02", ("2024-01-01", "2024-01-02", "--from")),
+    (None, None, "2024-05-30", "2024-06-01",
+     ("2024-05-30", "2024-06-01", "since the last stored edition, 2024-05-30")),
+    (None, None, None, "2024-06-01", ("2024-06-01", "2024-06-01", "no edition stored yet: the latest only")),
+    (None, "2024-05-31", None, "2024-06-01", ("2024-05-31", "2024-05-31", "no edition stored yet: the latest only")),
+    (None, "2024-05-01", "2024-05-30", "2024-06-01", ("2024-05-01", "2024-05-01",
+                                                      "since the last stored edition, 2024-05-30")),
+])
+def test_edition_range(first: str | None, last: str | None, stored: str | None, today: str,
+                       expected: tuple[str, str, str]) -> None:
+    rng = edition_range(date.fromisoformat(first) if first else None, date.fromisoformat(last) if last else None,
+                        stored, date.fromisoformat(today))
+    assert (rng.first.isoformat(), rng.last.isoformat(), rng.why) == expected
+    assert len(list(rng.days())) == (rng.last - rng.first).days + 1
+
+
+def test_edition_range_refuses_from_after_to() -> None:
+    with pytest.raises(ValueError, match="--from 2024-02-01 is after --to 2024-01-01"):
+        edition_range(date(2024, 2, 1), date(2024, 1, 1), None, date(2024, 6, 1))
+
+
+@pytest.mark.parametrize(("url", "names_it"), [
+    ("http://e.cn/html/2024-01/15/node_2.htm", True),
+    ("http://e.cn/20240115/node_01.html", True),
+    ("http://e.cn/202401/15/node_01.html", True),
+    ("http://e.cn/epaper/?date=2024-01-15", True),
+    ("http://e.cn/html/noedition.htm", False),
+    ("http://e.cn/html/2024-01/16/node_2.htm", False),  # redirected to the next day's edition
+    ("http://e.cn/html/2024-01/150/node_2.htm", False),
+])
+def test_a_url_names_its_day(url: str, names_it: bool) -> None:
+    assert _mentions_day(url, date(2024, 1, 15)) is names_it

@@ -140,8 +140,11 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
     kinds = {key: profile_or_fail(key).kind for key in keys}
     editions = edition_overrides(kinds, iso_day(edition_from, "--from"), iso_day(edition_to, "--to"))
     if redis_url:  # issue 7: a distributed worker writes no dataset (linfen_crawler/commands/distributed.py)
-        if "epaper" in kinds.values():
-            raise fail("e-paper profiles are not crawled in distributed mode; run `linfen crawl` without --redis")
+        papers = [key for key, kind in kinds.items() if kind == "epaper"]
+        if papers and not all_sites:
+            raise fail(f"{papers[0]} is an e-paper: e-papers are not crawled in distributed mode; run "
+                       "`linfen crawl` without --redis")
+        keys = [key for key in keys if key not in papers]  # --all: the portals
         worker_overrides: dict[str, Any] = parse_overrides(settings)
         try:
             check_setting("LINFEN_REDIS_URL", redis_url)
