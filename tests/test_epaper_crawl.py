@@ -132,7 +132,7 @@ def test_a_stopped_range_resumes_where_it_stopped_and_fetches_every_article_once
     db = tmp_path / "news.db"
     args = [sys.executable, "-m", "linfen_crawler.cli", "crawl", "lfrb", "--db", str(db), "--from", "2024-01-10",
             "--to", "2024-01-21", "-s", f"LINFEN_PROXY={gated.url}", *FAST, "-s", "CONCURRENT_REQUESTS=2",
-            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "--logfile", str(tmp_path / "crawl.log")]
     proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
@@ -147,8 +147,10 @@ def test_a_stopped_range_resumes_where_it_stopped_and_fetches_every_article_once
             time.sleep(0.05)
         assert proc.poll() is None, "the crawl ended while an edition was held"
         proc.send_signal(signal.SIGINT)
-        time.sleep(0.5)
-        GatedHandler.gate.set()  # the held page answers; the stopping crawl keeps what it leads to
+        while "shutting down gracefully" not in (tmp_path / "crawl.log").read_text(encoding="utf-8"):
+            assert proc.poll() is None and time.monotonic() < deadline + 60, "the crawl did not take the SIGINT"
+            time.sleep(0.05)
+        GatedHandler.gate.set()  # the held page answers now that the crawl is stopping; its queue is kept
         out, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -279,3 +281,18 @@ def test_a_redirect_away_from_the_day_is_a_day_without_an_edition(server: DemoSe
     assert out.returncode == 0, out.stderr[-3000:]
     assert last_run(db)["stats"]["linfen/epaper/skipped"] == "2024-01-21 redirected"
     assert {r["edition_date"] for r in stored(db).values()} == {"2024-01-20"}
+
+
+def test_recheck_fetches_stored_epaper_articles_again_and_keeps_their_edition(server: DemoServer,
+                                                                            tmp_path: Path) -> None:
+    db = tmp_path / "news.db"
+    first = crawl(server, db, "--from", "2024-01-20", "--to", "2024-01-20", site="lfrb")
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = stored(db)
+    server.clear_requests()
+    # published 2024-01-20: a recheck of the last 10,000 days reaches them; the range is one edition-less day
+    again = crawl(server, db, "--from", "2024-01-21", "--to", "2024-01-21", "--recheck", "10000", site="lfrb")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert sorted(p for p in paths(server) if "/content_" in p) == sorted(
+        "/" + url.split("/", 3)[3] for url in before)
+    assert stored(db) == before  # unchanged pages: every edition field as it was

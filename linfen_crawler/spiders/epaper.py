@@ -116,6 +116,9 @@ class EpaperSpider(PortalSpider):
         for day in rng.days():
             yield scrapy.Request(render_entry_url(self.rules.entry_url, day), callback=self.parse_edition,
                                  errback=self.on_edition_error, meta={"kind": "edition", "day": day.isoformat()})
+        for url, section in self.plan.recheck:  # --recheck DAYS: stored articles fetched again (edition kept)
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_recheck_error,
+                                 dont_filter=True, meta={"kind": "recheck", "section": section})
 
     # -- editions and their pages ------------------------------------------------------------------
     def skip_day(self, day: str, reason: str) -> None:
