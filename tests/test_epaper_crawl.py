@@ -227,7 +227,7 @@ def export(db: Path, *args: str) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def test_export_filters_by_edition_and_page_and_adds_the_epaper_columns(mixed: Path, crawled: tuple[
-        DemoServer, Path, object]) -> None:
+        DemoServer, Path, object], tmp_path: Path) -> None:
     columns, records = export(mixed, "--edition-from", "2024-01-15", "--edition-to", "2024-01-16", "--page", "A01")
     assert {r["url"] for r in records} == {r["url"] for r in PAPER.expected_articles(date(2024, 1, 15),
                                                                                       date(2024, 1, 16))
@@ -244,6 +244,12 @@ def test_export_filters_by_edition_and_page_and_adds_the_epaper_columns(mixed: P
     assert {r["edition_date"] for r in everything if r["site"] == "lfxww"} == {None}
     _, db, _ = crawled
     assert "edition_date" not in export(db)[0]  # a portal-only dataset exports as before
+    target = tmp_path / "front.csv"
+    out = run_linfen("export", "--db", str(mixed), "--page", "A01", "--edition-to", "2024-01-11", "-o", str(target))
+    assert out.returncode == 0 and out.stderr.startswith("4 articles written"), out.stderr
+    meta = json.loads(target.with_name("front.csv.meta.json").read_text(encoding="utf-8"))
+    assert meta["filters"]["edition"] == {"first": None, "last": "2024-01-11", "page": "A01"}
+    assert meta["columns"][-1] == "position" and meta["rows"] == 4
     bad = run_linfen("export", "--db", str(mixed), "--edition-from", "2024-02-01", "--edition-to", "2024-01-01",
                      "-o", "-")
     assert bad.returncode == 2 and "--edition-from 2024-02-01 is after --edition-to 2024-01-01" in bad.stderr
