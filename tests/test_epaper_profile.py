@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -132,3 +133,13 @@ def test_edition_range_refuses_from_after_to() -> None:
 ])
 def test_a_url_names_its_day(url: str, names_it: bool) -> None:
     assert _mentions_day(url, date(2024, 1, 15)) is names_it
+
+
+def test_linfen_sites_names_the_epaper_kind() -> None:
+    out = run_linfen("sites")
+    assert out.returncode == 0, out.stderr
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("lfrb ")]
+    assert "临汾日报" in line and "e-paper, crawled by date" in line and "not verified live" in line
+    as_json = run_linfen("sites", "--json")
+    kinds = {json.loads(line)["key"]: json.loads(line)["kind"] for line in as_json.stdout.splitlines()}
+    assert kinds["lfrb"] == "epaper" and kinds["lfxww"] == "portal"
