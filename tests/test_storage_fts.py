@@ -109,7 +109,8 @@ def old_layout(path: Path, source: Path) -> None:
     """A schema-4 dataset (the FTS table with its spaced copy) holding the articles of ``source``."""
     conn = old_dataset(path, 4)
     conn.execute("ATTACH DATABASE ? AS src", (str(source),))
-    cols = ", ".join(c for (_, c, *_) in conn.execute("PRAGMA src.table_info(articles)") if c != "day")
+    have = {c for (_, c, *_) in conn.execute("PRAGMA main.table_info(articles)")}  # schema 4's columns
+    cols = ", ".join(c for (_, c, *_) in conn.execute("PRAGMA src.table_info(articles)") if c != "day" and c in have)
     conn.execute(f"INSERT INTO articles ({cols}) SELECT {cols} FROM src.articles")
     conn.commit()
     conn.execute("DETACH DATABASE src")
