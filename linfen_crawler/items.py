@@ -25,6 +25,13 @@ class Article:
     content_hash: str | None = None
     crawled_at: str | None = None
     extractor: dict[str, str] = field(default_factory=dict)
+    # issue 17: an e-paper article's edition and page (版面), 引题/副题 and place on the page image; None for portals
+    edition_date: str | None = None
+    page_no: str | None = None
+    page_name: str | None = None
+    kicker: str | None = None
+    subtitle: str | None = None
+    position: dict[str, Any] | None = None
     # not stored as columns: why extraction thinks this is no article (Validate turns it into a reject)
     not_article: str | None = None
     # distributed mode (issue 7): the Redis run this item belongs to; set by the worker, never stored

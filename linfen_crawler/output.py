@@ -227,8 +227,9 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: Path, columns: list[str]
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         chunk: list[dict[str, Any]] = []
         for row in rows:
-            if "extractor" in row and row["extractor"] is not None:
-                row["extractor"] = json.dumps(row["extractor"], ensure_ascii=False)
+            for key in ("extractor", "position"):  # objects: JSON text (issue 17: an e-paper article's position)
+                if key in row and row[key] is not None:
+                    row[key] = json.dumps(row[key], ensure_ascii=False)
             if row.get("images"):
                 row["images"] = [{"url": i.get("url"), "caption": i.get("caption")} for i in row["images"]]
             chunk.append(row)
@@ -248,8 +249,10 @@ def write_parquet(rows: Iterable[dict[str, Any]], path: Path, columns: list[str]
 XLSX_WIDTHS = {"url": 48, "site": 12, "site_name": 12, "section": 10, "title": 40, "published_at": 19,
                "published_text": 22, "source": 14, "authors": 14, "editors": 10, "body": 60, "images": 30,
                "content_hash": 18, "first_seen_at": 19, "crawled_at": 19, "run_id": 7, "extractor": 20,
-               "removed_at": 19, "duplicate_of": 40, "day": 11}
-XLSX_TIMES = ("published_at", "first_seen_at", "crawled_at", "removed_at", "day")  # typed date/datetime cells
+               "removed_at": 19, "duplicate_of": 40, "day": 11, "edition_date": 11, "page_no": 7, "page_name": 10,
+               "kicker": 24, "subtitle": 24, "position": 24}
+# typed date/datetime cells
+XLSX_TIMES = ("published_at", "first_seen_at", "crawled_at", "removed_at", "day", "edition_date")
 
 
 def _parse_time(text: str) -> date | datetime | None:

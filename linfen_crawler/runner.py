@@ -49,7 +49,7 @@ from scrapy.settings import Settings
 
 from linfen_crawler import settings as project_settings
 from linfen_crawler.extensions.progress import ProgressBoard, install_rich_log, progress_drawn, say, set_sink
-from linfen_crawler.spiders.portal import PortalSpider
+from linfen_crawler.spiders.epaper import spider_class
 from linfen_crawler.writer import auto_mode, usable_cores
 
 __all__ = ["log_overrides", "project_scrapy_settings", "run_crawls", "run_sites"]
@@ -106,7 +106,7 @@ def run_crawls(sites: list[str], db_path: str, overrides: dict[str, Any],
     process = CrawlerProcess(settings)
     crawlers = {}
     for key in sites:
-        crawler = process.create_crawler(PortalSpider)
+        crawler = process.create_crawler(spider_class(key))  # issue 17: EpaperSpider for an e-paper
         for name, value in (per_site or {}).get(key, {}).items():
             crawler.settings.set(name, value, priority="cmdline")
         crawlers[key] = crawler

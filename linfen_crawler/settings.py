@@ -29,6 +29,9 @@ LINFEN_LEARN_EVERY = 200  # ... learned again about every this many article page
 LINFEN_REFRESH = False  # fetch known articles again too (`linfen crawl --refresh`)
 LINFEN_SINCE = ""  # YYYY-MM-DD: skip articles published before this day (`--since`)
 LINFEN_RECHECK_DAYS = 0  # also re-fetch stored articles published in the last N days (`--recheck N`)
+# issue 17: an e-paper's editions from this day (`--from`); empty: since the last stored edition
+LINFEN_EDITION_FROM = ""
+LINFEN_EDITION_TO = ""  # ... to this day (`--to`); empty: today in the profile's time zone
 LINFEN_RAW_PAGES = True  # archive fetched article pages in <db>.archive/ WARC files (`--no-raw` turns it off)
 # a WARC file is closed and a new one started past this size (issue 19; 1 GB, as Heritrix and most tools do)
 LINFEN_ARCHIVE_FILE_BYTES = 1_000_000_000

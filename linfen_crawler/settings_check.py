@@ -143,6 +143,8 @@ RULES: dict[str, Rule] = {
     "LINFEN_REFRESH": FLAG,
     "LINFEN_SINCE": Rule(str, check=_day, empty=True, wants="a day YYYY-MM-DD"),
     "LINFEN_RECHECK_DAYS": Rule(int, 0, 36_500),  # a century: beyond, the first day to recheck is before year 1
+    "LINFEN_EDITION_FROM": Rule(str, check=_day, empty=True, wants="a day YYYY-MM-DD"),  # issue 17
+    "LINFEN_EDITION_TO": Rule(str, check=_day, empty=True, wants="a day YYYY-MM-DD"),
     "LINFEN_RAW_PAGES": FLAG,
     "LINFEN_ARCHIVE_FILE_BYTES": POSITIVE,  # issue 19
     "LINFEN_ARCHIVE_COMPRESSION": Rule(str, choices=("gzip", "zstd")),  # issue 19

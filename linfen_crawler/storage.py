@@ -52,9 +52,12 @@ ARTICLE_COLUMNS = (
     "url", "site", "site_name", "section", "title", "published_at", "published_text", "source", "authors",
     "editors", "body", "images", "content_hash", "first_seen_at", "crawled_at", "run_id", "extractor",
 )
-JSON_COLUMNS = ("authors", "editors", "images", "extractor")
+# issue 17: an e-paper article's edition and page; NULL on portal rows (migration 11)
+EDITION_COLUMNS = ("edition_date", "page_no", "page_name", "kicker", "subtitle", "position")
+STORED_COLUMNS = (*ARTICLE_COLUMNS, *EDITION_COLUMNS)
+JSON_COLUMNS = ("authors", "editors", "images", "extractor", "position")
 # columns one can read and export: the stored ones, the url of the earliest copy, and the publish day
-READ_COLUMNS = (*ARTICLE_COLUMNS, "duplicate_of", "day")
+READ_COLUMNS = (*ARTICLE_COLUMNS, "duplicate_of", "day", *EDITION_COLUMNS)
 RUN_STATUSES = ("running", "finished", "degraded", "interrupted", "failed")
 
 _CJK_RANGES = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -415,6 +418,17 @@ def _lsh_by_rowid(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX article_lsh_article ON article_lsh(article)")
 
 
+def _edition_columns(conn: sqlite3.Connection) -> None:
+    """Issue 17: e-paper articles' edition date, page (版面) number and name, 引题, 副题 and position on the
+    page image, as nullable columns (portal rows keep NULL), and the index behind an e-paper's next
+    scheduled run (its last stored edition) and the edition filters. Can run twice."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    for column in EDITION_COLUMNS:
+        if column not in have:
+            conn.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
+    conn.execute("CREATE INDEX IF NOT EXISTS articles_site_edition ON articles(site, edition_date)")
+
+
 _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     1: (
         """CREATE TABLE articles (
@@ -494,11 +508,23 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     ),
     # issue 16: pairs of characters without positions (a third of the size), and a title index for the order
     10: (_pair_fts,),
+    # issue 17: e-paper editions (数字报): edition date, page, kicker, subtitle, position
+    11: (_edition_columns,),
 }
 
 
 # Each schema change is one entry: version -> statements, applied in order in one transaction each.
 SCHEMA_VERSION = max(_MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class EditionFilter:
+    """Issue 17: e-paper rows of editions ``first`` to ``last`` (``YYYY-MM-DD``, inclusive) and of one page,
+    by number or name (``A3``, ``要闻``); portal rows have no edition, so any of these leaves them out."""
+
+    first: str | None = None
+    last: str | None = None
+    page: str | None = None
 
 
 @dataclass
@@ -631,7 +657,7 @@ class Dataset:
         cur.execute("BEGIN IMMEDIATE")
         try:
             for row in rows:
-                rec = {k: row.get(k) for k in ARTICLE_COLUMNS}
+                rec = {k: row.get(k) for k in STORED_COLUMNS}
                 for key in JSON_COLUMNS:
                     if not isinstance(rec[key], str | type(None)):
                         rec[key] = json.dumps(rec[key], ensure_ascii=False)
@@ -643,10 +669,10 @@ class Dataset:
                     "crawled_at, run_id FROM articles WHERE url = ?", (rec["url"],)).fetchone()
                 if old is None:
                     rec["first_seen_at"] = now
-                    cols = ", ".join(ARTICLE_COLUMNS)
-                    marks = ", ".join("?" for _ in ARTICLE_COLUMNS)
+                    cols = ", ".join(STORED_COLUMNS)
+                    marks = ", ".join("?" for _ in STORED_COLUMNS)
                     cur.execute(f"INSERT INTO articles ({cols}) VALUES ({marks})",
-                                [rec[c] for c in ARTICLE_COLUMNS])
+                                [rec[c] for c in STORED_COLUMNS])
                     rowid = cur.lastrowid
                     result.new += 1
                     result.new_urls.append(str(rec["url"]))
@@ -665,9 +691,11 @@ class Dataset:
                         (rec["url"], old[1], old[2], old[3], old[4], old[5], old[6], old[7], old[8], old[9],
                          now))
                     changed = [c for c in ARTICLE_COLUMNS if c not in ("url", "first_seen_at")]
-                    cur.execute(f"UPDATE articles SET {', '.join(c + ' = ?' for c in changed)}, removed_at = NULL "
-                                "WHERE url = ?",
-                                [rec[c] for c in changed] + [rec["url"]])
+                    # issue 17: a record without edition fields (`linfen reextract` reads the article page
+                    # alone) keeps the stored ones
+                    sets = [c + " = ?" for c in changed] + [f"{c} = coalesce(?, {c})" for c in EDITION_COLUMNS]
+                    cur.execute(f"UPDATE articles SET {', '.join(sets)}, removed_at = NULL WHERE url = ?",
+                                [rec[c] for c in (*changed, *EDITION_COLUMNS)] + [rec["url"]])
                     # contentless index: its old tokens go by giving back the text that was indexed
                     old_title = fts_text(old[2])
                     cur.execute("INSERT INTO articles_fts (articles_fts, rowid, title, body) "
@@ -871,11 +899,21 @@ class Dataset:
         return int(self.conn.execute(f"SELECT count(*) FROM {table} {where}", params).fetchone()[0])
 
     def _filters(self, site: str | None, since: str | None, until: str | None,
-                 query: str | None, alias: str = "articles", dedupe: bool = False, exact: bool = True
-                 ) -> tuple[str, list[Any], str]:
+                 query: str | None, alias: str = "articles", dedupe: bool = False, exact: bool = True,
+                 edition: EditionFilter | None = None) -> tuple[str, list[Any], str]:
         """``(join + WHERE clause, its parameters, the join)`` for these filters; with a ``query``, the rows
         also contain its words as written unless ``exact`` is False (:meth:`search` checks them itself)."""
         clauses, params, join = [], [], ""
+        if edition is not None:  # issue 17: e-paper editions and pages
+            if edition.first:
+                clauses.append(f"{alias}.edition_date >= ?")
+                params.append(edition.first)
+            if edition.last:
+                clauses.append(f"{alias}.edition_date <= ?")
+                params.append(edition.last)
+            if edition.page:
+                clauses.append(f"({alias}.page_no = ? OR {alias}.page_name = ?)")
+                params += [edition.page, edition.page]
         if dedupe:
             clauses.append(f"{alias}.duplicate_of IS NULL")
         if site:
@@ -901,15 +939,15 @@ class Dataset:
         return join + where, params, join
 
     def iter_articles(self, *, site: str | None = None, since: str | None = None, until: str | None = None,
-                      query: str | None = None, columns: Sequence[str] = ARTICLE_COLUMNS, dedupe: bool = False
-                      ) -> Iterator[dict[str, Any]]:
+                      query: str | None = None, columns: Sequence[str] = ARTICLE_COLUMNS, dedupe: bool = False,
+                      edition: EditionFilter | None = None) -> Iterator[dict[str, Any]]:
         """Stream articles as dicts (JSON columns decoded), ordered by site, publish time and url.
 
         ``dedupe`` leaves out copies of a story stored earlier elsewhere (rows with ``duplicate_of``).
         """
         json_keys = [c for c in JSON_COLUMNS if c in columns]
         for row in self.iter_article_tuples(site=site, since=since, until=until, query=query, columns=columns,
-                                            dedupe=dedupe):
+                                            dedupe=dedupe, edition=edition):
             rec = dict(zip(columns, row, strict=True))
             for key in json_keys:
                 if isinstance(rec[key], str):
@@ -917,22 +955,22 @@ class Dataset:
             yield rec
 
     def iter_article_tuples(self, *, site: str | None = None, since: str | None = None, until: str | None = None,
-                            query: str | None = None, columns: Sequence[str] = ARTICLE_COLUMNS, dedupe: bool = False
-                            ) -> Iterator[tuple[Any, ...]]:
+                            query: str | None = None, columns: Sequence[str] = ARTICLE_COLUMNS, dedupe: bool = False,
+                            edition: EditionFilter | None = None) -> Iterator[tuple[Any, ...]]:
         """Like :meth:`iter_articles`, as tuples in ``columns`` order with JSON columns as stored (fastest)."""
         bad = [c for c in columns if c not in READ_COLUMNS]
         if bad:
             raise StorageError(f"unknown column {bad[0]!r} (columns: {', '.join(READ_COLUMNS)})")
-        where, params, _ = self._filters(site, since, until, query, dedupe=dedupe)
+        where, params, _ = self._filters(site, since, until, query, dedupe=dedupe, edition=edition)
         cols = ", ".join(f"articles.{c}" for c in columns)
         yield from self.conn.execute(
             f"SELECT {cols} FROM articles{where} ORDER BY articles.site, articles.published_at, articles.url",
             params)
 
     def count_articles(self, *, site: str | None = None, since: str | None = None, until: str | None = None,
-                       query: str | None = None, dedupe: bool = False) -> int:
+                       query: str | None = None, dedupe: bool = False, edition: EditionFilter | None = None) -> int:
         """How many articles :meth:`iter_articles` yields with these filters."""
-        where, params, _ = self._filters(site, since, until, query, dedupe=dedupe)
+        where, params, _ = self._filters(site, since, until, query, dedupe=dedupe, edition=edition)
         return int(self.conn.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0])
 
     def search(self, query: str, *, site: str | None = None, since: str | None = None,
@@ -1103,6 +1141,17 @@ class Dataset:
                 rec["stats"] = {}
             out.append(rec)
         return out
+
+    def has_editions(self, site: str | None = None) -> bool:
+        """Whether any (or ``site``'s) stored article is an e-paper's, with an edition date (issue 17). Asked
+        site by site (the sites that ran), so the (site, edition_date) index answers without a scan."""
+        sql = "SELECT 1 FROM articles WHERE site = ? AND edition_date IS NOT NULL LIMIT 1"
+        return any(self.conn.execute(sql, (s,)).fetchone() for s in ([site] if site else self.run_sites()))
+
+    def last_edition(self, site: str) -> str | None:
+        """The newest edition date stored for an e-paper ``site`` (issue 17), or None."""
+        row = self.conn.execute("SELECT max(edition_date) FROM articles WHERE site = ?", (site,)).fetchone()
+        return row[0] if row else None
 
     def recent_articles(self, site: str, since_day: str) -> list[tuple[str, str | None]]:
         """``(url, section)`` of the site's articles published on or after ``since_day`` and not removed."""

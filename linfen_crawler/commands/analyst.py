@@ -31,7 +31,7 @@ from linfen_crawler.output import (
     is_special_file,
     pipe_safe,
 )
-from linfen_crawler.storage import READ_COLUMNS, SCHEMA_VERSION, Dataset, StorageError
+from linfen_crawler.storage import EDITION_COLUMNS, READ_COLUMNS, SCHEMA_VERSION, Dataset, EditionFilter, StorageError
 
 ANALYST_EXTRA = "pip install 'linfen-crawler[analyst]'"
 
@@ -130,8 +130,12 @@ def search_cmd(query: tuple[str, ...], site: str | None, since: str | None, unti
 @filter_options
 @click.option("--query", help="full-text query as for `linfen search` (Chinese words of any length, -WORD to "
                                "exclude)")
+@click.option("--edition-from", type=DAY, help="e-papers: first edition day (edition_date; leaves portal rows out)")
+@click.option("--edition-to", type=DAY, help="e-papers: last edition day")
+@click.option("--page", metavar="PAGE", help="e-papers: one page (版面), by number or name, e.g. A01 or 要闻")
 @click.option("--columns", help="comma-separated columns, in this order, e.g. url,day,title,authors (default: "
-                                "every stored column and duplicate_of; `day` too on request)")
+                                "every stored column and duplicate_of, and the e-paper columns when the "
+                                "exported rows hold e-paper articles; `day` too on request)")
 @click.option("--excel", is_flag=True, help="CSV with a UTF-8 BOM so Excel shows Chinese correctly")
 @click.option("-o", "--output", required=True, help="file to write, or - for standard output")
 @click.option("--force", is_flag=True, help="overwrite an existing file")
@@ -139,7 +143,8 @@ def search_cmd(query: tuple[str, ...], site: str | None, since: str | None, unti
 @db_option()
 @pipe_safe
 def export_cmd(fmt: str, site: str | None, since: str | None, until: str | None, dedupe: bool, query: str | None,
-               columns: str | None, excel: bool, output: str, force: bool, meta: bool, db_path: str | None) -> None:
+               edition_from: str | None, edition_to: str | None, page: str | None, columns: str | None,
+               excel: bool, output: str, force: bool, meta: bool, db_path: str | None) -> None:
     """Export articles as CSV, JSON lines, Parquet or an Excel workbook (xlsx), streamed (constant memory).
 
     Beside the file, FILE.meta.json records the query, filters, columns, row count, dataset, crawl runs
@@ -147,9 +152,18 @@ def export_cmd(fmt: str, site: str | None, since: str | None, until: str | None,
     FILE.part and renamed when complete; a failed write exits 1 and leaves no partial file. For
     LibreOffice, and for typed dates in Excel, use --format xlsx.
 
+    E-paper articles (issue 17) are chosen by edition and page with --edition-from, --edition-to and --page;
+    --since/--until filter by publish day as for portals.
+
     Example: linfen export --format csv --excel --site lfxww --since 2024-01-01 --dedupe -o lfxww.csv
     """
-    flt = _filters(site, since, until, dedupe)
+    flt: dict[str, Any] = _filters(site, since, until, dedupe)
+    edition = EditionFilter(iso_day(edition_from, "--edition-from"), iso_day(edition_to, "--edition-to"),
+                            page.strip() or None if page is not None else None)
+    if edition != EditionFilter():
+        if edition.first and edition.last and edition.first > edition.last:
+            raise fail(f"--edition-from {edition.first} is after --edition-to {edition.last}")
+        flt["edition"] = edition
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else list(EXPORT_COLUMNS)
     bad = [c for c in cols if c not in READ_COLUMNS]
     if bad:
@@ -172,6 +186,8 @@ def export_cmd(fmt: str, site: str | None, since: str | None, until: str | None,
     started = datetime.now(UTC)
     with open_existing(db_path) as ds:
         try:
+            if not columns and ("edition" in flt or ds.has_editions(site)):
+                cols += EDITION_COLUMNS  # issue 17: e-paper rows bring their edition, page and place
             total = ds.count_articles(query=query, **flt)
             if fmt == "xlsx" and total > XLSX_MAX_ROWS:
                 raise fail(f"{total:,} articles: an XLSX sheet holds at most {XLSX_MAX_ROWS:,} rows; export fewer "
@@ -189,7 +205,8 @@ def export_cmd(fmt: str, site: str | None, since: str | None, until: str | None,
                 def info(n: int) -> dict[str, Any]:
                     return {
                         "file": Path(output).name, "format": fmt, "excel": excel, "rows": n, "columns": cols,
-                        "query": query, "filters": dict(flt),
+                        "query": query, "filters": {**flt, **({"edition": vars(edition)} if "edition" in flt
+                                                              else {})},
                         "dataset": str(Path(resolve_db(db_path)).resolve()), "schema_version": SCHEMA_VERSION,
                         "crawl_runs": sorted(r for r in runs if r is not None),
                         "exported_at": started.replace(microsecond=0).isoformat(),
@@ -290,8 +307,9 @@ def serve_cmd(db_path: str | None, host: str, port: int, metadata_out: str | Non
     Example: linfen serve --db data/demo.db --port 8001
     """
     path = Path(resolve_db(db_path))
-    open_existing(str(path)).close()  # migrate to the current schema and fail early on a bad file
-    metadata = build_metadata(path.stem)
+    with open_existing(str(path)) as ds:  # migrate to the current schema and fail early on a bad file
+        editions = ds.has_editions()  # issue 17: e-paper articles are faceted by edition and page
+    metadata = build_metadata(path.stem, editions=editions)
     if metadata_out:
         Path(metadata_out).write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", "utf-8")
         click.echo(f"metadata written to {metadata_out}", err=True)

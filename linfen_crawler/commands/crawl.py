@@ -61,8 +61,30 @@ def run_line(run: dict[str, Any]) -> str:
         errors += " (" + ", ".join(f"{k} {n}" for k, n in kinds.items()) + ")"
     seconds = float(stats.get("duration_s", 0)) if isinstance(stats, dict) else 0.0
     took = f"{int(seconds // 60)} min {seconds % 60:.0f} s" if seconds >= 60 else f"{seconds:.1f} s"
+    skipped = int(stats.get("linfen/epaper/skipped_days", 0)) if isinstance(stats, dict) else 0
+    editions = f", {skipped} days without an edition" if skipped else ""  # issue 17: e-papers; never errors
     return (f"{run['site']}: {run['status']}, {run['pages'] or 0} pages, {run['articles_new'] or 0} new, "
-            f"{run['articles_updated'] or 0} updated, {run['rejects'] or 0} rejected, {errors}, {took}")
+            f"{run['articles_updated'] or 0} updated, {run['rejects'] or 0} rejected, {errors}{editions}, {took}")
+
+
+def edition_overrides(kinds: dict[str, str], first: str | None, last: str | None) -> dict[str, str]:
+    """``--from``/``--to`` as settings (issue 17). They walk an e-paper's editions; a portal has none, so naming
+    them for a portal is refused (its articles are limited by publish day with ``--since``)."""
+    if first is None and last is None:
+        return {}
+    option = "--from" if first is not None else "--to"
+    portals = [key for key, kind in kinds.items() if kind != "epaper"]
+    if portals:
+        raise fail(f"{option} walks an e-paper's editions by date; {portals[0]} is a portal profile "
+                   "(limit a portal crawl with --since)")
+    if first and last and first > last:
+        raise fail(f"--from {first} is after --to {last}")
+    out = {}
+    if first:
+        out["LINFEN_EDITION_FROM"] = first
+    if last:
+        out["LINFEN_EDITION_TO"] = last
+    return out
 
 
 @click.command()
@@ -73,6 +95,9 @@ def run_line(run: dict[str, Any]) -> str:
 @settings_option
 @click.option("--refresh", is_flag=True, help="fetch known articles again too (no incremental skipping)")
 @click.option("--since", type=DAY, help="skip articles published before this day (for a first crawl)")
+@click.option("--from", "edition_from", type=DAY,
+              help="e-papers: the first day whose edition to fetch (default: since the last stored edition)")
+@click.option("--to", "edition_to", type=DAY, help="e-papers: the last day whose edition to fetch (default: today)")
 @click.option("--recheck", "recheck_days", type=click.IntRange(1, int(RULES["LINFEN_RECHECK_DAYS"].high or 1)),
               metavar="DAYS",
               help="also re-fetch stored articles published in the last DAYS days (edits, takedowns)")
@@ -94,7 +119,8 @@ def run_line(run: dict[str, Any]) -> str:
               help="log level: CRITICAL, ERROR, WARNING, INFO, DEBUG (default INFO; ERROR on the terminal "
                    "while the progress display is shown)")
 def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic: bool,
-          settings: tuple[str, ...], refresh: bool, since: str | None, recheck_days: int | None, resume: bool,
+          settings: tuple[str, ...], refresh: bool, since: str | None, edition_from: str | None,
+          edition_to: str | None, recheck_days: int | None, resume: bool,
           no_raw: bool, archive_compression: str | None, httpcache: bool, redis_url: str | None,
           workers: int | None, quiet: bool, logfile: str | None, log_level: str | None) -> None:
     """Crawl SITE… (profile keys) into the dataset; only articles not yet stored are fetched.
@@ -103,15 +129,22 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
     run also prints its cause on stderr (`lfxww: failed: dns: DNS lookup failed for www.lfxww.com`).
     A site another run is crawling into the same dataset is refused (exit 3). After Ctrl-C or SIGTERM,
     `--resume` continues the run; after a hard kill, the next run finds what is missing by itself.
+    An e-paper profile (`linfen sites`: kind epaper) is crawled edition by edition: --from/--to name the
+    days; without --from, from the last stored edition to today. Days without an edition are skipped.
 
-    Example: linfen crawl lfxww --db data/news.db
+    Example: linfen crawl lfxww --db data/news.db; linfen crawl lfrb --from 2024-01-01 --to 2024-03-31
     """
     keys = sorted(all_profiles()) if all_sites else list(dict.fromkeys(sites))
     if not keys:
         raise fail("name at least one site (see `linfen sites`) or use --all")
-    for key in keys:
-        profile_or_fail(key)
+    kinds = {key: profile_or_fail(key).kind for key in keys}
+    editions = edition_overrides(kinds, iso_day(edition_from, "--from"), iso_day(edition_to, "--to"))
     if redis_url:  # issue 7: a distributed worker writes no dataset (linfen_crawler/commands/distributed.py)
+        papers = [key for key, kind in kinds.items() if kind == "epaper"]
+        if papers and not all_sites:
+            raise fail(f"{papers[0]} is an e-paper: e-papers are not crawled in distributed mode; run "
+                       "`linfen crawl` without --redis")
+        keys = [key for key in keys if key not in papers]  # --all: the portals
         worker_overrides: dict[str, Any] = parse_overrides(settings)
         try:
             check_setting("LINFEN_REDIS_URL", redis_url)
@@ -127,6 +160,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
                                           recheck_days=recheck_days, no_raw=no_raw, httpcache=httpcache))
     if archive_compression:
         overrides["LINFEN_ARCHIVE_COMPRESSION"] = archive_compression
+    overrides.update(editions)
     check_crawl_settings(overrides)  # issue 15: every LINFEN_ value (settings_check.RULES) before anything starts
     create_dataset(path)
     locks, refused = take_locks(path, keys)

@@ -79,6 +79,10 @@ def seed(sites: tuple[str, ...], all_sites: bool, restart: bool, db_path: str | 
     if not keys:
         raise fail("name at least one site (see `linfen sites`) or use --all")
     profiles = [profile_or_fail(k) for k in keys]
+    papers = [p.key for p in profiles if p.kind == "epaper"]  # issue 17: crawled by date, locally only
+    if papers and not all_sites:
+        raise fail(f"{papers[0]} is an e-paper: e-papers are not crawled in distributed mode")
+    profiles = [p for p in profiles if p.kind != "epaper"]
     client = _connect(redis_url)
     plans: dict[str, CrawlPlan] = {}
     if db_path is not None:

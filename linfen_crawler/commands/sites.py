@@ -33,13 +33,14 @@ def sites(as_json: bool) -> None:
     except ProfileError as exc:
         raise fail(str(exc)) from None
     for p in profiles.values():
-        info = {"key": p.key, "name": p.name, "domains": list(p.domains), "sections": len(p.start_urls),
+        info = {"key": p.key, "name": p.name, "kind": p.kind, "domains": list(p.domains), "sections": len(p.start_urls),
                 "verified_live": p.verified_live, "facts": p.facts, "path": p.path}
         if as_json:
             click.echo(json.dumps(info, ensure_ascii=False))
         else:
             live = "verified live" if p.verified_live else "not verified live"
-            click.echo(f"{p.key:10} {p.name}  {', '.join(p.domains)}  {len(p.start_urls)} start URLs  ({live})")
+            what = "e-paper, crawled by date" if p.kind == "epaper" else f"{len(p.start_urls)} start URLs"
+            click.echo(f"{p.key:10} {p.name}  {', '.join(p.domains)}  {what}  ({live})")
 
 
 def _check_inputs(targets: Iterable[str]) -> Iterator[tuple[str, bytes, dict[str, str], str | None]]:

@@ -35,6 +35,18 @@ ARTICLE_COLUMN_DOCS = {
     "day": "发布日期 YYYY-MM-DD（由 published_at 生成）。Publish day, derived from published_at.",
 }
 
+# issue 17: the e-paper columns, described and faceted only in a dataset holding e-paper articles (portal-only
+# datasets look as before)
+EDITION_COLUMN_DOCS = {
+    "edition_date": "数字报的出版日期（期）。E-paper edition date (YYYY-MM-DD); empty for portal articles.",
+    "page_no": "版次，如 A03。Page number in the edition, e.g. A03.",
+    "page_name": "版名，如 要闻。Page name, e.g. 要闻.",
+    "kicker": "引题（标题上方的引导性标题）。Kicker above the headline.",
+    "subtitle": "副题。Subtitle below the headline.",
+    "position": "在版面图上的位置（JSON：shape、coords）。Place on the page image, JSON {shape, coords}.",
+}
+EDITION_FACETS = ["edition_date", "page_name"]
+
 RUN_COLUMN_DOCS = {
     "id": "批次编号。Run id.",
     "site": "网站代码。Site profile key.",
@@ -69,8 +81,9 @@ SETTINGS = {
 }
 
 
-def build_metadata(database: str) -> dict[str, Any]:
-    """Datasette metadata for the dataset served under the name ``database``."""
+def build_metadata(database: str, editions: bool = False) -> dict[str, Any]:
+    """Datasette metadata for the dataset served under the name ``database``; ``editions``: it holds e-paper
+    articles, whose edition and page columns are described and faceted too."""
     queries = {
         name: {"title": title, "description": description, "sql": sql}
         for name, (title, description, sql) in ANALYST_QUERIES.items()
@@ -89,8 +102,9 @@ def build_metadata(database: str) -> dict[str, Any]:
                         "description": "每篇文章一行（按网址去重）；转载副本的 duplicate_of 指向最早一篇。"
                                        "One row per article (by url); syndicated copies point duplicate_of "
                                        "at the earliest copy.",
-                        "columns": ARTICLE_COLUMN_DOCS,
-                        "facets": ["site", "section", "source", {"month": "day"}, {"array": "authors"}],
+                        "columns": {**ARTICLE_COLUMN_DOCS, **(EDITION_COLUMN_DOCS if editions else {})},
+                        "facets": ["site", *(EDITION_FACETS if editions else ()), "section", "source",
+                                   {"month": "day"}, {"array": "authors"}],
                         "fts_table": "articles_fts",
                         "fts_pk": "rowid",
                         "sort_desc": "published_at",

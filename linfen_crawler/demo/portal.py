@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from linfen_crawler.demo.base import Page, SampleSite
+from linfen_crawler.demo.epaper import Epaper
 from linfen_crawler.demo.sites import sample_sites
 
 __all__ = ["Page", "Portal", "default_portal", "expected_articles", "non_article_urls", "start_urls"]
@@ -39,6 +40,9 @@ class Portal:
         self._hosts = {site.host: site.key for site in sites}
         self._home = sites[0].key
         self.home_host = sites[0].host
+        # issue 17: the sample 临汾日报 e-paper, served beside the portals; `linfen demo` does not crawl it
+        # (an e-paper is crawled by date: `linfen crawl lfrb --from 2024-01-10 --to 2024-01-21`)
+        self.epaper = Epaper()
         self._published = 0
         self._lock = threading.Lock()
         if published:
@@ -58,9 +62,13 @@ class Portal:
         """Profile keys of the sites this portal serves."""
         return sorted(self._sites)
 
+    def papers(self) -> list[str]:
+        """Profile keys of the e-papers this portal serves (crawled by date, not by ``linfen demo``)."""
+        return [self.epaper.key]
+
     def hosts(self) -> dict[str, str]:
-        """Host name -> profile key, for every host that serves a site."""
-        return dict(self._hosts)
+        """Host name -> profile key, for every host that serves a site or an e-paper."""
+        return {**self._hosts, self.epaper.host: self.epaper.key}
 
     def bare_hosts(self) -> dict[str, str]:
         """Bare domain -> the www host it redirects to."""
@@ -69,6 +77,8 @@ class Portal:
     def get(self, path: str, host: str | None = None) -> Page | None:
         """The page for a path with optional query (``/plus/view.php?aid=1``) on a host (default: the home
         site's), or None (→ 404)."""
+        if host == self.epaper.host:
+            return self.epaper.get(path)
         key = self._hosts.get(self.home_host if host is None else host)
         return None if key is None else self._sites[key].get(path)
 

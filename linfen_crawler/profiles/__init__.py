@@ -2,7 +2,9 @@
 
 A profile is data: domains, start URLs, list-page rules and article selectors. Every selector is optional;
 the generic extractor fills what a profile does not give. A bad profile raises :class:`ProfileError` whose
-message names the file and the key.
+message names the file and the key. A profile of ``kind = "epaper"`` (issue 17) has no start URLs or list
+rules but an ``[epaper]`` table (:class:`EpaperRules`): the date-addressed entry URL of each day's edition
+and how to find its pages and articles.
 
 Profiles ship inside the package (``linfen_crawler/profiles/*.toml``, read as package resources so they
 travel in wheels and Scrapyd eggs alike). Extra directories can be given with the ``LINFEN_PROFILE_DIRS``
@@ -22,19 +24,22 @@ import string
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
 from linfen_crawler.profiles.patterns import Pattern, PatternError, compile_pattern
 
-__all__ = ["ArticleRules", "ListRules", "Pattern", "Profile", "ProfileError", "all_profiles", "load_file",
-           "load_profile", "parse_bytes", "parse_profile"]
+__all__ = ["KINDS", "ArticleRules", "EpaperRules", "ListRules", "Pattern", "Profile", "ProfileError", "Selector",
+           "all_profiles", "load_file", "load_profile", "parse_bytes", "parse_profile", "render_entry_url"]
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+KINDS = ("portal", "epaper")  # a portal: section lists and their paging; an e-paper (数字报): editions by date
 
 
 class ProfileError(ValueError):
@@ -72,6 +77,38 @@ class ArticleRules:
     url_parts: dict[str, tuple[Selector, Pattern | None]] = field(default_factory=dict)
 
 
+# An e-paper's entry URL names the day: {yyyy} {mm} {dd} fields, or strftime's %Y %m %d (issue 17)
+DATE_FIELDS = {"yyyy": "%Y", "mm": "%m", "dd": "%d"}
+_STRFTIME_DIRECTIVE = re.compile(r"%(.)")
+
+
+def render_entry_url(template: str, day: date) -> str:
+    """An e-paper's entry URL for ``day``: ``{yyyy}``/``{mm}``/``{dd}`` filled in, then strftime's directives
+    (``%Y``, ``%m``, ``%d``, ``%%`` for a literal %) when the template has any."""
+    url = template
+    for name, directive in DATE_FIELDS.items():
+        url = url.replace("{" + name + "}", day.strftime(directive))
+    return day.strftime(url) if "%" in url else url
+
+
+@dataclass(frozen=True)
+class EpaperRules:
+    """How an e-paper (数字报) is walked: one edition per day at ``entry_url``; the edition's first page links
+    its other pages (版面); each page links its articles, often through an image map (``<area coords>``)."""
+
+    entry_url: str  # date template: {yyyy} {mm} {dd} or %Y %m %d
+    page_links: tuple[Selector, ...] = ()  # hrefs of the edition's pages, on its first page
+    page_url: Pattern | None = None  # which URLs are pages (RE2)
+    article_links: tuple[Selector, ...] = ()  # hrefs of a page's articles; default: every link matching article_url
+    article_url: Pattern | None = None  # which URLs are articles (RE2)
+    page_no: tuple[Selector, Pattern | None] | None = None  # "A3": XPath, or [XPath, RE2 with one group]
+    page_name: tuple[Selector, Pattern | None] | None = None  # "要闻", likewise
+    position: Selector | None = None  # elements with href and coords (<area>) placing articles on the page image
+    missing: Selector | None = None  # matches on a "no edition today" page answered 200
+    kicker: tuple[Selector, ...] = ()  # 引题, on the article page
+    subtitle: tuple[Selector, ...] = ()  # 副题
+
+
 @dataclass(frozen=True)
 class Profile:
     key: str
@@ -88,6 +125,8 @@ class Profile:
     list: ListRules = field(default_factory=ListRules)
     article: ArticleRules = field(default_factory=ArticleRules)
     path: str = ""
+    kind: str = "portal"  # issue 17: "epaper" profiles are crawled by date (spiders/epaper.py)
+    epaper: EpaperRules | None = None
 
     def allows(self, host: str) -> bool:
         """True when ``host`` is one of the profile's domains or a subdomain of one."""
@@ -174,7 +213,9 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 
 TOP_KEYS = {"key", "name", "domains", "start_urls", "sections", "timezone", "encoding", "download_delay",
-            "concurrency", "verified_live", "facts", "list", "article"}
+            "concurrency", "verified_live", "facts", "list", "article", "kind", "epaper"}
+EPAPER_KEYS = {"entry_url", "page_links", "page_url", "article_links", "article_url", "page_no", "page_name",
+               "position", "missing", "kicker", "subtitle"}
 LIST_KEYS = {"article_links", "article_url", "next_pages", "max_pages"}
 ARTICLE_KEYS = {"title", "meta", "body", "drop", "byline", "section", "url_template", "url_parts"}
 
@@ -186,8 +227,12 @@ def parse_profile(data: dict[str, Any], path: str) -> Profile:
     key = top.get("key", str, required=True)
     if not KEY_RE.match(key):
         raise top.fail("key", f"{key!r} must be 2-32 lower-case letters, digits or _, starting with a letter")
+    kind = top.get("kind", str, default="portal")
+    if kind not in KINDS:
+        raise top.fail("kind", f"{kind!r} is not a profile kind (kinds: {', '.join(KINDS)})")
     domains = tuple(d.lower() for d in top.strings("domains", required=True))
-    start_urls = top.strings("start_urls", required=True)
+    # an e-paper is entered by date ([epaper] entry_url), not from start URLs
+    start_urls = top.strings("start_urls", required=kind == "portal")
     for url in start_urls:
         if not re.match(r"^https?://", url):
             raise top.fail("start_urls", f"{url!r} is not an absolute http(s) URL")
@@ -260,12 +305,74 @@ def parse_profile(data: dict[str, Any], path: str) -> Profile:
         url_template=template,
         url_parts=parts,
     )
+    epaper = None
+    if kind == "epaper":
+        epaper = _epaper_rules(top, domains)
+        if "list" in data:
+            raise top.fail("list", "an e-paper profile has no section lists; its pages are found from "
+                                   "[epaper] page_links")
+    elif "epaper" in data:
+        raise top.fail("epaper", 'only a profile with kind = "epaper" has an [epaper] table')
     return Profile(
         key=key, name=top.get("name", str, required=True), domains=domains, start_urls=start_urls,
         sections=sections, timezone=tz, encoding=encoding,
         download_delay=float(delay) if delay is not None else None, concurrency=concurrency,
         verified_live=top.get("verified_live", bool, default=True), facts=top.get("facts", str, default=""),
-        list=list_rules, article=article_rules, path=path,
+        list=list_rules, article=article_rules, path=path, kind=kind, epaper=epaper,
+    )
+
+
+def _part(reader: _Reader, key: str) -> tuple[Selector, Pattern | None] | None:
+    """``key`` as (XPath, optional RE2 with one group): an XPath, or [XPath, regex] (as ``url_parts``)."""
+    spec = reader.get(key, (str, list))
+    if spec is None:
+        return None
+    if isinstance(spec, str) and spec.strip():
+        return reader.selector(spec, key), None
+    if isinstance(spec, list) and len(spec) == 2 and all(isinstance(s, str) and s.strip() for s in spec):
+        pattern = reader.regex(spec[1], key)
+        if not re.search(r"\((?!\?)|\(\?P<", spec[1]):
+            raise reader.fail(key, f"the regular expression {spec[1]!r} needs a (group): the part to keep")
+        return reader.selector(spec[0], key), pattern
+    raise reader.fail(key, "expected an XPath, or [XPath, regex with one group]")
+
+
+def _epaper_rules(top: _Reader, domains: tuple[str, ...]) -> EpaperRules:
+    """The ``[epaper]`` table of an e-paper profile (issue 17)."""
+    ep = top.sub("epaper")
+    ep.unknown(EPAPER_KEYS)
+    entry = ep.get("entry_url", str, required=True)
+    if not re.match(r"^https?://[^/{}%]+", entry):
+        raise ep.fail("entry_url", f"{entry!r} is not an absolute http(s) URL template")
+    if "{" in entry:
+        ep.template(entry, "entry_url", set(DATE_FIELDS), "is not a date field ({yyyy}, {mm}, {dd})")
+    for name, directive in DATE_FIELDS.items():
+        if "{" + name + "}" not in entry and directive not in entry:
+            raise ep.fail("entry_url", f"{entry!r} names no {name} ({{{name}}} or {directive}): each day's "
+                                       "edition needs its own URL")
+    try:
+        sample = render_entry_url(entry, date(2024, 1, 15))
+    except ValueError as exc:  # a stray % strftime cannot read
+        raise ep.fail("entry_url", f"invalid strftime pattern in {entry!r} ({exc}; write a literal % as %%)") from None
+    host = (urlsplit(sample).hostname or "").lower()
+    if not any(host == d or host.endswith("." + d) for d in domains):
+        raise ep.fail("entry_url", f"host {host!r} is not in domains ({', '.join(domains)})")
+    page_url = ep.get("page_url", str)
+    article_url = ep.get("article_url", str)
+    position = ep.get("position", str)
+    missing = ep.get("missing", str)
+    return EpaperRules(
+        entry_url=entry,
+        page_links=ep.selectors("page_links"),
+        page_url=ep.regex(page_url, "page_url") if page_url else None,
+        article_links=ep.selectors("article_links"),
+        article_url=ep.regex(article_url, "article_url") if article_url else None,
+        page_no=_part(ep, "page_no"),
+        page_name=_part(ep, "page_name"),
+        position=ep.selector(position, "position") if position else None,
+        missing=ep.selector(missing, "missing") if missing else None,
+        kicker=ep.selectors("kicker"),
+        subtitle=ep.selectors("subtitle"),
     )
 
 

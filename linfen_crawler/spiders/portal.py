@@ -69,6 +69,9 @@ class PortalSpider(scrapy.Spider):
         if not key:
             raise ValueError("PortalSpider needs a site: scrapy crawl portal -a site=lfxww")
         self.profile = load_profile(key)
+        if self.profile.kind == "epaper" and type(self).name == "portal":  # issue 17: walked by date instead
+            raise ValueError(f"{self.profile.key} is an e-paper profile: scrapy crawl {self.profile.key} "
+                             "(EpaperSpider) walks its editions by date")
         self.site_key = self.profile.key
         self.allowed_domains = list(self.profile.domains)
         self.max_article_pages = 30
