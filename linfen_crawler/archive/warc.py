@@ -345,7 +345,7 @@ class WarcFileWriter:
         """Train the site's dictionary on the records written so far and close the current file (the next
         record starts a file with the new dictionary). Samples too poor to train on: go on as before."""
         try:
-            trained = zstd.train_site_dictionary(self._samples)
+            trained = zstd.train_site_dictionary(self._samples, level=ZSTD_LEVEL)
         except zstd.ZstdWarcError:
             trained = None
         if self._sampled_pages >= RETRAIN_PAGES:
