@@ -7,6 +7,7 @@ response records; every test works in its own tmp dir.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import sys
 from pathlib import Path
@@ -303,9 +304,12 @@ def test_benchmark_prints_the_summary_line(capsys: pytest.CaptureFixture[str], t
     site.mkdir(parents=True)
     for k, (_, body) in enumerate(site_pages()):
         (site / f"{k}.html").write_bytes(body)
-    bench.main(["--corpus", str(tmp_path / "sites")])
+    bench.main(["--corpus", str(tmp_path / "sites"), "--cpu-pages", "10"])
     out = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in out[1:-1]] == ["sample", *(f"demo/{s.key}" for s in sample_sites())]
+    assert [line.split()[0] for line in out[1:-2]] == ["sample", *(f"demo/{s.key}" for s in sample_sites())]
+    # the CPU of archive writing, as the crawl's writer does it, in µs per page for both compressions
+    assert re.fullmatch(r"archive writing \(raw\.write_raw_pages, 10 synthetic pages of \d+ KB\): gzip \d+ µs CPU "
+                        r"per page \(\d+ B/page\), zstd \d+ µs \(\d+ B/page\)", out[-2])
     assert out[-1].startswith("archive: sites=5 gzip_bytes_per_page=")
     fields = dict(kv.split("=") for kv in out[-1].split()[1:])
     assert float(fields["ratio"]) == pytest.approx(int(fields["zstd_bytes_per_page"]) /
