@@ -7,7 +7,7 @@
 
 For every site: its article pages newest first, the order a crawl fetches them from the list pages (the
 corpus labels' dates; the demo's article dates), each written as the two records a crawl writes for it, the
-response (HTTP headers and the page bytes as served) and the request. A zstd dictionary is trained on the
+response (HTTP headers and the page bytes as served) and the request. A zstd dictionary is made from the
 records of the first half of the pages (``train_site_dictionary``, as the crawl does from a site's first
 pages); the second half is written twice, gzip per record (warcio's ``WARCWriter``, the default archive) and
 one zstd frame per record with that dictionary (``ZstdWarcWriter``). Bytes per page are the second half's

@@ -59,18 +59,19 @@ from linfen_crawler.diskfull import FULL_ERRNOS, DiskFull
 WARC_SUFFIX = ".warc.gz"
 ZSTD_SUFFIX = zstd.SUFFIX  # ".warc.zst"
 SUFFIXES = {"gzip": WARC_SUFFIX, "zstd": ZSTD_SUFFIX}  # LINFEN_ARCHIVE_COMPRESSION -> file suffix
-# Pages of a site written without a dictionary before one is trained on their records (zstd, when the archive
-# holds no earlier zstd file of the site). Fewer pages start the dictionary sooner; more train a better one, so
-# the run trains again on its first RETRAIN_PAGES pages (their records held in memory until then), and that
-# dictionary is the one later runs reuse. Demo lfxww, its pages 65-79 against gzip (level 3 both): trained on
-# 8 pages 0.415, 16: 0.306, 32: 0.289, 64: 0.294.
+# Pages of a site written without a dictionary before one is made of their records (zstd, when the archive
+# holds no earlier zstd file of the site). Fewer pages start the dictionary sooner; more make a better one, so
+# the run makes one again of its first RETRAIN_PAGES pages (their records held in memory until then), and that
+# dictionary is the one later runs reuse. Demo lfxww in benchmarks/archive.py's order, its pages 65-79 (an
+# older design) against warcio's gzip, zstd level 3 (December 2026): a dictionary of 8 pages 0.575, 16: 0.573,
+# 32: 0.312, 64: 0.271 (pages 9-32 with the dictionary of 8: 0.307).
 TRAIN_PAGES = 8
 RETRAIN_PAGES = 32
 # zstd level of the crawl's records. With a site's dictionary the level matters little for size and much for
-# CPU (December 2026, per page, a dictionary trained on 8 pages; ratio to gzip level 3): demo lfxww (5 KB
-# pages) level 3 0.345 / 0.011 ms, level 9 0.306 / 0.046 ms; the synthetic 52 KB pages of benchmarks/crawl.py
-# (little shared text) level 3 0.825 / 0.22 ms, level 9 0.755 / 0.79 ms, gzip 0.38 ms. Level 3 keeps the archive
-# cheaper than with gzip, inside issue 19's CPU budget; `linfen archive pack` or a re-write can go further.
+# CPU (December 2026, benchmarks/archive.py): all sites 0.294 of gzip's bytes at level 3 against 0.267 at 9 and
+# 0.264 at 19, for a quarter and a tenth of their CPU; on the synthetic 51 KB pages of benchmarks/crawl.py
+# (little shared text) level 3 compresses in 0.23 ms per page, level 2 in 0.14 ms (1.4 % more bytes), level 1
+# in 0.10 ms (16 % more). `linfen archive pack` or a re-write can go further.
 ZSTD_LEVEL = 3
 OPEN_SUFFIX = ".open"
 WARC_VERSION = "WARC/1.1"
