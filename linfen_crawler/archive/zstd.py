@@ -2,7 +2,7 @@
 
 Why: the pages of one news portal share almost everything but the article text: the template, the menus, the
 footer, the HTTP and WARC headers. gzip compresses each record alone, so it pays for that shared part in every
-record. A zstd *dictionary* trained on a site's first pages holds the shared part once, and every later record
+record. A zstd *dictionary* made from a site's first pages holds the shared part once, and every later record
 is compressed against it (``benchmarks/archive.py`` measures how much smaller; docs/archive-formats.md).
 
 The file format is the IIPC's proposed "Zstandard Compression for WARC Files 1.0"
@@ -187,7 +187,7 @@ def dictionary_frame(dictionary: bytes) -> bytes:
     """The skippable frame (magic ``0x184D2A5D``) that carries ``dictionary`` at the start of a file.
 
     The dictionary is stored zstd-compressed (one plain frame with content size and checksum), as the
-    proposal allows; a trained dictionary is mostly page text and shrinks to a third or less.
+    proposal allows; the dictionary is mostly the site's pages and shrinks to a fifth or less.
     """
     _dict_id(dictionary)
     packed = zstandard.ZstdCompressor(level=_DICT_FRAME_LEVEL, write_checksum=True, write_content_size=True).compress(
