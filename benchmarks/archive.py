@@ -7,7 +7,7 @@
 
 For every site: its article pages newest first, the order a crawl fetches them from the list pages (the
 corpus labels' dates; the demo's article dates), each written as the two records a crawl writes for it, the
-response (HTTP headers and the page bytes as served) and the request. A zstd dictionary is trained on the
+response (HTTP headers and the page bytes as served) and the request. A zstd dictionary is made from the
 records of the first half of the pages (``train_site_dictionary``, as the crawl does from a site's first
 pages); the second half is written twice, gzip per record (warcio's ``WARCWriter``, the default archive) and
 one zstd frame per record with that dictionary (``ZstdWarcWriter``). Bytes per page are the second half's
@@ -16,8 +16,15 @@ beside (``dict``) and not spread over the pages: how much of it a page pays depe
 holds. The CPU time to compress a page is printed too (process time, compression only). The goal (issue 19):
 zstd ≤ 0.45× gzip on every site.
 
-One line per site, then ``archive: sites=… gzip_bytes_per_page=… zstd_bytes_per_page=… ratio=…`` over all
-measured pages. Exit status 1 if a site misses the goal (so the check can run in CI at this small size).
+Then the CPU a crawl's dataset writer spends archiving a page, in this process: ``raw.write_raw_pages`` (the
+function the crawl runs: digests, the response and request records, compression, the write and the pointer
+rows) on ``--cpu-pages`` pages of the synthetic portal ``benchmarks/crawl.py`` crawls (35-70 KB, half GBK),
+into an archive in a temporary directory, gzip and zstd, after a warm-up (the file opened, zstd's dictionary
+trained on the first pages as a crawl trains it). Issue 19 allows archive writing 10 % of a crawl's CPU per
+page; ``benchmarks/crawl.py`` (part ``archive``) measures that share in whole crawls.
+
+One line per site, the CPU line, then ``archive: sites=… gzip_bytes_per_page=… zstd_bytes_per_page=… ratio=…``
+over all measured pages. Exit status 1 if a site misses the goal (so the check can run in CI at this small size).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import io
 import json
 import random
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -47,6 +55,9 @@ from linfen_crawler.archive.zstd import (  # noqa: E402
     train_site_dictionary,
 )
 from linfen_crawler.demo.sites import sample_sites  # noqa: E402
+from linfen_crawler.demo.synthetic import TextPool, render_article  # noqa: E402
+from linfen_crawler.raw import archive_config, close_archive, write_raw_pages  # noqa: E402
+from linfen_crawler.storage import Dataset  # noqa: E402
 
 DEFAULT_SITES = REPO.parent / "shared" / "corpus" / "sites"
 GOAL = 0.45
@@ -172,6 +183,38 @@ def run_site(name: str, pages: list[Page], level: int = DEFAULT_LEVEL) -> Result
     return Result(name, len(first), n, gz, zs, len(dictionary_frame(dictionary)), 1000 * gz_s / n, 1000 * zs_s / n)
 
 
+#: pages written before the clock starts: the file opened, and with zstd the site's dictionary trained (the
+#: crawl trains on its first 8 pages and again on its first 32, archive/warc.py)
+WARM_UP = 40
+
+
+def write_cpu(pages: list[bytes], compression: str) -> tuple[float, float]:
+    """µs of CPU per page that ``raw.write_raw_pages`` spends on ``pages`` (after :data:`WARM_UP` pages), in
+    batches of 200 as the crawl's writer hands them over, and the archive's bytes per page."""
+    with tempfile.TemporaryDirectory(prefix="linfen-archive-bench-") as tmp:
+        db = Path(tmp) / "bench.db"
+        dataset = Dataset(db)
+        archive = archive_config(str(db), f"bench-{compression}", 1 << 30, compression)
+        rows = [{"url": f"http://www.bencha.test/news/{i}.html", "article_url": f"http://www.bencha.test/news/{i}.html",
+                 "page": 1, "site": "bencha", "run_id": 1, "fetched_at": "2026-12-05T12:00:00+00:00", "status": 200,
+                 "final_url": f"http://www.bencha.test/news/{i}.html",
+                 "headers": [("Content-Type", "text/html; charset=utf-8"), ("Server", "nginx"),
+                             ("Date", "Sat, 05 Dec 2026 12:00:00 GMT"), ("Content-Length", str(len(body)))],
+                 "method": "GET", "request_headers": [("User-Agent", USER_AGENT), ("Accept", "text/html"),
+                                                      ("Accept-Encoding", "gzip, deflate, br, zstd")],
+                 "size": len(body), "body": body, "archive": archive} for i, body in enumerate(pages)]
+        write_raw_pages(dataset, rows[:WARM_UP])
+        measured = rows[WARM_UP:]
+        t0 = time.process_time()
+        for i in range(0, len(measured), 200):
+            write_raw_pages(dataset, measured[i:i + 200])
+        seconds = time.process_time() - t0
+        close_archive(dataset, archive["key"])
+        size = sum(p.stat().st_size for p in Path(archive["dir"]).iterdir())
+        dataset.close()
+    return 1e6 * seconds / max(1, len(measured)), size / len(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, action="append",
@@ -182,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                          "shows how much a dictionary of the old template still saves)")
     ap.add_argument("--level", type=int, default=DEFAULT_LEVEL,
                     help=f"zstd compression level (default: {DEFAULT_LEVEL}, the archive's)")
+    ap.add_argument("--cpu-pages", type=int, default=400,
+                    help="synthetic pages written to measure the CPU per page of archive writing (0: skip)")
     args = ap.parse_args(argv)
 
     sites: dict[str, list[Page]] = {}
@@ -204,6 +249,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r.site:<18} {r.train:>5} {r.measured:>5} {r.gzip / r.measured:>11.0f} {r.zstd / r.measured:>11.0f} "
               f"{r.ratio:>6.3f} {r.dict_frame:>7} {r.gzip_ms:>7.2f} {r.zstd_ms:>7.2f}"
               + ("" if r.ratio <= GOAL else f"  above the goal {GOAL}"))
+    if args.cpu_pages > 0:
+        pool = TextPool()
+        synthetic = [render_article(pool, i, 1000)[0] for i in range(1, WARM_UP + args.cpu_pages + 1)]
+        gz_us, gz_bytes = write_cpu(synthetic, "gzip")
+        zs_us, zs_bytes = write_cpu(synthetic, "zstd")
+        print(f"archive writing (raw.write_raw_pages, {args.cpu_pages} synthetic pages of "
+              f"{sum(map(len, synthetic)) / len(synthetic) / 1024:.0f} KB): gzip {gz_us:.0f} µs CPU per page "
+              f"({gz_bytes:.0f} B/page), zstd {zs_us:.0f} µs ({zs_bytes:.0f} B/page)")
     pages = sum(r.measured for r in results)
     gz, zs = sum(r.gzip for r in results), sum(r.zstd for r in results)
     print(f"archive: sites={len(results)} gzip_bytes_per_page={gz / pages:.0f} zstd_bytes_per_page={zs / pages:.0f} "

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import zstandard
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -58,25 +59,29 @@ from linfen_crawler.diskfull import FULL_ERRNOS, DiskFull
 WARC_SUFFIX = ".warc.gz"
 ZSTD_SUFFIX = zstd.SUFFIX  # ".warc.zst"
 SUFFIXES = {"gzip": WARC_SUFFIX, "zstd": ZSTD_SUFFIX}  # LINFEN_ARCHIVE_COMPRESSION -> file suffix
-# Pages of a site written without a dictionary before one is trained on their records (zstd, when the archive
-# holds no earlier zstd file of the site). Fewer pages start the dictionary sooner; more train a better one, so
-# the run trains again on its first RETRAIN_PAGES pages (their records held in memory until then), and that
-# dictionary is the one later runs reuse. Demo lfxww, its pages 65-79 against gzip (level 3 both): trained on
-# 8 pages 0.415, 16: 0.306, 32: 0.289, 64: 0.294.
+# Pages of a site written without a dictionary before one is made of their records (zstd, when the archive
+# holds no earlier zstd file of the site). Fewer pages start the dictionary sooner; more make a better one, so
+# the run makes one again of its first RETRAIN_PAGES pages (their records held in memory until then), and that
+# dictionary is the one later runs reuse. Demo lfxww in benchmarks/archive.py's order, its pages 65-79 (an
+# older design) against warcio's gzip, zstd level 3 (December 2026): a dictionary of 8 pages 0.575, 16: 0.573,
+# 32: 0.312, 64: 0.271 (pages 9-32 with the dictionary of 8: 0.307).
 TRAIN_PAGES = 8
 RETRAIN_PAGES = 32
 # zstd level of the crawl's records. With a site's dictionary the level matters little for size and much for
-# CPU (December 2026, per page, a dictionary trained on 8 pages; ratio to gzip level 3): demo lfxww (5 KB
-# pages) level 3 0.345 / 0.011 ms, level 9 0.306 / 0.046 ms; the synthetic 52 KB pages of benchmarks/crawl.py
-# (little shared text) level 3 0.825 / 0.22 ms, level 9 0.755 / 0.79 ms, gzip 0.38 ms. Level 3 keeps the archive
-# cheaper than with gzip, inside issue 19's CPU budget; `linfen archive pack` or a re-write can go further.
+# CPU (December 2026, benchmarks/archive.py): all sites 0.294 of gzip's bytes at level 3 against 0.267 at 9 and
+# 0.264 at 19, for a quarter and a tenth of their CPU; on the synthetic 51 KB pages of benchmarks/crawl.py
+# (little shared text) level 3 compresses in 0.23 ms per page, level 2 in 0.14 ms (1.4 % more bytes), level 1
+# in 0.10 ms (16 % more). `linfen archive pack` or a re-write can go further.
 ZSTD_LEVEL = 3
 OPEN_SUFFIX = ".open"
 WARC_VERSION = "WARC/1.1"
-# warcio gzips at level 9; on the corpus's real article pages level 3 takes a third of its CPU for a record
-# 8 % bigger (0.82 against 2.56 ms per page; level 6: 1.51 ms, the same size as 9). The archive's CPU budget
+# The gzip members are deflated with ISA-L (Intel's compression library, `isal`), whose fast levels take a
+# quarter to a fifth of zlib's CPU for the same bytes: per page (December 2026), the synthetic 52 KB pages of
+# benchmarks/crawl.py 83 us and 14.9 KB at ISA-L level 2 against zlib level 3's 359 us and 14.9 KB (zlib level 1:
+# 300 us, 14.8 KB); the corpus's real article pages 172 us and 28.6 KB against 806 us and 27.2 KB (warcio's zlib
+# level 9: 2.6 ms, 25.0 KB). Any gzip reader reads the result: it is the same format. The archive's CPU budget
 # is 10 % of the crawl's per page (issue 19), and zstd with a dictionary is the option for size.
-GZIP_LEVEL = 3
+GZIP_LEVEL = 2
 # headers that describe the bytes on the wire, not the payload kept: Scrapy hands us the decoded body
 DROPPED_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 
@@ -126,6 +131,36 @@ class Record:
     def header(self, name: str) -> str | None:
         low = name.lower()
         return next((v for k, v in self.headers if k.lower() == low), None)
+
+
+class _GzipMember:
+    """What warcio's record writer writes to: deflated as it comes (no copy of the record in between) into
+    one gzip member, :meth:`finish` returns it."""
+
+    def __init__(self) -> None:
+        self._deflate = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, 31)
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self._parts.append(self._deflate.compress(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """warcio flushes after each record; the member is completed by :meth:`finish`."""
+
+    def finish(self) -> bytes:
+        self._parts.append(self._deflate.flush())
+        return b"".join(self._parts)
+
+
+def _block_digest(http: StatusAndHeaders, body: bytes) -> str:
+    """The ``WARC-Block-Digest`` of a response or request record: the SHA-1 of its block, the HTTP header
+    bytes (as warcio serialises them) and then the body. Computed here from the body in memory, it spares
+    warcio reading the payload stream back in pieces to compute it."""
+    http.compute_headers_buffer()
+    block = hashlib.sha1(http.headers_buff)
+    block.update(body)
+    return "sha1:" + base64.b32encode(block.digest()).decode("ascii")
 
 
 def _status_line(status: int) -> str:
@@ -235,15 +270,16 @@ class WarcFileWriter:
     def _append(self, record: Any) -> Pointer:
         """Write one record as one gzip member (or zstd frame) in one write; a failed write is undone."""
         assert self.name is not None
-        buf = io.BytesIO()
-        self._warc._write_warc_record(buf, record)  # the record alone, into memory
         if self._zstd is not None:
+            buf = io.BytesIO()
+            self._warc._write_warc_record(buf, record)  # the record alone, into memory
             data = self._zstd.compress(buf.getvalue())  # one frame, with the file's dictionary
             if self._sampling:
                 self._samples.append(buf.getvalue())  # to train the site's dictionary on
         else:
-            packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # one gzip member
-            data = packer.compress(buf.getvalue()) + packer.flush()
+            member = _GzipMember()  # warcio writes the record into one gzip member, in memory
+            self._warc._write_warc_record(member, record)
+            data = member.finish()
         offset, length = self._write_bytes(data)
         digest = record.rec_headers.get_header("WARC-Payload-Digest") or ""
         return Pointer(self.name, offset, length, digest)
@@ -303,9 +339,11 @@ class WarcFileWriter:
                                 protocol="HTTP/1.1")
         digest = digest or payload_digest(capture.body)
         if revisit_of is None:
-            record = self._warc.create_warc_record(  # the digest given: warcio hashes the block only
+            record = self._warc.create_warc_record(
                 capture.url, "response", payload=io.BytesIO(capture.body), length=len(capture.body),
                 http_headers=http, warc_headers_dict={"WARC-Date": date, "WARC-Payload-Digest": digest})
+            # both digests given: warcio hashes nothing again (added where warcio would add it)
+            record.rec_headers.add_header("WARC-Block-Digest", _block_digest(http, capture.body))
         else:
             record = self._warc.create_revisit_record(
                 capture.url, digest, revisit_of[0], revisit_of[1], http_headers=http,
@@ -315,11 +353,12 @@ class WarcFileWriter:
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         path = capture.url.split("://", 1)[-1]
         path = "/" + path.split("/", 1)[1] if "/" in path else "/"
+        request_http = StatusAndHeaders(f"{capture.method} {path} HTTP/1.1", list(capture.request_headers),
+                                        is_http_request=True)
         request = self._warc.create_warc_record(
-            capture.url, "request", payload=io.BytesIO(b""), length=0,
-            http_headers=StatusAndHeaders(f"{capture.method} {path} HTTP/1.1", list(capture.request_headers),
-                                          is_http_request=True),
+            capture.url, "request", payload=io.BytesIO(b""), length=0, http_headers=request_http,
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id})
+        request.rec_headers.add_header("WARC-Block-Digest", _block_digest(request_http, b""))
         self._append(request)
         if self._sampling:
             self._sampled_pages += revisit_of is None
@@ -345,7 +384,7 @@ class WarcFileWriter:
         """Train the site's dictionary on the records written so far and close the current file (the next
         record starts a file with the new dictionary). Samples too poor to train on: go on as before."""
         try:
-            trained = zstd.train_site_dictionary(self._samples)
+            trained = zstd.train_site_dictionary(self._samples, level=ZSTD_LEVEL)
         except zstd.ZstdWarcError:
             trained = None
         if self._sampled_pages >= RETRAIN_PAGES:

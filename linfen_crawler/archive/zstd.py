@@ -2,7 +2,7 @@
 
 Why: the pages of one news portal share almost everything but the article text: the template, the menus, the
 footer, the HTTP and WARC headers. gzip compresses each record alone, so it pays for that shared part in every
-record. A zstd *dictionary* trained on a site's first pages holds the shared part once, and every later record
+record. A zstd *dictionary* made from a site's first pages holds the shared part once, and every later record
 is compressed against it (``benchmarks/archive.py`` measures how much smaller; docs/archive-formats.md).
 
 The file format is the IIPC's proposed "Zstandard Compression for WARC Files 1.0"
@@ -31,12 +31,20 @@ import hashlib
 import io
 import os
 import struct
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
 import zstandard
 from warcio.warcwriter import BaseWARCWriter
+
+# zstd's dictionary builder (ZDICT_finalizeDictionary) is in the standard library from Python 3.14 and in its
+# backport before (a dependency of Scrapy too); the `zstandard` package, which compresses, offers only COVER
+if sys.version_info >= (3, 14):
+    from compression import zstd as _zstd_stdlib
+else:
+    from backports import zstd as _zstd_stdlib
 
 __all__ = [
     "DICT_FRAME_MAGIC",
@@ -70,21 +78,19 @@ _LE32 = struct.Struct("<I")
 DEFAULT_LEVEL = 9
 #: The dictionary frame is written once per file: it gets the best ordinary level.
 _DICT_FRAME_LEVEL = 19
-#: Largest dictionary trained. zstd's own default (110 KB); the trainer returns less when the samples hold
-#: less shared content. The dictionary is stored once per file, so it costs little per page.
+#: Largest dictionary made, in bytes of content (zstd's own default, 110 KB). A site's first records are
+#: usually less; when they are more, the last written are kept. The dictionary is stored once per file (compressed:
+#: a fifth to a tenth of this), and benchmarks/archive.py shows that frame apart.
 DEFAULT_DICT_SIZE = 112_640
-#: Samples longer than these are cut into pieces of this size for training, the first size the trainer takes.
-#: zstd's trainer refuses too few samples ("Src size is incorrect"): a site's first pages are few, and when
-#: whole records are refused, their pieces are many. Whole records train the better dictionary (a record's
-#: headers and template stay in one sample), so the largest size comes first.
-_SAMPLE_PIECES = (16_384, 4_096, 1_024, 256)
-#: The trainer's segment size (k) and d-mer length (d). zstd's defaults pick short segments; a news template
-#: repeats in long runs (menus, footers, headers), and longer segments compressed the dev sites' held-out
-#: pages 5-15 % smaller (benchmarks/archive.py, December 2026: 2048 and 8 against the defaults).
-_TRAIN_K, _TRAIN_D = 2048, 8
 #: The proposal suggests random dictionary IDs between 32,768 and 2**31 - 1; ours are derived from the
-#: training samples (the same samples give the same dictionary, byte for byte, which tests and re-runs need).
-_DICT_ID_LOW, _DICT_ID_HIGH = 32_768, 2**31 - 1
+#: training samples (the same samples give the same dictionary, byte for byte, which tests and re-runs need),
+#: and kept below 65,536: a frame stores its dictionary's ID in 2 bytes instead of 4, 4 bytes less per page
+#: (a response and a request frame). The ID only has to tell dictionaries apart inside one file, which holds one.
+_DICT_ID_LOW, _DICT_ID_HIGH = 32_768, 65_535
+#: Room for the entropy tables in front of the content (they take 100-400 bytes).
+_TABLES_ROOM = 8_192
+#: Fewer bytes than this make no dictionary worth a frame of its own.
+_MIN_CONTENT = 256
 
 
 class ZstdWarcError(ValueError):
@@ -103,41 +109,74 @@ class PartialRecordError(ZstdWarcError):
 # ------------------------------------------------------------------------------------------- training
 
 
-def _pieces(samples: Iterable[bytes], piece: int) -> list[bytes | bytearray | memoryview]:
-    return [s[i : i + piece] for s in samples for i in range(0, len(s), piece) if s[i : i + piece]]
+def _halves(samples: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """The samples cut in two at half their bytes: the earlier ones and the later ones (never empty)."""
+    total, acc = sum(map(len, samples)), 0
+    for i, sample in enumerate(samples[:-1]):
+        acc += len(sample)
+        if acc >= total / 2:
+            return samples[: i + 1], samples[i + 1 :]
+    return samples[:-1], samples[-1:]
+
+
+def _entropy_tables(content: bytes, samples: list[bytes], level: int) -> bytes:
+    """The head of a formatted dictionary (magic, ID, entropy tables, repeat offsets) made for ``content``:
+    zstd's ZDICT_finalizeDictionary compresses ``samples`` against ``content`` and keeps the statistics."""
+    try:
+        made = _zstd_stdlib.finalize_dict(_zstd_stdlib.ZstdDict(content, is_raw=True), samples,
+                                          len(content) + _TABLES_ROOM, level).dict_content
+    except _zstd_stdlib.ZstdError as e:
+        raise ZstdWarcError(f"cannot make a zstd dictionary of {len(content)} bytes: {e}") from e
+    if not made.endswith(content):  # the content is placed last, whole, when the size allows it
+        raise ZstdWarcError("zstd did not keep the dictionary's content whole")
+    return made[: len(made) - len(content)]
 
 
 def train_site_dictionary(
     samples: Iterable[bytes], *, size: int = DEFAULT_DICT_SIZE, level: int = DEFAULT_LEVEL
 ) -> bytes:
-    """A zstd dictionary (zstd's dictionary format, with entropy tables) trained on one site's first records.
+    """A zstd dictionary (zstd's dictionary format, with entropy tables) made from one site's first records.
 
-    ``samples`` are what will later be compressed: whole uncompressed WARC records (headers included) are
-    best, page bodies work too. When zstd's trainer refuses the samples as they are (too few), they are cut
-    into smaller pieces, so that even a handful of pages trains a dictionary. The dictionary ID is derived from
-    the samples, within the range the proposal suggests. Raises :class:`ZstdWarcError` when there is too
-    little to train on.
+    ``samples`` are what will later be compressed: whole uncompressed WARC records (headers included), in the
+    order they were written, are best; page bodies work too. One way to make it, for the crawl and for
+    ``benchmarks/archive.py`` alike:
+
+    * **Content: the records themselves.** The dictionary's content is the samples, concatenated, the last
+      written last (the end of a dictionary is the cheapest to refer to), at most ``size`` bytes (the last
+      ones). A site's first pages are few (8 to 32 in a crawl, 4 to 37 on the dev sites); with so few, a
+      dictionary of the records themselves (with the tables below) wrote 0-21 % fewer bytes per page than
+      one of the segments zstd's trainer (COVER) picks among them (benchmarks/archive.py, December 2026: all
+      sites 0.267 of gzip's bytes against 0.315).
+    * **Statistics: as the dictionary will be used.** A formatted dictionary carries entropy tables (the
+      literals' Huffman codes, the offset and length codes) that frames reuse instead of sending their own.
+      zstd derives them by compressing samples against the content; the samples' own bytes would then all
+      be matches, and the tables would fit no new page. So they are made on the later half of the samples
+      compressed against the earlier half: new pages against a dictionary of older ones, what the crawl
+      does. The tables are then put in front of the whole content (a dictionary's tables and content are
+      independent parts of the format, RFC 8878 section 5; the only tie, repeat offsets no longer than the
+      content, holds: they are zstd's defaults 1, 4 and 8, and the content is at least 256 bytes).
+
+    The dictionary ID is derived from the samples, within the range the proposal suggests. A single sample
+    makes a dictionary too (content and statistics from it). Raises :class:`ZstdWarcError` when there is
+    nothing to make one of.
     """
     kept = [bytes(s) for s in samples if s]
     if not kept:
-        raise ZstdWarcError("no pages to train a zstd dictionary on")
+        raise ZstdWarcError("no pages to make a zstd dictionary of")
+    if sum(map(len, kept)) < _MIN_CONTENT:
+        raise ZstdWarcError(f"too few bytes to make a zstd dictionary of ({sum(map(len, kept))}, at least "
+                            f"{_MIN_CONTENT})")
     digest = hashlib.sha256()
     for sample in kept:
         digest.update(hashlib.sha256(sample).digest())
-    dict_id = _DICT_ID_LOW + int.from_bytes(digest.digest()[:4], "little") % (_DICT_ID_HIGH - _DICT_ID_LOW)
-    total = sum(len(s) for s in kept)
-    for piece in _SAMPLE_PIECES:
-        pieces = _pieces(kept, piece)
-        try:
-            trained = zstandard.train_dictionary(
-                min(size, max(1024, total)), pieces, k=_TRAIN_K, d=_TRAIN_D, dict_id=dict_id, level=level
-            )
-            break
-        except zstandard.ZstdError as e:
-            error = e
+    dict_id = _DICT_ID_LOW + int.from_bytes(digest.digest()[:4], "little") % (_DICT_ID_HIGH - _DICT_ID_LOW + 1)
+    content = b"".join(kept)[-size:]
+    if len(kept) > 1:
+        earlier, later = _halves(kept)
+        head = _entropy_tables(b"".join(earlier)[-size:], later, level)
     else:
-        raise ZstdWarcError(f"cannot train a zstd dictionary on {len(kept)} samples ({total} bytes): {error}")
-    return trained.as_bytes()
+        head = _entropy_tables(content, kept, level)
+    return head[:4] + _LE32.pack(dict_id) + head[8:] + content
 
 
 def _dict_id(dictionary: bytes) -> int:
@@ -150,7 +189,7 @@ def dictionary_frame(dictionary: bytes) -> bytes:
     """The skippable frame (magic ``0x184D2A5D``) that carries ``dictionary`` at the start of a file.
 
     The dictionary is stored zstd-compressed (one plain frame with content size and checksum), as the
-    proposal allows; a trained dictionary is mostly page text and shrinks to a third or less.
+    proposal allows; the dictionary is mostly the site's pages and shrinks to a fifth or less.
     """
     _dict_id(dictionary)
     packed = zstandard.ZstdCompressor(level=_DICT_FRAME_LEVEL, write_checksum=True, write_content_size=True).compress(
