@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import run_linfen
+from conftest import REPO, run_linfen
 
 from linfen_crawler.profiles import ProfileError, load_file, load_profile, render_entry_url
 from linfen_crawler.scheduled.editions import edition_range
@@ -89,6 +91,24 @@ def test_linfen_crawl_refuses_a_bad_epaper_profile_in_one_line(tmp_path: Path) -
     assert "names no dd" in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize(("spider", "site", "message"), [
+    ("portal", "lfrb", "Error: lfrb is an e-paper profile, which PortalSpider does not crawl: use "
+                       "`scrapy crawl lfrb` or `linfen crawl lfrb`"),
+    ("epaper", "lfxww", "Error: lfxww is a portal profile, which EpaperSpider does not crawl: use "
+                        "`scrapy crawl lfxww` or `linfen crawl lfxww`"),
+])
+def test_scrapy_crawl_refuses_a_profile_of_the_other_kind_in_one_line(tmp_path: Path, spider: str, site: str,
+                                                                      message: str) -> None:
+    """`scrapy crawl portal -a site=lfrb` used to end in a traceback from the spider's __init__."""
+    scrapy = Path(sys.executable).with_name("scrapy")
+    proc = subprocess.run([str(scrapy), "crawl", spider, "-a", f"site={site}", "-s", f"LINFEN_DB={tmp_path / 'x.db'}",
+                           "-s", "LINFEN_PROXY=http://127.0.0.1:9", "-s", "LOG_LEVEL=WARNING"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []  # stopped before the dataset, the lock or a request
 
 
 def test_bundled_lfrb_profile_reads_the_sample_epaper() -> None:
