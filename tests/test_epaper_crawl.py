@@ -72,6 +72,7 @@ def test_a_range_stores_every_article_with_its_edition_and_records_days_without_
     stats = run["stats"]
     assert run["status"] == "finished" and run["errors"] == 0 and run["rejects"] == 0
     assert stats["linfen/epaper/skipped_days"] == 2
+    assert stats["http_errors"] == {}  # 2024-01-14's 404 is a day without an edition, no HTTP error
     assert stats["linfen/epaper/skipped"] == "2024-01-14 http_404, 2024-01-21 no_edition"
     assert stats["linfen/epaper/editions"] == len(EDITION_DAYS) == 10
     assert stats["linfen/epaper/range"] == "2024-01-10..2024-01-21"
