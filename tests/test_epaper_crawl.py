@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -303,3 +304,34 @@ def test_recheck_fetches_stored_epaper_articles_again_and_keeps_their_edition(se
     assert sorted(p for p in paths(server) if "/content_" in p) == sorted(
         "/" + url.split("/", 3)[3] for url in before)
     assert stored(db) == before  # unchanged pages: every edition field as it was
+
+
+class SecondPageFails(DemoHandler):
+    """Gives the first article of the 2024-01-20 edition a 下一页 link to a second page that answers 404."""
+
+    article = "/" + PAPER.expected_articles(date(2024, 1, 20), date(2024, 1, 20))[0]["url"].split("/", 3)[3]
+
+    def resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
+        page, extra = super().resolve(host, path)
+        if host == HOST and path == self.article:
+            nxt = self.article.rsplit("/", 1)[1].replace(".htm", "_2.htm")
+            link = f'<p><a href="{nxt}">下一页</a></p></founder-content>'.encode()
+            page = replace(page, body=page.body.replace(b"</founder-content>", link))
+        return page, extra
+
+
+def test_a_multi_page_article_whose_later_page_fails_keeps_its_edition(tmp_path: Path) -> None:
+    """The earlier pages are stored, marked incomplete, with the edition and page they were found on."""
+    db = tmp_path / "news.db"
+    with DemoServer(handler=SecondPageFails) as srv:
+        proc = crawl(srv, db, "--from", "2024-01-20", "--to", "2024-01-20", site="lfrb")
+        asked = paths(srv)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    url = PAPER.url(SecondPageFails.article)
+    assert SecondPageFails.article.replace(".htm", "_2.htm") in asked  # the second page was asked for, and failed
+    row = article_rows(db)[url]
+    assert "incomplete" in row["extractor"]
+    want = expected(date(2024, 1, 20), date(2024, 1, 20))[url]
+    got = stored(db)[url]
+    assert {k: got[k] for k in FIELDS if k != "body"} == {k: want[k] for k in FIELDS if k != "body"}
+    assert row["published_at"]

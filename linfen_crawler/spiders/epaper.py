@@ -40,7 +40,7 @@ from linfen_crawler.profiles import EpaperRules, Pattern, Selector, load_profile
 from linfen_crawler.scheduled.editions import EditionRange, editions_from_crawler
 from linfen_crawler.spiders.portal import PortalSpider
 
-__all__ = ["EpaperSpider", "spider_class"]
+__all__ = ["EpaperSpider", "spider_class", "with_edition"]
 
 STATE_KEY = "linfen_editions"  # the run's range in the job directory's spider state, for --resume
 _COORD = re.compile(r"-?\d+(?:\.\d+)?")
@@ -228,6 +228,20 @@ class EpaperSpider(PortalSpider):
         for out in super().continue_article(response, record, first_url, pages):
             if isinstance(out, scrapy.Request):  # a later page of the article carries the edition along
                 out.meta["edition"] = edition
-            elif isinstance(out, Article):
-                out = replace(out, published_at=out.published_at or edition.get("edition_date"), **edition)
-            yield out
+            yield with_edition(out, edition)
+
+    def on_page_error(self, failure: Failure) -> Iterator[Any]:
+        """A later page failed: the earlier pages are stored as for a portal, with the edition and page the
+        article was found on (they come from the page of the edition, which was had; the failed request
+        carries them)."""
+        edition = failure.request.meta.get("edition") or {}  # type: ignore[attr-defined]
+        for out in super().on_page_error(failure):
+            yield with_edition(out, edition)
+
+
+def with_edition(item: Any, edition: dict[str, Any]) -> Any:
+    """An article item with its edition fields (date, page, 引题/副题, position; the edition date as its publish
+    time when the page shows none); anything else as it is."""
+    if not isinstance(item, Article):
+        return item
+    return replace(item, published_at=item.published_at or edition.get("edition_date"), **edition)
