@@ -335,3 +335,17 @@ def test_a_multi_page_article_whose_later_page_fails_keeps_its_edition(tmp_path:
     got = stored(db)[url]
     assert {k: got[k] for k in FIELDS if k != "body"} == {k: want[k] for k in FIELDS if k != "body"}
     assert row["published_at"]
+
+
+def test_since_is_the_first_edition_day_of_a_first_run(server: DemoServer, tmp_path: Path) -> None:
+    """`--since` used to be ignored for an e-paper (a first run fetched today's edition alone)."""
+    db = tmp_path / "news.db"
+    proc = crawl(server, db, "--since", "2024-01-19", "--to", "2024-01-20", site="lfrb")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert stored(db) == expected(date(2024, 1, 19), date(2024, 1, 20))
+    assert last_run(db)["stats"]["linfen/epaper/range"] == "2024-01-19..2024-01-20"
+    server.clear_requests()
+    # a later run goes on from the last stored edition; --since keeps days before it out even with --from
+    again = crawl(server, db, "--since", "2024-01-19", "--from", "2024-01-15", "--to", "2024-01-19", site="lfrb")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert sorted(p for p in paths(server) if p.endswith("node_2.htm")) == ["/html/2024-01/19/node_2.htm"]

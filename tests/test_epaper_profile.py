@@ -137,6 +137,26 @@ def test_edition_range(first: str | None, last: str | None, stored: str | None, 
     assert len(list(rng.days())) == (rng.last - rng.first).days + 1
 
 
+# --since is a floor on the days walked: a first run fetches from it, later runs go on from the last stored edition
+@pytest.mark.parametrize(("first", "stored", "since", "expected"), [
+    (None, None, "2024-05-20", ("2024-05-20", "2024-06-01", "--since 2024-05-20")),  # a first run: from --since
+    (None, "2024-05-30", "2024-05-20", ("2024-05-30", "2024-06-01", "since the last stored edition, 2024-05-30")),
+    (None, "2024-05-10", "2024-05-20", ("2024-05-20", "2024-06-01", "--since 2024-05-20")),
+    ("2024-05-01", None, "2024-05-20", ("2024-05-20", "2024-06-01", "--from")),
+    ("2024-05-25", None, "2024-05-20", ("2024-05-25", "2024-06-01", "--from")),
+])
+def test_edition_range_since(first: str | None, stored: str | None, since: str,
+                             expected: tuple[str, str, str]) -> None:
+    rng = edition_range(date.fromisoformat(first) if first else None, None, stored, date(2024, 6, 1),
+                        date.fromisoformat(since))
+    assert (rng.first.isoformat(), rng.last.isoformat(), rng.why) == expected
+
+
+def test_edition_range_since_after_the_last_day_walks_nothing() -> None:
+    rng = edition_range(None, None, None, date(2024, 6, 1), date(2024, 6, 5))
+    assert list(rng.days()) == []
+
+
 def test_edition_range_refuses_from_after_to() -> None:
     with pytest.raises(ValueError, match="--from 2024-02-01 is after --to 2024-01-01"):
         edition_range(date(2024, 2, 1), date(2024, 1, 1), None, date(2024, 6, 1))

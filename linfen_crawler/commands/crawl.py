@@ -94,7 +94,8 @@ def edition_overrides(kinds: dict[str, str], first: str | None, last: str | None
 @click.option("--generic", is_flag=True, help="ignore profile selectors (measure the generic extractor)")
 @settings_option
 @click.option("--refresh", is_flag=True, help="fetch known articles again too (no incremental skipping)")
-@click.option("--since", type=DAY, help="skip articles published before this day (for a first crawl)")
+@click.option("--since", type=DAY, help="skip articles published before this day (for a first crawl); e-papers: "
+                                        "no edition before it, and a first run walks the editions from it")
 @click.option("--from", "edition_from", type=DAY,
               help="e-papers: the first day whose edition to fetch (default: since the last stored edition)")
 @click.option("--to", "edition_to", type=DAY, help="e-papers: the last day whose edition to fetch (default: today)")
