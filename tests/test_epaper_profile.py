@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
+import lxml.html
 import pytest
 from conftest import REPO, run_linfen
+from scrapy.settings import Settings
 
 from linfen_crawler.profiles import ProfileError, load_file, load_profile, render_entry_url
 from linfen_crawler.scheduled.editions import edition_range
-from linfen_crawler.spiders.epaper import _mentions_day
+from linfen_crawler.scheduled.plan import setting_day
+from linfen_crawler.spiders.epaper import EpaperSpider, _mentions_day
 
 GOOD = """
 key = "paper"
@@ -183,3 +187,33 @@ def test_linfen_sites_names_the_epaper_kind() -> None:
     as_json = run_linfen("sites", "--json")
     kinds = {json.loads(line)["key"]: json.loads(line)["kind"] for line in as_json.stdout.splitlines()}
     assert kinds["lfrb"] == "epaper" and kinds["lfxww"] == "portal"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("", None), ("  ", None), (" 2024-01-05 ", date(2024, 1, 5)),
+    ("2024-02-30", "LINFEN_EDITION_FROM '2024-02-30' is not a date like 2024-03-15"),
+])
+def test_day_settings_are_read_by_one_helper(value: str, expected: date | str | None) -> None:
+    """LINFEN_SINCE (the portal plan) and LINFEN_EDITION_FROM/TO (the e-paper range) are read alike."""
+    settings = Settings({"LINFEN_EDITION_FROM": value})
+    if isinstance(expected, str):
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            setting_day(settings, "LINFEN_EDITION_FROM")
+    else:
+        assert setting_day(settings, "LINFEN_EDITION_FROM") == expected
+
+
+def test_epaper_links_are_filtered_as_a_portals_are() -> None:
+    """EpaperSpider's page and article links go through PortalSpider.keep_links: canonical, once, on the site,
+    matching the profile's pattern."""
+    spider = EpaperSpider(site="lfrb")
+    doc = lxml.html.fromstring(
+        '<a id="pageLink" href="node_3.htm">A02</a><a id="pageLink" href="node_3.htm#top">A02</a>'
+        '<a id="pageLink" href="http://elsewhere.cn/html/2024-01/15/node_4.htm">x</a>'
+        '<a id="pageLink" href="../../../index.htm">往期</a>'
+        '<div id="titleList"><a href="content_1.htm">a</a><a href="content_1.htm">a</a></div>')
+    base = "http://epaper.lfxww.com/html/2024-01/15/node_2.htm"
+    assert spider.page_links(doc, base) == ["http://epaper.lfxww.com/html/2024-01/15/node_3.htm"]
+    assert spider.article_links(doc, base) == ["http://epaper.lfxww.com/html/2024-01/15/content_1.htm"]
+    assert spider.keep_links(["http://EPAPER.lfxww.com/a", "http://epaper.lfxww.com/a", "http://x.cn/a"],
+                             None) == ["http://epaper.lfxww.com/a"]

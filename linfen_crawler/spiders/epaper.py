@@ -47,8 +47,10 @@ _COORD = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def spider_class(key: str) -> type[PortalSpider]:
-    """The spider for the profile ``key``: :class:`EpaperSpider` for an e-paper, :class:`PortalSpider` otherwise."""
-    return EpaperSpider if load_profile(key).kind == "epaper" else PortalSpider
+    """The spider for the profile ``key``, the one whose ``kinds`` hold its kind: :class:`EpaperSpider` for an
+    e-paper, :class:`PortalSpider` otherwise (the runner's crawlers and ``scrapy crawl <key>``'s aliases)."""
+    kind = load_profile(key).kind
+    return EpaperSpider if kind in EpaperSpider.kinds else PortalSpider
 
 
 def _first_text(doc: Any, selectors: tuple[Selector, ...]) -> str | None:
