@@ -274,7 +274,10 @@ def test_datasette_metadata_facets_editions_and_pages_when_the_dataset_has_them(
 def test_distributed_mode_refuses_a_named_epaper_and_leaves_it_out_of_all(tmp_path: Path) -> None:
     for command in ("crawl", "seed"):
         out = run_linfen(command, "lfrb", "--redis", "redis://127.0.0.1:1/0")
-        assert out.returncode == 2 and "lfrb is an e-paper: e-papers are not crawled in distributed mode" in out.stderr
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        # one refusal for both commands (commands.distributed.distributed_sites), with what to do instead
+        assert ("lfrb is an e-paper: e-papers are not crawled in distributed mode; crawl it with `linfen crawl "
+                "lfrb` without --redis") in out.stderr
 
 
 def test_a_redirect_away_from_the_day_is_a_day_without_an_edition(server: DemoServer, tmp_path: Path) -> None:
