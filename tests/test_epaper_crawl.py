@@ -18,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ def test_a_range_stores_every_article_with_its_edition_and_records_days_without_
     stats = run["stats"]
     assert run["status"] == "finished" and run["errors"] == 0 and run["rejects"] == 0
     assert stats["linfen/epaper/skipped_days"] == 2
+    assert stats["http_errors"] == {}  # 2024-01-14's 404 is a day without an edition, no HTTP error
     assert stats["linfen/epaper/skipped"] == "2024-01-14 http_404, 2024-01-21 no_edition"
     assert stats["linfen/epaper/editions"] == len(EDITION_DAYS) == 10
     assert stats["linfen/epaper/range"] == "2024-01-10..2024-01-21"
@@ -272,7 +274,10 @@ def test_datasette_metadata_facets_editions_and_pages_when_the_dataset_has_them(
 def test_distributed_mode_refuses_a_named_epaper_and_leaves_it_out_of_all(tmp_path: Path) -> None:
     for command in ("crawl", "seed"):
         out = run_linfen(command, "lfrb", "--redis", "redis://127.0.0.1:1/0")
-        assert out.returncode == 2 and "lfrb is an e-paper: e-papers are not crawled in distributed mode" in out.stderr
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        # one refusal for both commands (commands.distributed.distributed_sites), with what to do instead
+        assert ("lfrb is an e-paper: e-papers are not crawled in distributed mode; crawl it with `linfen crawl "
+                "lfrb` without --redis") in out.stderr
 
 
 def test_a_redirect_away_from_the_day_is_a_day_without_an_edition(server: DemoServer, tmp_path: Path) -> None:
@@ -302,3 +307,48 @@ def test_recheck_fetches_stored_epaper_articles_again_and_keeps_their_edition(se
     assert sorted(p for p in paths(server) if "/content_" in p) == sorted(
         "/" + url.split("/", 3)[3] for url in before)
     assert stored(db) == before  # unchanged pages: every edition field as it was
+
+
+class SecondPageFails(DemoHandler):
+    """Gives the first article of the 2024-01-20 edition a 下一页 link to a second page that answers 404."""
+
+    article = "/" + PAPER.expected_articles(date(2024, 1, 20), date(2024, 1, 20))[0]["url"].split("/", 3)[3]
+
+    def resolve(self, host: str, path: str) -> tuple[Page, list[tuple[str, str]]]:
+        page, extra = super().resolve(host, path)
+        if host == HOST and path == self.article:
+            nxt = self.article.rsplit("/", 1)[1].replace(".htm", "_2.htm")
+            link = f'<p><a href="{nxt}">下一页</a></p></founder-content>'.encode()
+            page = replace(page, body=page.body.replace(b"</founder-content>", link))
+        return page, extra
+
+
+def test_a_multi_page_article_whose_later_page_fails_keeps_its_edition(tmp_path: Path) -> None:
+    """The earlier pages are stored, marked incomplete, with the edition and page they were found on."""
+    db = tmp_path / "news.db"
+    with DemoServer(handler=SecondPageFails) as srv:
+        proc = crawl(srv, db, "--from", "2024-01-20", "--to", "2024-01-20", site="lfrb")
+        asked = paths(srv)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    url = PAPER.url(SecondPageFails.article)
+    assert SecondPageFails.article.replace(".htm", "_2.htm") in asked  # the second page was asked for, and failed
+    row = article_rows(db)[url]
+    assert "incomplete" in row["extractor"]
+    want = expected(date(2024, 1, 20), date(2024, 1, 20))[url]
+    got = stored(db)[url]
+    assert {k: got[k] for k in FIELDS if k != "body"} == {k: want[k] for k in FIELDS if k != "body"}
+    assert row["published_at"]
+
+
+def test_since_is_the_first_edition_day_of_a_first_run(server: DemoServer, tmp_path: Path) -> None:
+    """`--since` used to be ignored for an e-paper (a first run fetched today's edition alone)."""
+    db = tmp_path / "news.db"
+    proc = crawl(server, db, "--since", "2024-01-19", "--to", "2024-01-20", site="lfrb")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert stored(db) == expected(date(2024, 1, 19), date(2024, 1, 20))
+    assert last_run(db)["stats"]["linfen/epaper/range"] == "2024-01-19..2024-01-20"
+    server.clear_requests()
+    # a later run goes on from the last stored edition; --since keeps days before it out even with --from
+    again = crawl(server, db, "--since", "2024-01-19", "--from", "2024-01-15", "--to", "2024-01-19", site="lfrb")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert sorted(p for p in paths(server) if p.endswith("node_2.htm")) == ["/html/2024-01/19/node_2.htm"]

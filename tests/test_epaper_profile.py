@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
+import lxml.html
 import pytest
-from conftest import run_linfen
+from conftest import REPO, run_linfen
+from scrapy.settings import Settings
 
 from linfen_crawler.profiles import ProfileError, load_file, load_profile, render_entry_url
 from linfen_crawler.scheduled.editions import edition_range
-from linfen_crawler.spiders.epaper import _mentions_day
+from linfen_crawler.scheduled.plan import setting_day
+from linfen_crawler.spiders.epaper import EpaperSpider, _mentions_day
 
 GOOD = """
 key = "paper"
@@ -91,6 +97,24 @@ def test_linfen_crawl_refuses_a_bad_epaper_profile_in_one_line(tmp_path: Path) -
     assert not (tmp_path / "x.db").exists()
 
 
+@pytest.mark.parametrize(("spider", "site", "message"), [
+    ("portal", "lfrb", "Error: lfrb is an e-paper profile, which PortalSpider does not crawl: use "
+                       "`scrapy crawl lfrb` or `linfen crawl lfrb`"),
+    ("epaper", "lfxww", "Error: lfxww is a portal profile, which EpaperSpider does not crawl: use "
+                        "`scrapy crawl lfxww` or `linfen crawl lfxww`"),
+])
+def test_scrapy_crawl_refuses_a_profile_of_the_other_kind_in_one_line(tmp_path: Path, spider: str, site: str,
+                                                                      message: str) -> None:
+    """`scrapy crawl portal -a site=lfrb` used to end in a traceback from the spider's __init__."""
+    scrapy = Path(sys.executable).with_name("scrapy")
+    proc = subprocess.run([str(scrapy), "crawl", spider, "-a", f"site={site}", "-s", f"LINFEN_DB={tmp_path / 'x.db'}",
+                           "-s", "LINFEN_PROXY=http://127.0.0.1:9", "-s", "LOG_LEVEL=WARNING"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []  # stopped before the dataset, the lock or a request
+
+
 def test_bundled_lfrb_profile_reads_the_sample_epaper() -> None:
     p = load_profile("lfrb")
     assert p.kind == "epaper" and p.verified_live is False and "Founder" in p.facts
@@ -115,6 +139,26 @@ def test_edition_range(first: str | None, last: str | None, stored: str | None, 
                         stored, date.fromisoformat(today))
     assert (rng.first.isoformat(), rng.last.isoformat(), rng.why) == expected
     assert len(list(rng.days())) == (rng.last - rng.first).days + 1
+
+
+# --since is a floor on the days walked: a first run fetches from it, later runs go on from the last stored edition
+@pytest.mark.parametrize(("first", "stored", "since", "expected"), [
+    (None, None, "2024-05-20", ("2024-05-20", "2024-06-01", "--since 2024-05-20")),  # a first run: from --since
+    (None, "2024-05-30", "2024-05-20", ("2024-05-30", "2024-06-01", "since the last stored edition, 2024-05-30")),
+    (None, "2024-05-10", "2024-05-20", ("2024-05-20", "2024-06-01", "--since 2024-05-20")),
+    ("2024-05-01", None, "2024-05-20", ("2024-05-20", "2024-06-01", "--from")),
+    ("2024-05-25", None, "2024-05-20", ("2024-05-25", "2024-06-01", "--from")),
+])
+def test_edition_range_since(first: str | None, stored: str | None, since: str,
+                             expected: tuple[str, str, str]) -> None:
+    rng = edition_range(date.fromisoformat(first) if first else None, None, stored, date(2024, 6, 1),
+                        date.fromisoformat(since))
+    assert (rng.first.isoformat(), rng.last.isoformat(), rng.why) == expected
+
+
+def test_edition_range_since_after_the_last_day_walks_nothing() -> None:
+    rng = edition_range(None, None, None, date(2024, 6, 1), date(2024, 6, 5))
+    assert list(rng.days()) == []
 
 
 def test_edition_range_refuses_from_after_to() -> None:
@@ -143,3 +187,33 @@ def test_linfen_sites_names_the_epaper_kind() -> None:
     as_json = run_linfen("sites", "--json")
     kinds = {json.loads(line)["key"]: json.loads(line)["kind"] for line in as_json.stdout.splitlines()}
     assert kinds["lfrb"] == "epaper" and kinds["lfxww"] == "portal"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("", None), ("  ", None), (" 2024-01-05 ", date(2024, 1, 5)),
+    ("2024-02-30", "LINFEN_EDITION_FROM '2024-02-30' is not a date like 2024-03-15"),
+])
+def test_day_settings_are_read_by_one_helper(value: str, expected: date | str | None) -> None:
+    """LINFEN_SINCE (the portal plan) and LINFEN_EDITION_FROM/TO (the e-paper range) are read alike."""
+    settings = Settings({"LINFEN_EDITION_FROM": value})
+    if isinstance(expected, str):
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            setting_day(settings, "LINFEN_EDITION_FROM")
+    else:
+        assert setting_day(settings, "LINFEN_EDITION_FROM") == expected
+
+
+def test_epaper_links_are_filtered_as_a_portals_are() -> None:
+    """EpaperSpider's page and article links go through PortalSpider.keep_links: canonical, once, on the site,
+    matching the profile's pattern."""
+    spider = EpaperSpider(site="lfrb")
+    doc = lxml.html.fromstring(
+        '<a id="pageLink" href="node_3.htm">A02</a><a id="pageLink" href="node_3.htm#top">A02</a>'
+        '<a id="pageLink" href="http://elsewhere.cn/html/2024-01/15/node_4.htm">x</a>'
+        '<a id="pageLink" href="../../../index.htm">往期</a>'
+        '<div id="titleList"><a href="content_1.htm">a</a><a href="content_1.htm">a</a></div>')
+    base = "http://epaper.lfxww.com/html/2024-01/15/node_2.htm"
+    assert spider.page_links(doc, base) == ["http://epaper.lfxww.com/html/2024-01/15/node_3.htm"]
+    assert spider.article_links(doc, base) == ["http://epaper.lfxww.com/html/2024-01/15/content_1.htm"]
+    assert spider.keep_links(["http://EPAPER.lfxww.com/a", "http://epaper.lfxww.com/a", "http://x.cn/a"],
+                             None) == ["http://epaper.lfxww.com/a"]

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from linfen_crawler import settings as project_settings
-from linfen_crawler.commands.distributed import run_worker
+from linfen_crawler.commands.distributed import distributed_sites, run_worker
 from linfen_crawler.commands.options import (
     DAY,
     DEMO_DB,
@@ -94,7 +94,8 @@ def edition_overrides(kinds: dict[str, str], first: str | None, last: str | None
 @click.option("--generic", is_flag=True, help="ignore profile selectors (measure the generic extractor)")
 @settings_option
 @click.option("--refresh", is_flag=True, help="fetch known articles again too (no incremental skipping)")
-@click.option("--since", type=DAY, help="skip articles published before this day (for a first crawl)")
+@click.option("--since", type=DAY, help="skip articles published before this day (for a first crawl); e-papers: "
+                                        "no edition before it, and a first run walks the editions from it")
 @click.option("--from", "edition_from", type=DAY,
               help="e-papers: the first day whose edition to fetch (default: since the last stored edition)")
 @click.option("--to", "edition_to", type=DAY, help="e-papers: the last day whose edition to fetch (default: today)")
@@ -140,11 +141,7 @@ def crawl(sites: tuple[str, ...], all_sites: bool, db_path: str | None, generic:
     kinds = {key: profile_or_fail(key).kind for key in keys}
     editions = edition_overrides(kinds, iso_day(edition_from, "--from"), iso_day(edition_to, "--to"))
     if redis_url:  # issue 7: a distributed worker writes no dataset (linfen_crawler/commands/distributed.py)
-        papers = [key for key, kind in kinds.items() if kind == "epaper"]
-        if papers and not all_sites:
-            raise fail(f"{papers[0]} is an e-paper: e-papers are not crawled in distributed mode; run "
-                       "`linfen crawl` without --redis")
-        keys = [key for key in keys if key not in papers]  # --all: the portals
+        keys = distributed_sites(kinds, all_sites)  # issue 17: the portals (an e-paper named is refused)
         worker_overrides: dict[str, Any] = parse_overrides(settings)
         try:
             check_setting("LINFEN_REDIS_URL", redis_url)

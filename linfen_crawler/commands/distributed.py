@@ -57,6 +57,17 @@ def run_worker(sites: list[str], redis_url: str, overrides: dict[str, Any], *, g
     return 1 if any(s == "failed" for s in statuses.values()) else 0
 
 
+def distributed_sites(kinds: dict[str, str], all_sites: bool) -> list[str]:
+    """The sites of ``kinds`` (key -> profile kind) a distributed run crawls (``linfen seed``, ``linfen crawl
+    --redis``): the portals. Issue 17: an e-paper is walked by date from the dataset's last edition, locally
+    only; ``--all`` leaves it out, naming one is refused in one line."""
+    papers = [key for key, kind in kinds.items() if kind == "epaper"]
+    if papers and not all_sites:
+        raise fail(f"{papers[0]} is an e-paper: e-papers are not crawled in distributed mode; crawl it with "
+                   f"`linfen crawl {papers[0]}` without --redis")
+    return [key for key in kinds if key not in papers]
+
+
 @click.command()
 @click.argument("sites", nargs=-1)
 @click.option("--all", "all_sites", is_flag=True, help="seed every profile")
@@ -79,10 +90,8 @@ def seed(sites: tuple[str, ...], all_sites: bool, restart: bool, db_path: str | 
     if not keys:
         raise fail("name at least one site (see `linfen sites`) or use --all")
     profiles = [profile_or_fail(k) for k in keys]
-    papers = [p.key for p in profiles if p.kind == "epaper"]  # issue 17: crawled by date, locally only
-    if papers and not all_sites:
-        raise fail(f"{papers[0]} is an e-paper: e-papers are not crawled in distributed mode")
-    profiles = [p for p in profiles if p.kind != "epaper"]
+    portals = distributed_sites({p.key: p.kind for p in profiles}, all_sites)
+    profiles = [p for p in profiles if p.key in portals]
     client = _connect(redis_url)
     plans: dict[str, CrawlPlan] = {}
     if db_path is not None:

@@ -8,6 +8,9 @@ An e-paper (数字报) publishes one edition per day at a URL that names the dat
 * ``linfen crawl lfrb`` from cron: from the newest ``edition_date`` stored for ``lfrb`` (that edition again: a
   page added late is found; its known articles are not fetched) to today in the profile's time zone; today
   alone when nothing is stored yet. ``--to`` alone moves "today".
+* ``--since DAY`` (which limits a portal crawl to articles published from DAY) is a floor: no day before it is
+  walked, and a first run without ``--from`` walks every edition from DAY (later runs go on from the last
+  stored edition).
 
 A day without an edition (a weekend, a holiday: 404, or a "no edition" page) is skipped and recorded in the
 run's stats, never an error.
@@ -21,20 +24,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from linfen_crawler.scheduled.plan import setting_day
 from linfen_crawler.storage import Dataset
 
-__all__ = ["EditionRange", "edition_range", "editions_from_crawler", "parse_iso_day"]
-
-
-def parse_iso_day(value: str, name: str) -> date | None:
-    """``YYYY-MM-DD`` as a date, None for an empty value; a ValueError naming ``name`` for anything else."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name} {value!r} is not a date like 2024-03-15") from None
+__all__ = ["EditionRange", "edition_range", "editions_from_crawler"]
 
 
 @dataclass(frozen=True)
@@ -55,20 +48,29 @@ class EditionRange:
         return f"editions {self.first.isoformat()} to {self.last.isoformat()} ({self.why})"
 
 
-def edition_range(first: date | None, last: date | None, last_stored: str | None, today: date) -> EditionRange:
+def edition_range(first: date | None, last: date | None, last_stored: str | None, today: date,
+                  since: date | None = None) -> EditionRange:
     """The run's days: ``first``..``last`` when ``first`` is given; else from the last stored edition (or
-    ``today``) to ``last`` (default ``today``). A ``first`` after ``last`` is a ValueError."""
+    ``today``) to ``last`` (default ``today``). A ``first`` after ``last`` is a ValueError.
+
+    ``since`` (``--since``, which limits a portal crawl to articles published from that day) is the first day
+    walked at the earliest: a first run without ``--from`` fetches every edition from ``since``, later runs
+    go on from the last stored edition as usual, and no run walks a day before it. A ``since`` after the last
+    day leaves the range empty (as it leaves a portal crawl with nothing to store)."""
     end = last or today
+    if first is not None and first > end:
+        raise ValueError(f"--from {first.isoformat()} is after --to {end.isoformat()}")
     if first is not None:
         why = "--from"
     elif last_stored:
         first, why = date.fromisoformat(last_stored), f"since the last stored edition, {last_stored}"
+        first = min(first, end)  # the last stored edition is newer than --to: that day alone
+    elif since is not None:
+        first, why = since, f"--since {since.isoformat()}"  # a first run with --since: every edition from then
     else:
         first, why = end, "no edition stored yet: the latest only"
-    if first > end:
-        if why == "--from":
-            raise ValueError(f"--from {first.isoformat()} is after --to {end.isoformat()}")
-        first = end  # the last stored edition is newer than --to: that day alone
+    if since is not None and since > first:  # the floor; a --from stays the reason (a resumed run checks it)
+        first, why = since, why if why == "--from" else f"--since {since.isoformat()}"
     return EditionRange(first, end, why)
 
 
@@ -76,11 +78,10 @@ def editions_from_crawler(crawler: Any, site: str, timezone: str, *, now: dateti
     """The range a crawler's settings ask for (``LINFEN_EDITION_FROM``, ``LINFEN_EDITION_TO``), the last stored
     edition read from ``LINFEN_DB`` when there is no ``--from`` (none in distributed mode, which has no dataset)."""
     s = crawler.settings
-    first = parse_iso_day(str(s.get("LINFEN_EDITION_FROM") or ""), "LINFEN_EDITION_FROM")
-    last = parse_iso_day(str(s.get("LINFEN_EDITION_TO") or ""), "LINFEN_EDITION_TO")
+    first, last = setting_day(s, "LINFEN_EDITION_FROM"), setting_day(s, "LINFEN_EDITION_TO")
     today = (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
     stored = None
     if first is None and s.get("LINFEN_DB") and not s.get("LINFEN_REDIS_URL"):
         with Dataset(s.get("LINFEN_DB")) as ds:
             stored = ds.last_edition(site)
-    return edition_range(first, last, stored, today)
+    return edition_range(first, last, stored, today, setting_day(s, "LINFEN_SINCE"))

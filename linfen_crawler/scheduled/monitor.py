@@ -103,7 +103,15 @@ def coverage_from_stats(stats: Mapping[str, Any]) -> dict[str, float]:
 
 
 def http_errors(stats: Mapping[str, Any]) -> dict[str, int]:
-    """HTTP responses with an error status, by status (from Scrapy's downloader stats)."""
+    """HTTP responses with an error status, by status (from Scrapy's downloader stats), less the e-paper days
+    without an edition that answered it (issue 17: ``linfen/epaper/skipped/http_404``; a missing day is never
+    an error)."""
     prefix = "downloader/response_status_count/"
-    return {k[len(prefix):]: int(v) for k, v in sorted(stats.items())
-            if k.startswith(prefix) and k[len(prefix):].isdigit() and int(k[len(prefix):]) >= 400}
+    out = {}
+    for key, value in sorted(stats.items()):
+        status = key[len(prefix):]
+        if key.startswith(prefix) and status.isdigit() and int(status) >= 400:
+            n = int(value) - int(stats.get(f"linfen/epaper/skipped/http_{status}", 0))
+            if n > 0:
+                out[status] = n
+    return out

@@ -189,18 +189,25 @@ class LocalListPlanner:
 
 
 # -- wiring into a crawl ---------------------------------------------------------------------------------
+def setting_day(settings: Any, name: str) -> date | None:
+    """A day setting (``LINFEN_SINCE``, ``LINFEN_EDITION_FROM`` …, ``YYYY-MM-DD``) as a date, None when empty;
+    anything else is a ValueError naming the setting (``check_settings`` refuses it before, in one line)."""
+    value = str(settings.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} {value!r} is not a date like 2024-03-15") from None
+
+
 def plan_from_crawler(crawler: Any, site: str, timezone: str = "Asia/Shanghai") -> tuple[CrawlPlan, SiteLock]:
     """Take the site's lock and load its plan from the crawler's settings (``LINFEN_REFRESH``,
     ``LINFEN_SINCE``, ``LINFEN_RECHECK_DAYS``, ``LINFEN_DB``); the lock is released when the spider closes."""
     s = crawler.settings
     db = s.get("LINFEN_DB")
-    since_raw = str(s.get("LINFEN_SINCE") or "").strip()
-    since = None
-    if since_raw:
-        try:
-            since = date.fromisoformat(since_raw).isoformat()
-        except ValueError:
-            raise ValueError(f"LINFEN_SINCE {since_raw!r} is not a date like 2024-03-15") from None
+    day = setting_day(s, "LINFEN_SINCE")
+    since = day.isoformat() if day else None
     lock = SiteLock(db, site).acquire()
     crawler.signals.connect(lock.release, signal=signals.spider_closed)
     try:

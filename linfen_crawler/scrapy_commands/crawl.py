@@ -15,6 +15,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from linfen_crawler.records import FAILURE_KEY
 from linfen_crawler.settings_check import SettingsError, check_settings
+from linfen_crawler.spiders.portal import PortalSpider
 
 
 class Command(ScrapyCrawlCommand):
@@ -31,10 +32,19 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 2
             return
         crawler = self._create_crawler(args[0])  # kept: the process forgets its crawlers when they finish
+        spidercls = crawler.spidercls
+        # issue 17: a profile the spider cannot crawl (`scrapy crawl portal -a site=lfrb`, an e-paper; an unknown
+        # site) is one line and exit 2, as a bad setting is
+        problem = spidercls.site_problem(opts.spargs.get("site")) if issubclass(spidercls, PortalSpider) else None
+        if problem:
+            print(f"Error: {problem}", file=sys.stderr, flush=True)
+            self.exitcode = 2
+            return
         process.crawl(crawler, **opts.spargs)
         process.start()
-        if process.bootstrap_failed:
+        if process.bootstrap_failed:  # the spider could not start: Scrapy logged why; there are no stats
             self.exitcode = 1
+            return
         if crawler is not None:
             stats = crawler.stats.get_stats() if crawler.stats else {}
             status = str(stats.get("linfen/status", ""))

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import date
 from typing import Any, Self
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -33,23 +33,24 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from linfen_crawler.extract.article import node_text, parse_html
-from linfen_crawler.extract.encoding import decode_html
+from linfen_crawler.extract.article import node_text
 from linfen_crawler.items import Article
 from linfen_crawler.normalize import canonicalize_url, clean_text
 from linfen_crawler.profiles import EpaperRules, Pattern, Selector, load_profile, render_entry_url
 from linfen_crawler.scheduled.editions import EditionRange, editions_from_crawler
-from linfen_crawler.spiders.portal import PortalSpider, content_type
+from linfen_crawler.spiders.portal import PortalSpider
 
-__all__ = ["EpaperSpider", "spider_class"]
+__all__ = ["EpaperSpider", "spider_class", "with_edition"]
 
 STATE_KEY = "linfen_editions"  # the run's range in the job directory's spider state, for --resume
 _COORD = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 def spider_class(key: str) -> type[PortalSpider]:
-    """The spider for the profile ``key``: :class:`EpaperSpider` for an e-paper, :class:`PortalSpider` otherwise."""
-    return EpaperSpider if load_profile(key).kind == "epaper" else PortalSpider
+    """The spider for the profile ``key``, the one whose ``kinds`` hold its kind: :class:`EpaperSpider` for an
+    e-paper, :class:`PortalSpider` otherwise (the runner's crawlers and ``scrapy crawl <key>``'s aliases)."""
+    kind = load_profile(key).kind
+    return EpaperSpider if kind in EpaperSpider.kinds else PortalSpider
 
 
 def _first_text(doc: Any, selectors: tuple[Selector, ...]) -> str | None:
@@ -81,11 +82,11 @@ def _mentions_day(url: str, day: date) -> bool:
 
 class EpaperSpider(PortalSpider):
     name = "epaper"
+    kinds = ("epaper",)
 
     def __init__(self, site: str | None = None, **kwargs: Any) -> None:
-        super().__init__(site, **kwargs)
-        if self.profile.kind != "epaper" or self.profile.epaper is None:
-            raise ValueError(f"{self.site_key} is a {self.profile.kind} profile, not an e-paper")
+        super().__init__(site, **kwargs)  # refuses a portal profile (PortalSpider.site_problem)
+        assert self.profile.epaper is not None  # the loader gives every e-paper profile its [epaper] table
         self.rules: EpaperRules = self.profile.epaper
         self.editions: EditionRange | None = None  # from the settings and the dataset, in from_crawler
         self.skipped: dict[str, str] = {}  # day -> why it has no edition
@@ -138,13 +139,9 @@ class EpaperSpider(PortalSpider):
             return
         yield from self.on_error(failure)
 
-    def _doc(self, response: Response) -> Any:
-        text, _ = decode_html(response.body, content_type(response), self.profile.encoding or None)
-        return parse_html(text)
-
     def parse_edition(self, response: Response) -> Iterator[Any]:
         day = response.meta["day"]
-        doc = self._doc(response)
+        doc = self.parse_doc(response)
         if doc is None:
             self.skip_day(day, "empty_page")
             return
@@ -168,7 +165,7 @@ class EpaperSpider(PortalSpider):
         yield from self.page_articles(doc, response, articles)
 
     def parse_page(self, response: Response) -> Iterator[Any]:
-        doc = self._doc(response)
+        doc = self.parse_doc(response)
         if doc is None:
             self.crawler.stats.inc_value("linfen/errors/empty_list_page")
             return
@@ -177,12 +174,7 @@ class EpaperSpider(PortalSpider):
     def page_links(self, doc: Any, base_url: str) -> list[str]:
         """The edition's pages linked from its first page (canonical URLs, page order)."""
         hrefs = [node_text(h) for sel in self.rules.page_links for h in sel(doc)]
-        out = []
-        for url in dict.fromkeys(canonicalize_url(urljoin(base_url, h)) for h in hrefs if h):
-            if self.profile.allows(urlsplit(url).hostname or "") and (
-                    self.rules.page_url is None or self.rules.page_url.search(url)):
-                out.append(url)
-        return out
+        return self.keep_links((urljoin(base_url, h) for h in hrefs if h), self.rules.page_url)
 
     def article_links(self, doc: Any, base_url: str) -> list[str]:
         """A page's article links: the profile's ``article_links``, else every link and image-map area,
@@ -190,12 +182,7 @@ class EpaperSpider(PortalSpider):
         selectors = self.rules.article_links
         hrefs = ([node_text(h) for sel in selectors for h in sel(doc)] if selectors
                  else [str(h) for h in doc.xpath("//a/@href | //area/@href")])
-        out = []
-        for url in dict.fromkeys(canonicalize_url(urljoin(base_url, h)) for h in hrefs if h):
-            if self.profile.allows(urlsplit(url).hostname or "") and (
-                    self.rules.article_url is None or self.rules.article_url.search(url)):
-                out.append(url)
-        return out
+        return self.keep_links((urljoin(base_url, h) for h in hrefs if h), self.rules.article_url)
 
     def positions(self, doc: Any, base_url: str) -> dict[str, dict[str, Any]]:
         """Canonical article URL -> its place on the page image, from the profile's ``position`` elements
@@ -231,7 +218,7 @@ class EpaperSpider(PortalSpider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         self.crawler.stats.inc_value("linfen/article_pages")
         record = self.extract(response, first_page=True)
-        doc = self._doc(response)
+        doc = self.parse_doc(response)
         heads = {"kicker": None, "subtitle": None} if doc is None else {
             "kicker": _first_text(doc, self.rules.kicker), "subtitle": _first_text(doc, self.rules.subtitle)}
         response.meta["edition"] = {**response.meta.get("edition", {}), **heads}
@@ -243,6 +230,20 @@ class EpaperSpider(PortalSpider):
         for out in super().continue_article(response, record, first_url, pages):
             if isinstance(out, scrapy.Request):  # a later page of the article carries the edition along
                 out.meta["edition"] = edition
-            elif isinstance(out, Article):
-                out = replace(out, published_at=out.published_at or edition.get("edition_date"), **edition)
-            yield out
+            yield with_edition(out, edition)
+
+    def on_page_error(self, failure: Failure) -> Iterator[Any]:
+        """A later page failed: the earlier pages are stored as for a portal, with the edition and page the
+        article was found on (they come from the page of the edition, which was had; the failed request
+        carries them)."""
+        edition = failure.request.meta.get("edition") or {}  # type: ignore[attr-defined]
+        for out in super().on_page_error(failure):
+            yield with_edition(out, edition)
+
+
+def with_edition(item: Any, edition: dict[str, Any]) -> Any:
+    """An article item with its edition fields (date, page, 引题/副题, position; the edition date as its publish
+    time when the page shows none); anything else as it is."""
+    if not isinstance(item, Article):
+        return item
+    return replace(item, published_at=item.published_at or edition.get("edition_date"), **edition)

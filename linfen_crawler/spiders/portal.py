@@ -7,7 +7,7 @@ one item; every article records the section of the list page it was found on.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Self, cast
 from urllib.parse import urljoin, urlsplit
@@ -29,7 +29,7 @@ from linfen_crawler.extract.learn import SiteLearner
 from linfen_crawler.extract.links import detect_article_links
 from linfen_crawler.items import Reject, Removed, with_run_of
 from linfen_crawler.normalize import canonicalize_url
-from linfen_crawler.profiles import load_profile
+from linfen_crawler.profiles import Pattern, ProfileError, load_profile
 from linfen_crawler.records import incomplete_article, make_article, merge_pages, next_page_url
 from linfen_crawler.scheduled.locks import SiteLock
 from linfen_crawler.scheduled.plan import (
@@ -62,16 +62,32 @@ def failure_reason(failure: Failure) -> str:
 class PortalSpider(scrapy.Spider):
     name = "portal"
     site_key: str = ""
+    kinds: tuple[str, ...] = ("portal",)  # the profile kinds this spider crawls (issue 17: EpaperSpider's "epaper")
+
+    @classmethod
+    def site_problem(cls, site: str | None) -> str | None:
+        """Why this spider cannot crawl the profile ``site`` (``-a site=…``, else the alias's own key), in one
+        line; None when it can. ``scrapy crawl`` prints it and exits 2 before anything starts (a spider's
+        ``__init__`` raising would be a traceback)."""
+        key = site or cls.site_key
+        if not key:
+            return f"{cls.__name__} needs a site: scrapy crawl {cls.name} -a site=lfxww"
+        try:
+            profile = load_profile(key)
+        except ProfileError as exc:
+            return str(exc)
+        if profile.kind not in cls.kinds:  # issue 17: an e-paper is walked by date, a portal by its lists
+            what = "an e-paper" if profile.kind == "epaper" else f"a {profile.kind}"
+            return (f"{profile.key} is {what} profile, which {cls.__name__} does not crawl: use "
+                    f"`scrapy crawl {profile.key}` or `linfen crawl {profile.key}`")
+        return None
 
     def __init__(self, site: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        key = site or self.site_key
-        if not key:
-            raise ValueError("PortalSpider needs a site: scrapy crawl portal -a site=lfxww")
-        self.profile = load_profile(key)
-        if self.profile.kind == "epaper" and type(self).name == "portal":  # issue 17: walked by date instead
-            raise ValueError(f"{self.profile.key} is an e-paper profile: scrapy crawl {self.profile.key} "
-                             "(EpaperSpider) walks its editions by date")
+        problem = self.site_problem(site)
+        if problem:
+            raise ValueError(problem)
+        self.profile = load_profile(site or self.site_key)
         self.site_key = self.profile.key
         self.allowed_domains = list(self.profile.domains)
         self.max_article_pages = 30
@@ -133,9 +149,7 @@ class PortalSpider(scrapy.Spider):
     def parse_list(self, response: Response) -> Iterator[Any]:
         stats = self.crawler.stats
         stats.inc_value("linfen/list_pages")
-        text, _ = decode_html(response.body, content_type(response),
-                              self.profile.encoding or None)
-        doc = parse_html(text)
+        doc = self.parse_doc(response)
         if doc is None:
             stats.inc_value("linfen/errors/empty_list_page")
             return
@@ -157,6 +171,21 @@ class PortalSpider(scrapy.Spider):
             assert response.request is not None  # a downloaded response always has its request
             yield response.request.replace(url=nxt, meta={**meta, "page": page + 1})
 
+    def parse_doc(self, response: Response) -> Any:
+        """The page as an lxml document (decoded as :func:`decode_html` decides; the profile's encoding
+        first), or None for an empty page."""
+        text, _ = decode_html(response.body, content_type(response), self.profile.encoding or None)
+        return parse_html(text)
+
+    def keep_links(self, urls: Iterable[str], pattern: Pattern | None) -> list[str]:
+        """``urls`` canonical, once each, in order, kept when on the profile's domains and matching
+        ``pattern`` (a profile's ``article_url``, an e-paper's ``page_url`` …) when there is one."""
+        out = []
+        for url in dict.fromkeys(canonicalize_url(u) for u in urls):
+            if self.profile.allows(urlsplit(url).hostname or "") and (pattern is None or pattern.search(url)):
+                out.append(url)
+        return out
+
     def article_links(self, doc: Any, base_url: str) -> list[str]:
         rules = self.profile.list
         found: list[str] = []
@@ -165,14 +194,7 @@ class PortalSpider(scrapy.Spider):
                 found.append(urljoin(base_url, node_text(href)))
         if not found:  # no rule, or the rule went stale: detect article links
             found = detect_article_links(doc, base_url, self.profile.domains)
-        out = []
-        for url in dict.fromkeys(canonicalize_url(u) for u in found):
-            if not self.profile.allows(urlsplit(url).hostname or ""):
-                continue
-            if rules.article_url is not None and not rules.article_url.search(url):
-                continue
-            out.append(url)
-        return out
+        return self.keep_links(found, rules.article_url)
 
     def next_list_page(self, doc: Any, response: Response, page: int) -> str | None:
         rule = self.profile.list.next_pages

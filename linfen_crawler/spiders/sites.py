@@ -8,16 +8,16 @@ single profile-driven implementation.
 from __future__ import annotations
 
 from linfen_crawler.profiles import all_profiles
-from linfen_crawler.spiders.epaper import EpaperSpider
+from linfen_crawler.spiders.epaper import spider_class
 from linfen_crawler.spiders.portal import PortalSpider
 
 
-def _alias(key: str, kind: str) -> type[PortalSpider]:
-    base = EpaperSpider if kind == "epaper" else PortalSpider  # issue 17: e-papers are crawled by date
+def _alias(key: str) -> type[PortalSpider]:
+    base = spider_class(key)  # issue 17: e-papers are crawled by date; the choice is the runner's too
     return type(f"{key.title()}Spider", (base,),
                 {"name": key, "site_key": key, "__module__": __name__,
                  "__doc__": f"{base.__name__} for the {key!r} profile."})
 
 
-for _key, _profile in all_profiles().items():
-    globals()[f"{_key.title()}Spider"] = _alias(_key, _profile.kind)
+for _key in all_profiles():
+    globals()[f"{_key.title()}Spider"] = _alias(_key)
