@@ -60,7 +60,12 @@ JSON_COLUMNS = ("authors", "editors", "images", "extractor", "position")
 READ_COLUMNS = (*ARTICLE_COLUMNS, "duplicate_of", "day", *EDITION_COLUMNS)
 RUN_STATUSES = ("running", "finished", "degraded", "interrupted", "failed")
 
-_CJK_RANGES = "\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Chinese (and Japanese kana, zhuyin) characters, paired by fts_text: only those unicode61 keeps in tokens
+# (letters and numbers: 々〆〇, kana, zhuyin, the CJK ideographs and their extensions). Left out: the radicals'
+# blocks (U+2E80–2FDF), the kana sound marks (U+3099–309C), ゠ and ・, which unicode61 treats as separators,
+# so a pair holding one would be an empty term (tests/test_storage_fts.py checks every character here).
+_CJK_RANGES = ("\u3005-\u3007\u3040-\u3098\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u3100-\u312f"
+               "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f")
 _CJK_CHAR = re.compile(f"([{_CJK_RANGES}])")
 _CJK_RUN = re.compile(f"([{_CJK_RANGES}]+)")
 _SPACE_RUN = re.compile(r"(\s+)")
@@ -176,6 +181,19 @@ _NEGATION = ("-", "\uff0d")  # "-" and full-width "－" before a word exclude it
 
 class QueryError(StorageError):
     """A search query that cannot be run: too long, too many words, or only excluded words."""
+
+
+@contextmanager
+def _fts_errors(query: str | None) -> Iterator[None]:
+    """FTS5 refusing a query as one line naming it (:class:`QueryError`), not a traceback. A word of letters
+    Python counts as one word but SQLite's Unicode 6.1 tables cut in two (U+19B0…) would be a phrase, which
+    an index without positions refuses."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if query is None or not str(exc).startswith("fts5:"):
+            raise
+        raise QueryError(f"the query {query!r} cannot be searched ({exc}); leave out the unusual characters") from exc
 
 
 def _cjk_expr(run: str) -> str:
@@ -359,6 +377,10 @@ TITLE_FTS_SCHEMA = ("CREATE VIRTUAL TABLE {name} USING fts5(title, content='', d
 # half as many levels, and appending cost 0.93 ms an article at 10k and at 100k articles where 4 gave
 # 1.07 -> 1.23 ms (docs/performance.md). A search visits a few more segments (up to 15 a level): no slower.
 FTS_AUTOMERGE = 16
+# ... and merges a size in one go, inside one write, once this many have gathered (default 16). Above
+# FTS_AUTOMERGE, so that merges stay incremental: with 16 and 16 a batch now and then waited for a whole
+# level's merge (390 ms at 30,000 articles, growing with the level); with 64 the slowest batch took 62 ms.
+FTS_CRISISMERGE = 64
 
 
 def _contentless_fts(conn: sqlite3.Connection) -> None:
@@ -387,6 +409,7 @@ def _pair_fts(conn: sqlite3.Connection) -> None:
     conn.execute(TITLE_FTS_SCHEMA.format(name="articles_title_fts"))
     for name in ("articles_fts_new", "articles_title_fts"):  # kept in the table's config, renamed with it
         conn.execute(f"INSERT INTO {name} ({name}, rank) VALUES ('automerge', {FTS_AUTOMERGE})")
+        conn.execute(f"INSERT INTO {name} ({name}, rank) VALUES ('crisismerge', {FTS_CRISISMERGE})")
     rows = conn.execute("SELECT rowid, title, body FROM articles ORDER BY rowid")
     while chunk := rows.fetchmany(2000):
         titles = [(rowid, fts_text(title)) for rowid, title, _ in chunk]
@@ -963,15 +986,18 @@ class Dataset:
             raise StorageError(f"unknown column {bad[0]!r} (columns: {', '.join(READ_COLUMNS)})")
         where, params, _ = self._filters(site, since, until, query, dedupe=dedupe, edition=edition)
         cols = ", ".join(f"articles.{c}" for c in columns)
-        yield from self.conn.execute(
-            f"SELECT {cols} FROM articles{where} ORDER BY articles.site, articles.published_at, articles.url",
-            params)
+        with _fts_errors(query):
+            rows = self.conn.execute(
+                f"SELECT {cols} FROM articles{where} ORDER BY articles.site, articles.published_at, articles.url",
+                params)
+            yield from rows
 
     def count_articles(self, *, site: str | None = None, since: str | None = None, until: str | None = None,
                        query: str | None = None, dedupe: bool = False, edition: EditionFilter | None = None) -> int:
         """How many articles :meth:`iter_articles` yields with these filters."""
         where, params, _ = self._filters(site, since, until, query, dedupe=dedupe, edition=edition)
-        return int(self.conn.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0])
+        with _fts_errors(query):
+            return int(self.conn.execute(f"SELECT count(*) FROM articles{where}", params).fetchone()[0])
 
     def search(self, query: str, *, site: str | None = None, since: str | None = None,
                until: str | None = None, limit: int = 20, dedupe: bool = False,
@@ -979,7 +1005,8 @@ class Dataset:
         """Full-text search, best ``limit`` hits first, each with a snippet and its ``rank`` (1 = first).
 
         The order: among the ``window`` most recently stored hits (default :data:`SEARCH_WINDOW`), those with
-        every word in the title first, then the others, each newest stored first. Why: the index keeps no
+        every word in the title first, then the others, each newest stored first; then the next ``window``
+        hits in the same way, while fewer than ``limit`` exact hits were found. Why: the index keeps no
         positions (a third of the size, docs/performance.md), so FTS5 has no bm25 to offer; and weighing
         every hit would read every hit, which for a frequent word (中国: most of a million articles) costs
         seconds. The index hands out hits newest first at no cost, and the title index finds title hits
@@ -988,37 +1015,48 @@ class Dataset:
         window = max(limit, window or SEARCH_WINDOW)
         clause, params, join = self._filters(site, since, until, query, dedupe=dedupe, exact=False)
         if site or since or until or dedupe:
-            source, where = "articles" + join, clause[len(join):]
+            source, where = "articles" + join, clause[len(join):] + " AND articles_fts.rowid < ?"
         else:  # the index alone: no article row is read to choose the hits
-            source, where = "articles_fts", " WHERE articles_fts MATCH ?"
+            source, where = "articles_fts", " WHERE articles_fts MATCH ? AND articles_fts.rowid < ?"
             params = params[-1:]
-        ids = [r for (r,) in self.conn.execute(
-            f"SELECT articles_fts.rowid FROM {source}{where} ORDER BY articles_fts.rowid DESC LIMIT ?",
-            [*params, window])]
-        ranked = ids
-        if ids:
-            include = fts_query(" ".join(w for w in query.split() if not w.startswith(_NEGATION)))
-            # within the window's rowids: FTS5 skips the older ones, so this costs the window, not every title hit
-            window_ids = set(ids)
-            titled = [r for (r,) in self.conn.execute(
-                "SELECT rowid FROM articles_title_fts WHERE articles_title_fts MATCH ? AND rowid >= ? "
-                "ORDER BY rowid DESC", (include, ids[-1])) if r in window_ids]
-            first = set(titled)
-            ranked = titled + [r for r in ids if r not in first]
-        # in that order, each checked against the text (the pairs of a longer word may occur apart): only the
-        # bodies of the hits shown, and of the rare false hits among them, are read
+        include = fts_query(" ".join(w for w in query.split() if not w.startswith(_NEGATION)))
+        # the title index finds the pairs of a longer word also apart: such title hits are checked
+        loose = any(len(t) > 2 and _CJK_CHAR.match(t) for t in query_terms(query))
         out: list[dict[str, Any]] = []
-        for rowid in ranked:
-            url, site_, title, published_at, source_, body = self.conn.execute(
-                "SELECT url, site, title, published_at, source, body FROM articles WHERE rowid = ?",
-                (rowid,)).fetchone()
-            if not contains_terms(title, body, query):
-                continue
-            out.append({"url": url, "site": site_, "title": title, "published_at": published_at,
-                        "source": source_, "snippet": make_snippet(body, query), "rank": len(out) + 1})
-            if len(out) == limit:
-                break
-        return out
+        below = (1 << 63) - 1  # the largest rowid SQLite has
+        with _fts_errors(query):
+            while True:
+                ids = [r for (r,) in self.conn.execute(
+                    f"SELECT articles_fts.rowid FROM {source}{where} ORDER BY articles_fts.rowid DESC LIMIT ?",
+                    [*params, below, window])]
+                if not ids:
+                    return out
+                # within the window's rowids: FTS5 skips the older ones, so this costs the window
+                window_ids = set(ids)
+                titled = [r for (r,) in self.conn.execute(
+                    "SELECT rowid FROM articles_title_fts WHERE articles_title_fts MATCH ? AND rowid >= ? "
+                    "AND rowid < ? ORDER BY rowid DESC", (include, ids[-1], below)) if r in window_ids]
+                if loose and titled:
+                    marks = ", ".join("?" * len(titled))
+                    exact = {r for r, t in self.conn.execute(
+                        f"SELECT rowid, title FROM articles WHERE rowid IN ({marks})", titled) if in_title(t, query)}
+                    titled = [r for r in titled if r in exact]
+                first = set(titled)
+                # in that order, each checked against the text (the pairs of a longer word may occur apart):
+                # only the bodies of the hits shown, and of the rare false hits among them, are read
+                for rowid in titled + [r for r in ids if r not in first]:
+                    url, site_, title, published_at, source_, body = self.conn.execute(
+                        "SELECT url, site, title, published_at, source, body FROM articles WHERE rowid = ?",
+                        (rowid,)).fetchone()
+                    if not contains_terms(title, body, query):
+                        continue
+                    out.append({"url": url, "site": site_, "title": title, "published_at": published_at,
+                                "source": source_, "snippet": make_snippet(body, query), "rank": len(out) + 1})
+                    if len(out) == limit:
+                        return out
+                if len(ids) < window:
+                    return out
+                below = ids[-1]
 
     def site_stats(self, dedupe: bool = False) -> list[dict[str, Any]]:
         """Per site: articles, first/last publish date, the share of articles having each field, and how

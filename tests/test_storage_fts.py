@@ -23,6 +23,7 @@ from linfen_crawler.storage import (
     LSH_PER_KEY,
     SCHEMA_VERSION,
     Dataset,
+    QueryError,
     fts_query,
     make_snippet,
     query_terms,
@@ -345,3 +346,60 @@ def test_the_recent_days_of_stats_are_the_last_days_of_the_full_table(ds):
         for n in (0, 1, 2, 3, 10):
             latest = sorted({d for _, d, _ in full})[-n:] if n else []
             assert ds.recent_days(n, dedupe=dedupe_) == [r for r in full if r[1] in latest], (dedupe_, n)
+
+
+def test_every_character_fts_text_pairs_is_a_token_character_to_unicode61():
+    """A pair holding a character unicode61 treats as a separator (・, the radicals' block) would be an empty
+    term, and an AND with an empty term matches nothing: _CJK_RANGES holds only token characters."""
+    chars = [chr(c) for c in range(0x3000, 0x2FA20) if re.fullmatch(f"[{_CJK_RANGES}]", chr(c))]
+    assert len(chars) > 90_000 and "・" not in chars and "\u2f08" not in chars and "〇" in chars
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE f USING fts5(x, tokenize='unicode61 remove_diacritics 0')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(f, 'row')")
+    conn.execute("INSERT INTO f (x) VALUES (?)", (" ".join(chars),))
+    terms = {t for (t,) in conn.execute("SELECT term FROM v")}
+    assert [c for c in chars if c not in terms] == []
+
+
+@pytest.mark.parametrize(("text", "query"), [("清代翰・・史料", "翰・・史"), ("刊登于⼈⺠日报。", "⼈⺠日报"),
+                                             ("京゠大学", "京゠大"), ("二〇二四年", "二〇二四")])
+def test_a_word_with_separator_characters_is_found(ds, text, query):
+    """Characters unicode61 drops (・ ゠, radicals copied from PDFs) split a word instead of emptying it."""
+    ds.upsert_articles([art("hit", body=text), art("other", body="其他的消息。")], 1)
+    assert [h["url"] for h in ds.search(query)] == ["hit"]
+    assert ds.count_articles(query=query) == 1
+
+
+def test_a_query_sqlite_cannot_search_is_one_line(ds):
+    """U+19B0 is a letter to Python and a separator to SQLite's Unicode 6.1 tables: the word becomes a
+    phrase, which an index without positions refuses. One line naming the query, not a traceback."""
+    ds.upsert_articles([art("u1", body="临汾的消息。")], 1)
+    for call in (lambda: ds.search("临汾 a\u19b0b"), lambda: ds.count_articles(query="临汾 a\u19b0b"),
+                 lambda: list(ds.iter_articles(query="临汾 a\u19b0b"))):
+        with pytest.raises(QueryError, match="cannot be searched"):
+            call()
+
+
+def test_hits_apart_do_not_hide_an_older_exact_hit(ds):
+    """The window is taken from the index before the check against the text: when newer articles holding the
+    pairs apart fill it, search goes on to the next window instead of answering nothing."""
+    ds.upsert_articles([art("exact", body="召开全国人大会议。")], 1)
+    ds.upsert_articles([art(f"apart{i}", body="全国各地，国人关注人大。") for i in range(7)], 1)
+    assert ds.count_articles(query="全国人大") == 1
+    assert [h["url"] for h in ds.search("全国人大", window=3)] == ["exact"]
+    assert [h["rank"] for h in ds.search("全国人大", window=3)] == [1]
+
+
+def test_title_hits_first_means_the_word_as_written_in_the_title(ds):
+    """The title index also holds the pairs of 尧都区 apart (尧都的都区): such a title is no title hit."""
+    ds.upsert_articles([art("titled", title="尧都区新闻", body="正文。"),
+                        art("newest", title="其他", body="尧都区的消息。"),
+                        art("apart", title="尧都的都区新闻", body="尧都区的消息。")], 1)
+    assert [h["url"] for h in ds.search("尧都区")] == ["titled", "apart", "newest"]
+
+
+def test_merges_stay_incremental(ds):
+    """automerge 16 with crisismerge 64: FTS5 merges a level step by step, never all at once in one write."""
+    for table in ("articles_fts", "articles_title_fts"):
+        got = dict(ds.conn.execute(f"SELECT k, v FROM {table}_config WHERE k IN ('automerge', 'crisismerge')"))
+        assert got == {"automerge": 16, "crisismerge": 64}
