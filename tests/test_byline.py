@@ -299,6 +299,7 @@ def test_merge_does_not_mutate() -> None:
         ("图片来源:河东日报记者 钱海 摄", ["钱海"]),
         ("▲河东晚报全媒体摄影记者钱海、孙雷摄", ["钱海", "孙雷"]),
         ("村民在晾晒玉米。(本报记者 吴娜 摄)", ["吴娜"]),
+        ("孙雷/孙雷 摄", ["孙雷"]),  # a name written twice is one photographer (found by a property test)
         # nothing: the word 拍摄, a glued non-name, a role title, a long paragraph
         ("景区内禁止无人机拍摄", []),
         ("游客纷纷拿出手机拍摄", []),

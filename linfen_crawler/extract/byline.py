@@ -844,7 +844,7 @@ def caption_credit(paragraph: str) -> list[str]:
         if not token or is_placeholder_name(token) or not looks_like_person(token):
             break
         names.insert(0, token)
-    return names
+    return _dedupe(names)  # 张三/张三 摄: one photographer
 
 
 _CREDIT_START_RE = re.compile(
