@@ -1191,6 +1191,28 @@ class Dataset:
         row = self.conn.execute("SELECT max(edition_date) FROM articles WHERE site = ?", (site,)).fetchone()
         return row[0] if row else None
 
+    def edition_restart(self, site: str) -> tuple[str, str] | None:
+        """The day a scheduled run of an e-paper ``site`` starts from and why (issue 17), or None when nothing
+        is stored.
+
+        The newest stored edition, unless a run stopped before it had walked its range (killed, interrupted,
+        failed): editions finish out of order, so an older day may still miss articles. Then it is the last
+        day a *finished* run walked up to (its ``linfen/epaper/range``), or, if no run ever finished, the oldest
+        stored edition. Known articles are not fetched again, so walking a day twice costs its pages only.
+        """
+        last, oldest = self.conn.execute(
+            "SELECT max(edition_date), min(edition_date) FROM articles WHERE site = ?", (site,)).fetchone()
+        if last is None:
+            return None
+        done = self.conn.execute(  # "YYYY-MM-DD..YYYY-MM-DD": the end is from the 13th character on
+            "SELECT max(substr(json_extract(stats, '$.\"linfen/epaper/range\"'), 13)) FROM crawl_runs "
+            "WHERE site = ? AND status = 'finished' AND json_valid(stats)", (site,)).fetchone()[0]
+        if done is None:
+            return oldest, "no run has finished its range yet: from the oldest stored edition"
+        if done < last:
+            return done, f"an unfinished run: from {done}, the last day a finished run reached"
+        return last, f"since the last stored edition, {last}"
+
     def recent_articles(self, site: str, since_day: str) -> list[tuple[str, str | None]]:
         """``(url, section)`` of the site's articles published on or after ``since_day`` and not removed."""
         return [(u, s) for u, s in self.conn.execute(

@@ -103,6 +103,26 @@ def test_without_from_a_scheduled_run_fetches_only_editions_since_the_last_store
     assert "since the last stored edition, 2024-01-12" in again.stderr
 
 
+def test_after_a_run_that_stopped_early_the_next_run_goes_back_to_where_finished_runs_reached(
+        server: DemoServer, tmp_path: Path) -> None:
+    """Editions finish out of order: a run killed in the middle of its range may have stored the 20th and not
+    the 12th. The next scheduled run starts from the last day a finished run walked, not from the newest
+    stored edition, so nothing older is left behind."""
+    db = tmp_path / "news.db"
+    assert crawl(server, db, "--from", "2024-01-10", "--to", "2024-01-11", site="lfrb").returncode == 0
+    assert crawl(server, db, "--from", "2024-01-18", "--to", "2024-01-20", site="lfrb").returncode == 0
+    conn = sqlite3.connect(db)  # that second run stands for a killed one: 12 to 17 never fetched
+    conn.execute("UPDATE crawl_runs SET status = 'interrupted' WHERE id = (SELECT max(id) FROM crawl_runs)")
+    conn.commit()
+    conn.close()
+    assert {r["edition_date"] for r in stored(db).values()} == {"2024-01-10", "2024-01-11", "2024-01-18",
+                                                                  "2024-01-19", "2024-01-20"}
+    again = crawl(server, db, "--to", "2024-01-21", site="lfrb")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert stored(db) == expected(date(2024, 1, 10), date(2024, 1, 21))
+    assert "from 2024-01-11, the last day a finished run reached" in again.stderr
+
+
 class GatedHandler(DemoHandler):
     """Holds the first page of one edition until the test opens the gate, so the crawl cannot end before it
     is stopped."""

@@ -7,7 +7,9 @@ An e-paper (数字报) publishes one edition per day at a URL that names the dat
   ``LINFEN_EDITION_TO``);
 * ``linfen crawl lfrb`` from cron: from the newest ``edition_date`` stored for ``lfrb`` (that edition again: a
   page added late is found; its known articles are not fetched) to today in the profile's time zone; today
-  alone when nothing is stored yet. ``--to`` alone moves "today".
+  alone when nothing is stored yet. ``--to`` alone moves "today". After a run that stopped before walking its
+  whole range (killed, interrupted), from the last day a finished run reached instead, so no older day with
+  missing articles is left behind (``Dataset.edition_restart``).
 * ``--since DAY`` (which limits a portal crawl to articles published from DAY) is a floor: no day before it is
   walked, and a first run without ``--from`` walks every edition from DAY (later runs go on from the last
   stored edition).
@@ -48,7 +50,7 @@ class EditionRange:
         return f"editions {self.first.isoformat()} to {self.last.isoformat()} ({self.why})"
 
 
-def edition_range(first: date | None, last: date | None, last_stored: str | None, today: date,
+def edition_range(first: date | None, last: date | None, last_stored: str | tuple[str, str] | None, today: date,
                   since: date | None = None) -> EditionRange:
     """The run's days: ``first``..``last`` when ``first`` is given; else from the last stored edition (or
     ``today``) to ``last`` (default ``today``). A ``first`` after ``last`` is a ValueError.
@@ -63,7 +65,9 @@ def edition_range(first: date | None, last: date | None, last_stored: str | None
     if first is not None:
         why = "--from"
     elif last_stored:
-        first, why = date.fromisoformat(last_stored), f"since the last stored edition, {last_stored}"
+        day, why = last_stored if isinstance(last_stored, tuple) else (
+            last_stored, f"since the last stored edition, {last_stored}")
+        first = date.fromisoformat(day)
         first = min(first, end)  # the last stored edition is newer than --to: that day alone
     elif since is not None:
         first, why = since, f"--since {since.isoformat()}"  # a first run with --since: every edition from then
@@ -83,5 +87,5 @@ def editions_from_crawler(crawler: Any, site: str, timezone: str, *, now: dateti
     stored = None
     if first is None and s.get("LINFEN_DB") and not s.get("LINFEN_REDIS_URL"):
         with Dataset(s.get("LINFEN_DB")) as ds:
-            stored = ds.last_edition(site)
+            stored = ds.edition_restart(site)
     return edition_range(first, last, stored, today, setting_day(s, "LINFEN_SINCE"))
