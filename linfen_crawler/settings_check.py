@@ -227,7 +227,11 @@ def check_setting(name: str, value: Any) -> None:
 
 def check_settings(settings: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
     """Check every ``LINFEN_`` name in ``settings`` (a dict, Scrapy ``Settings`` or pairs); other names pass."""
-    pairs = settings.items() if isinstance(settings, Mapping) else settings
+    pairs = list(settings.items() if isinstance(settings, Mapping) else settings)
     for name, value in pairs:
         if isinstance(name, str) and name.startswith("LINFEN_"):
             check_setting(name, value)
+    days = {name: value for name, value in pairs if name in ("LINFEN_EDITION_FROM", "LINFEN_EDITION_TO") and value}
+    if len(days) == 2 and str(days["LINFEN_EDITION_FROM"]) > str(days["LINFEN_EDITION_TO"]):  # issue 17
+        raise SettingsError(f"LINFEN_EDITION_FROM={days['LINFEN_EDITION_FROM']!r} is after "
+                            f"LINFEN_EDITION_TO={days['LINFEN_EDITION_TO']!r}")

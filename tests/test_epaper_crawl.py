@@ -206,6 +206,10 @@ def test_cli_refuses_bad_edition_options_in_one_line(tmp_path: Path) -> None:
         (("crawl", "lfrb", "--from", "2024-13-01"), "--from '2024-13-01' is not a date like 2024-03-15"),
         (("crawl", "lfrb", "--to", "yesterday"), "--to 'yesterday' is not a date"),
         (("crawl", "lfrb", "-s", "LINFEN_EDITION_FROM=2024-02-30"), "LINFEN_EDITION_FROM"),
+        # a day in the future, and a range given as settings (both were a traceback and exit 1)
+        (("crawl", "lfrb", "--from", "2999-01-01"), "--from 2999-01-01 is in the future"),
+        (("crawl", "lfrb", "-s", "LINFEN_EDITION_FROM=2024-02-01", "-s", "LINFEN_EDITION_TO=2024-01-01"),
+         "LINFEN_EDITION_FROM='2024-02-01' is after LINFEN_EDITION_TO='2024-01-01'"),
     ]
     for args, message in cases:
         out = run_linfen(*args, "--db", str(db))

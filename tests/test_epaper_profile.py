@@ -166,6 +166,12 @@ def test_edition_range_refuses_from_after_to() -> None:
         edition_range(date(2024, 2, 1), date(2024, 1, 1), None, date(2024, 6, 1))
 
 
+def test_a_from_after_today_walks_nothing_yet() -> None:
+    """Tomorrow in the profile's zone (already today somewhere the CLI checks): an empty range, not a crash."""
+    rng = edition_range(date(2024, 6, 2), None, None, date(2024, 6, 1))
+    assert list(rng.days()) == [] and rng.why == "--from"
+
+
 @pytest.mark.parametrize(("url", "names_it"), [
     ("http://e.cn/html/2024-01/15/node_2.htm", True),
     ("http://e.cn/20240115/node_01.html", True),

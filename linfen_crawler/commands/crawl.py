@@ -7,6 +7,7 @@ when one of its commands runs, so the analyst commands start without Scrapy or T
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import click
@@ -79,6 +80,9 @@ def edition_overrides(kinds: dict[str, str], first: str | None, last: str | None
                    "(limit a portal crawl with --since)")
     if first and last and first > last:
         raise fail(f"--from {first} is after --to {last}")
+    latest_today = datetime.now(timezone(timedelta(hours=14))).date().isoformat()  # today anywhere on Earth
+    if first and not last and first > latest_today:
+        raise fail(f"--from {first} is in the future: no edition of that day exists yet")
     out = {}
     if first:
         out["LINFEN_EDITION_FROM"] = first

@@ -55,13 +55,16 @@ def edition_range(first: date | None, last: date | None, last_stored: str | tupl
     """The run's days: ``first``..``last`` when ``first`` is given; else from the last stored edition (or
     ``today``) to ``last`` (default ``today``). A ``first`` after ``last`` is a ValueError.
 
+    ``last_stored`` is a day, or ``(day, why)`` from :meth:`Dataset.edition_restart`.
     ``since`` (``--since``, which limits a portal crawl to articles published from that day) is the first day
     walked at the earliest: a first run without ``--from`` fetches every edition from ``since``, later runs
     go on from the last stored edition as usual, and no run walks a day before it. A ``since`` after the last
     day leaves the range empty (as it leaves a portal crawl with nothing to store)."""
     end = last or today
-    if first is not None and first > end:
-        raise ValueError(f"--from {first.isoformat()} is after --to {end.isoformat()}")
+    if first is not None and last is not None and first > last:
+        raise ValueError(f"--from {first.isoformat()} is after --to {last.isoformat()}")
+    # a --from after today (the CLI refuses one after today anywhere on Earth; this is the day in between in
+    # the profile's time zone) walks nothing yet: an empty range, not an error
     if first is not None:
         why = "--from"
     elif last_stored:
