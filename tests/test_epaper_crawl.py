@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -376,3 +377,24 @@ def test_since_is_the_first_edition_day_of_a_first_run(server: DemoServer, tmp_p
     again = crawl(server, db, "--since", "2024-01-19", "--from", "2024-01-15", "--to", "2024-01-19", site="lfrb")
     assert again.returncode == 0, again.stderr[-3000:]
     assert sorted(p for p in paths(server) if p.endswith("node_2.htm")) == ["/html/2024-01/19/node_2.htm"]
+
+
+def test_out_of_date_selectors_fail_the_run_instead_of_looking_like_holidays(server: DemoServer,
+                                                                             tmp_path: Path) -> None:
+    """A profile whose article_url and page_links match nothing finds no links in any edition: that is an
+    error (the run fails with its cause), not a day without an edition."""
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    text = (REPO / "linfen_crawler" / "profiles" / "lfrb.toml").read_text("utf-8")
+    broken = re.sub(r"(?m)^article_url = .*$", "article_url = 'no-such-article'", text)
+    broken = re.sub(r"(?m)^page_url = .*$", "page_url = 'no-such-page'", broken)
+    assert broken != text
+    (profiles / "lfrb.toml").write_text(broken, "utf-8")
+    db = tmp_path / "news.db"
+    proc = run_linfen("crawl", "lfrb", "--db", str(db), "-s", f"LINFEN_PROXY={server.url}", *FAST,
+                      "--from", "2024-01-10", "--to", "2024-01-12", env={"LINFEN_PROFILE_DIRS": str(profiles)})
+    run = last_run(db)
+    assert run["status"] == "failed" and proc.returncode != 0, (run["status"], proc.stdout)
+    assert run["stats"]["linfen/errors/list/no_links"] == 3
+    assert "linfen/epaper/skipped_days" not in run["stats"]
+    assert "no page or article link the profile finds" in proc.stderr

@@ -223,3 +223,11 @@ def test_epaper_links_are_filtered_as_a_portals_are() -> None:
     assert spider.article_links(doc, base) == ["http://epaper.lfxww.com/html/2024-01/15/content_1.htm"]
     assert spider.keep_links(["http://EPAPER.lfxww.com/a", "http://epaper.lfxww.com/a", "http://x.cn/a"],
                              None) == ["http://epaper.lfxww.com/a"]
+
+
+def test_a_braced_template_keeps_its_percent_encoding() -> None:
+    """strftime only reads a template without {yyyy}/{mm}/{dd}: %E4 in a braced one stays as written."""
+    url = "http://e.x.com/{yyyy}{mm}{dd}/node.htm?t=%E4%B8%B4"
+    assert render_entry_url(url, date(2024, 1, 15)) == "http://e.x.com/20240115/node.htm?t=%E4%B8%B4"
+    assert render_entry_url("http://e.x.com/%Y%m/%d/node.htm", date(2024, 1, 5)) == \
+        "http://e.x.com/202401/05/node.htm"

@@ -63,7 +63,8 @@ def run_line(run: dict[str, Any]) -> str:
     seconds = float(stats.get("duration_s", 0)) if isinstance(stats, dict) else 0.0
     took = f"{int(seconds // 60)} min {seconds % 60:.0f} s" if seconds >= 60 else f"{seconds:.1f} s"
     skipped = int(stats.get("linfen/epaper/skipped_days", 0)) if isinstance(stats, dict) else 0
-    editions = f", {skipped} days without an edition" if skipped else ""  # issue 17: e-papers; never errors
+    days = "day" if skipped == 1 else "days"
+    editions = f", {skipped} {days} without an edition" if skipped else ""  # issue 17: e-papers; never errors
     return (f"{run['site']}: {run['status']}, {run['pages'] or 0} pages, {run['articles_new'] or 0} new, "
             f"{run['articles_updated'] or 0} updated, {run['rejects'] or 0} rejected, {errors}{editions}, {took}")
 

@@ -83,12 +83,15 @@ _STRFTIME_DIRECTIVE = re.compile(r"%(.)")
 
 
 def render_entry_url(template: str, day: date) -> str:
-    """An e-paper's entry URL for ``day``: ``{yyyy}``/``{mm}``/``{dd}`` filled in, then strftime's directives
-    (``%Y``, ``%m``, ``%d``, ``%%`` for a literal %) when the template has any."""
+    """An e-paper's entry URL for ``day``: a template with ``{yyyy}``/``{mm}``/``{dd}`` has them filled in and is
+    otherwise left as written (a percent-encoded ``%E4`` stays); one without them is a strftime pattern
+    (``%Y``, ``%m``, ``%d``, ``%%`` for a literal %)."""
+    if not any("{" + name + "}" in template for name in DATE_FIELDS):
+        return day.strftime(template)
     url = template
     for name, directive in DATE_FIELDS.items():
         url = url.replace("{" + name + "}", day.strftime(directive))
-    return day.strftime(url) if "%" in url else url
+    return url
 
 
 @dataclass(frozen=True)

@@ -153,8 +153,10 @@ class EpaperSpider(PortalSpider):
             return
         pages = self.page_links(doc, response.url)
         articles = self.article_links(doc, response.url)
-        if not pages and not articles:
-            self.skip_day(day, "empty_edition")
+        if not pages and not articles:  # an edition is there, but the profile's selectors find nothing in it
+            self.crawler.stats.inc_value("linfen/errors/list/no_links")
+            self.logger.warning("%s: the edition of %s (%s) has no page or article link the profile finds: "
+                                "check its page_links and article_url", self.site_key, day, response.url)
             return
         self.crawler.stats.inc_value("linfen/epaper/editions")
         this = canonicalize_url(response.url)
@@ -191,6 +193,8 @@ class EpaperSpider(PortalSpider):
             return {}
         out: dict[str, dict[str, Any]] = {}
         for node in self.rules.position(doc):
+            if not hasattr(node, "get"):  # an XPath that selects attributes (…/@coords) gives strings: no href
+                continue
             href, coords = node.get("href"), node.get("coords")
             if not (href and coords):
                 continue
