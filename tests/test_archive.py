@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -119,6 +120,31 @@ def test_records_are_isa_l_gzip_members_whose_digests_warcio_checks(tmp_path):
         record = zlib.decompress(member, 31)
         deflate = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, 31)
         assert member == deflate.compress(record) + deflate.flush()
+
+
+WITHOUT_ISAL = """
+import sys
+sys.modules["isal"] = None  # as on a machine python-isal has no wheel for: pyproject installs it only where it has
+from warcio.archiveiterator import ArchiveIterator
+from linfen_crawler.archive.warc import DEFLATE_LEVEL, Capture, WarcFileWriter
+assert DEFLATE_LEVEL == 1
+writer = WarcFileWriter(sys.argv[1], max_bytes=1 << 20)
+page = Capture(url="http://www.example.test/a/1.html", fetched_at="2026-12-05T10:00:00+00:00", status=200,
+               body="<html>第1篇 正文</html>".encode(), headers=[("Content-Type", "text/html; charset=utf-8")])
+pointer = writer.write_capture(page)
+writer.close()
+with open(sys.argv[1] + "/" + pointer.file, "rb") as fh:
+    kinds = [r.rec_type for r in ArchiveIterator(fh, check_digests="raise") if r.content_stream().read() is not None]
+print(" ".join(kinds))
+"""
+
+
+def test_without_isal_zlib_writes_the_same_format(tmp_path):
+    """Where python-isal is not installed, the writer deflates with zlib: records warcio reads and checks."""
+    proc = subprocess.run([sys.executable, "-c", WITHOUT_ISAL, str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(proc.stdout.split()) == ["request", "response", "warcinfo"]
 
 
 def test_warcio_reads_a_page_s_body_once_to_write_its_record(tmp_path, monkeypatch):
