@@ -550,6 +550,23 @@ class EditionFilter:
     page: str | None = None
 
 
+_PAGE_NO = re.compile(r"([A-Za-z]*)0*(\d{1,3})")
+
+
+def page_forms(page: str) -> list[str]:
+    """The ways an e-paper writes page number ``page``: ``A3`` is also ``A03`` and ``A003`` (``a3`` too), as
+    the issue's example has it and papers print it; anything else as written.
+
+    >>> page_forms("a3")
+    ['A3', 'A03', 'A003']
+    """
+    found = _PAGE_NO.fullmatch(page.strip())
+    if not found:
+        return [page]
+    letters, number = found.group(1).upper(), found.group(2)
+    return list(dict.fromkeys(letters + number.zfill(width) for width in (1, 2, 3) if width >= len(number)))
+
+
 @dataclass
 class UpsertResult:
     new: int = 0
@@ -935,8 +952,10 @@ class Dataset:
                 clauses.append(f"{alias}.edition_date <= ?")
                 params.append(edition.last)
             if edition.page:
-                clauses.append(f"({alias}.page_no = ? OR {alias}.page_name = ?)")
-                params += [edition.page, edition.page]
+                forms = page_forms(edition.page)
+                marks = ", ".join("?" * len(forms))
+                clauses.append(f"({alias}.page_no IN ({marks}) OR {alias}.page_name = ?)")
+                params += [*forms, edition.page]
         if dedupe:
             clauses.append(f"{alias}.duplicate_of IS NULL")
         if site:

@@ -49,6 +49,9 @@ def test_edition_fields_are_stored_kept_on_update_and_filtered(tmp_path: Path) -
         by_page = [r["url"] for r in ds.iter_articles(columns=("url",), edition=EditionFilter(page="A02"))]
         by_name = [r["url"] for r in ds.iter_articles(columns=("url",), edition=EditionFilter(page="时政"))]
         assert by_page == by_name == ["http://e/2"]
+        for page in ("A2", "a02", "A002"):  # the page as the issue writes it (A3), whatever the paper prints
+            assert [r["url"] for r in ds.iter_articles(columns=("url",), edition=EditionFilter(page=page))] == [
+                "http://e/2"], page
         assert ds.count_articles(edition=EditionFilter(first="2024-01-01")) == 2  # the portal row has no edition
         assert ds.count_articles() == 3
     stored = rows(tmp_path / "d.db", "SELECT position FROM articles WHERE url = 'http://e/2'")
