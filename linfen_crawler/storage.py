@@ -68,7 +68,6 @@ _CJK_RANGES = ("\u3005-\u3007\u3040-\u3098\u309d-\u309f\u30a1-\u30fa\u30fc-\u30f
                "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f")
 _CJK_CHAR = re.compile(f"([{_CJK_RANGES}])")
 _CJK_RUN = re.compile(f"([{_CJK_RANGES}]+)")
-_SPACE_RUN = re.compile(r"(\s+)")
 # a Latin word or number as unicode61 cuts it: letters and digits, not the underscore (punctuation to it)
 _QUERY_TOKEN = re.compile(f"[{_CJK_RANGES}]+|[^\\W_{_CJK_RANGES}]+")
 
@@ -327,28 +326,6 @@ def is_dataset(conn: sqlite3.Connection) -> bool:
     except sqlite3.Error:
         return False
     return names == {"articles", "articles_fts"}
-
-
-def unspace_cjk(text: str) -> str:
-    """Undo :func:`fts_text` in a snippet, keeping the spaces the original text had.
-
-    :func:`fts_text` puts one space on each side of a CJK character, so in a gap between two visible
-    characters exactly ``cjk(left) + cjk(right)`` spaces were added; any beyond that were in the original
-    and come back as one space. Snippet marks (【】) sit at token edges and are looked through; adjacent
-    hits are joined under one mark.
-    """
-    parts = _SPACE_RUN.split(text)
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            out.append(part)
-            continue
-        left = parts[i - 1].rstrip("【】")[-1:]
-        right = parts[i + 1].lstrip("【】")[:1] if i + 1 < len(parts) else ""
-        added = bool(left and _CJK_CHAR.match(left)) + bool(right and _CJK_CHAR.match(right))
-        if len(part) > added:
-            out.append(" ")
-    return "".join(out).strip().replace("】【", "")
 
 
 def _rekey_lsh(conn: sqlite3.Connection) -> None:

@@ -11,7 +11,7 @@ from conftest import REPO
 
 from linfen_crawler.commands.analyst import COMMANDS
 from linfen_crawler.commands.report import report_cmd
-from linfen_crawler.storage import ANALYST_QUERIES, contains_terms, fts_query, in_title, make_snippet, unspace_cjk
+from linfen_crawler.storage import ANALYST_QUERIES, contains_terms, fts_query, in_title, make_snippet
 
 DOCS = {name: (REPO / "docs" / name).read_text("utf-8") for name in ("search.md", "analysts.md")}
 SQL_BLOCKS = [(name, block) for name, text in DOCS.items() for block in re.findall(r"```sql\n(.*?)```", text, re.S)]
@@ -23,7 +23,6 @@ def test_documented_sql_runs_and_finds_rows(crawled, doc, sql):
     assert proc.returncode == 0, proc.stderr[-2000:]
     conn = sqlite3.connect(db)
     conn.create_function("fts_query", 1, fts_query)  # what the Datasette plugin registers
-    conn.create_function("unspace_cjk", 1, unspace_cjk)
     conn.create_function("contains_terms", 3, contains_terms)
     conn.create_function("in_title", 2, in_title)
     conn.create_function("search_snippet", 2, make_snippet)

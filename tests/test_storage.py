@@ -17,7 +17,6 @@ from linfen_crawler.storage import (
     StorageError,
     fts_query,
     fts_text,
-    unspace_cjk,
 )
 
 
@@ -73,16 +72,11 @@ def test_search_index_follows_updates_and_ranks_title_hits_first(ds):
     assert hit["snippet"] == "【临汾】"
 
 
-def test_fts_query_and_unspace():
+def test_fts_query_writes_the_pair_expressions():
     assert fts_query('临汾 "x" abc') == '"临汾" AND "x" AND "abc"'
     assert fts_query("汾 尧都区 尧都区") == '"汾"* AND ("尧都" AND "都区")'  # one character: a prefix
     assert fts_query("-尧都区 临汾") == '"临汾" NOT ("尧都" AND "都区")'
     assert fts_query("！？") == ""
-    # unspace_cjk stays for snippets of queries written for the old per-character index (Datasette)
-    assert unspace_cjk(" 临  【汾】  市  abc 2024") == "临【汾】市 abc 2024"
-    for text in ("临汾新闻网讯 (记者 郭小东)10月14日", "abc def 临汾 xyz", "参会人员100人, OK。"):
-        spaced = re.sub(f"([{_CJK_RANGES}])", r" \1 ", text)  # that index's text
-        assert unspace_cjk(spaced) == text  # the original spaces come back, the added ones go
 
 
 def test_query_limits_count_words_not_pairs():

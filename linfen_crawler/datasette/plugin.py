@@ -11,8 +11,7 @@ pyproject.toml. On connections to a linfen dataset (one with ``articles_fts`` an
   Chinese words (the index also finds the pairs of a longer word apart: this makes a search exact);
   ``in_title(title, q)``, true when the title holds every word (such hits come first); and
   ``search_snippet(body, q)``, the body around the first hit with the hits marked 【】. The index is
-  contentless (issue 16), so FTS5's own ``snippet()`` has no text to cut from and returns NULL.
-  ``unspace_cjk(text)`` stays for queries written for the old index;
+  contentless (issue 16), so FTS5's own ``snippet()`` has no text to cut from and returns NULL;
 - serves an article's captured pages from the web archive, sandboxed, and links every article ``url`` cell
   to them (:mod:`linfen_crawler.datasette.capture`, issue 19).
 
@@ -32,7 +31,7 @@ from datasette.utils import escape_fts as datasette_escape_fts
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
 from linfen_crawler.datasette import capture
-from linfen_crawler.storage import contains_terms, fts_query, in_title, is_dataset, make_snippet, unspace_cjk
+from linfen_crawler.storage import contains_terms, fts_query, in_title, is_dataset, make_snippet
 
 
 def escape_fts(query: str) -> str:
@@ -44,8 +43,6 @@ def escape_fts(query: str) -> str:
 @hookimpl(trylast=True)  # after Datasette's own prepare_connection, so this escape_fts is the one in force
 def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
     conn.create_function("fts_query", 1, lambda q: fts_query(q or ""), deterministic=True)
-    conn.create_function("unspace_cjk", 1, lambda t: unspace_cjk(t) if t is not None else None,
-                         deterministic=True)
     conn.create_function("contains_terms", 3, lambda t, b, q: contains_terms(t, b, q or ""), deterministic=True)
     conn.create_function("in_title", 2, lambda t, q: in_title(t, q or ""), deterministic=True)
     conn.create_function("search_snippet", 2, lambda b, q: make_snippet(b, q or ""), deterministic=True)
