@@ -137,18 +137,24 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
         assert content_digest(db) == before, "a test wrote to the shared `crawled` dataset: use `dataset`"
 
 
+def backup(source: Path, target: Path) -> None:
+    """``target`` becomes a copy of the dataset ``source`` (SQLite's backup API: consistent while WAL readers
+    or a checkpoint are about)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
 @pytest.fixture()
 def dataset(crawled: Crawled, tmp_path: Path) -> Path:
     """A copy of the ``crawled`` dataset in the test's tmp dir (SQLite's backup API), to write to."""
     _, db, proc = crawled
     assert proc.returncode == 0, proc.stderr[-2000:]
     copy = tmp_path / db.name
-    src, dst = sqlite3.connect(db), sqlite3.connect(copy)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    backup(db, copy)
     archive = archive_dir(db)  # issue 19: the pages live beside the dataset
     if archive.exists():
         shutil.copytree(archive, archive_dir(copy))

@@ -434,16 +434,21 @@ def test_an_old_dataset_s_raw_pages_move_into_the_archive_with_nothing_lost(tmp_
     assert again.returncode == 0 and "no pages" in again.stdout
 
 
-def test_a_crawl_over_an_old_page_that_cannot_be_moved_warns_and_stores_every_article(tmp_path):
-    db = tmp_path / "news.db"
+def with_damaged_raw_page(db: Path, url: str, run_id: int | None) -> None:
+    """A schema-4 dataset at ``db`` whose one ``raw_pages`` row says zlib but is not: a page that cannot move."""
     conn = old_dataset(db, 4)
     conn.execute("INSERT INTO raw_pages (url, article_url, page, site, run_id, fetched_at, status, final_url, "
-                 "headers, charset, compression, size, body) VALUES ('http://www.lfxww.com/old.html', "
-                 "'http://www.lfxww.com/old.html', 1, 'lfxww', NULL, '2026-01-01T08:00:00+00:00', 200, NULL, '{}', "
-                 "'utf-8', 'zlib', 10, x'00010203')")  # not zlib: a damaged row
+                 "headers, charset, compression, size, body) VALUES (?, ?, 1, 'lfxww', ?, "
+                 "'2026-01-01T08:00:00+00:00', 200, NULL, '{}', 'utf-8', 'zlib', 10, x'00010203')",
+                 (url, url, run_id))
     conn.execute("PRAGMA user_version = 4")
     conn.commit()
     conn.close()
+
+
+def test_a_crawl_over_an_old_page_that_cannot_be_moved_warns_and_stores_every_article(tmp_path):
+    db = tmp_path / "news.db"
+    with_damaged_raw_page(db, "http://www.lfxww.com/old.html", None)
     with DemoServer() as server:
         proc = crawl(server, db)
         expected = lfxww_expected(server)
@@ -456,14 +461,7 @@ def test_a_crawl_over_an_old_page_that_cannot_be_moved_warns_and_stores_every_ar
 @pytest.mark.parametrize("command", [("archive", "migrate"), ("reextract",)])
 def test_a_page_that_cannot_be_moved_is_one_line_and_nothing_moves(tmp_path, command):
     db = tmp_path / "old.db"
-    conn = old_dataset(db, 4)
-    conn.execute("INSERT INTO raw_pages (url, article_url, page, site, run_id, fetched_at, status, final_url, "
-                 "headers, charset, compression, size, body) VALUES ('http://www.lfxww.com/a/1.html', "
-                 "'http://www.lfxww.com/a/1.html', 1, 'lfxww', 1, '2026-01-01T08:00:00+00:00', 200, NULL, '{}', "
-                 "'utf-8', 'zlib', 10, x'00010203')")  # not zlib: a damaged row
-    conn.execute("PRAGMA user_version = 4")
-    conn.commit()
-    conn.close()
+    with_damaged_raw_page(db, "http://www.lfxww.com/a/1.html", 1)
     proc = run_linfen(*command, "--db", str(db))
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr

@@ -30,39 +30,46 @@ pytest.importorskip("datasette")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@contextlib.contextmanager
+def serve(db: Path, log_path: Path) -> Iterator[str]:
+    """`linfen serve --db db` on a free port of 127.0.0.1 until the block ends; yields its base URL.
+
+    The server's log goes to ``log_path``: a pipe nobody reads fills up after a few hundred requests (the
+    Chromium tests make many) and then blocks the server's every answer."""
+    port = free_port()
+    with log_path.open("w", encoding="utf-8") as log:
+        server = subprocess.Popen([sys.executable, "-m", "linfen_crawler.cli", "serve", "--db", str(db), "--port",
+                                   str(port)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True,
+                                  env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
+                        break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"datasette did not start: {log_path.read_text('utf-8')[-2000:]}")
+                    time.sleep(0.2)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
 @pytest.fixture(scope="module")
 def served(crawled: tuple[Any, Path, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`linfen serve` on the crawled dataset: (base url with the database name, db path)."""
     _, db, proc = crawled
     assert proc.returncode == 0, proc.stderr[-2000:]
-    port = free_port()
-    # the server's log goes to a file: a pipe nobody reads fills up after a few hundred requests (the Chromium
-    # tests make many) and then blocks the server's every answer
     log_path = tmp_path_factory.mktemp("serve") / "serve.log"
-    log = log_path.open("w", encoding="utf-8")
-    server = subprocess.Popen([sys.executable, "-m", "linfen_crawler.cli", "serve", "--db", str(db), "--port",
-                               str(port)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"datasette did not start: {log_path.read_text('utf-8')[-2000:]}")
-                time.sleep(0.2)
+    with serve(db, log_path) as base:
         yield f"{base}/{db.stem}", db
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def get(url: str, timeout: float = 120, **params: str) -> Any:

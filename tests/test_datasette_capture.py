@@ -8,9 +8,6 @@ the script does not run and the demo server sees no request from the browser."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import unicodedata
 import urllib.error
@@ -21,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, article_rows, crawl, free_port, rows
-from test_datasette import CHROMIUM, Browser, needs_chromium
+from conftest import article_rows, crawl, rows
+from test_datasette import CHROMIUM, Browser, needs_chromium, serve
 
 from linfen_crawler.demo.base import Page
 from linfen_crawler.demo.server import DemoHandler, DemoServer
@@ -67,32 +64,8 @@ def served(portal: DemoServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
         proc = crawl(portal, db, *extra)
         assert proc.returncode == 0, proc.stderr[-2000:]
     assert db.with_name("news.archive").is_dir()
-    port = free_port()
-    log_path = db.with_name("serve.log")
-    log = log_path.open("w", encoding="utf-8")
-    server = subprocess.Popen([sys.executable, "-m", "linfen_crawler.cli", "serve", "--db", str(db), "--port",
-                               str(port)], cwd=REPO, stdout=log, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"datasette did not start: {log_path.read_text('utf-8')[-2000:]}")
-                time.sleep(0.2)
+    with serve(db, db.with_name("serve.log")) as base:
         yield base, db
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def fetch(url: str) -> tuple[int, Any, bytes]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST, REPO, article_rows, crawl, rows, run_linfen
+from conftest import FAST, REPO, article_rows, backup, crawl, rows, run_linfen
 
 from linfen_crawler.demo.base import Page
 from linfen_crawler.demo.epaper import EDITION_DAYS, MISSING_DAYS, REPRINT, Epaper
@@ -224,12 +224,7 @@ def mixed(crawled: tuple[DemoServer, Path, object], tmp_path_factory: pytest.Tem
     """The session's crawl of the sample 临汾新闻网, copied, with the whole sample 临汾日报 crawled into it."""
     _, source, _ = crawled
     db = tmp_path_factory.mktemp("mixed") / "news.db"
-    src, dst = sqlite3.connect(source), sqlite3.connect(db)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    backup(source, db)
     with DemoServer() as srv:
         proc = crawl(srv, db, "--from", "2024-01-10", "--to", "2024-01-21", "--no-raw", site="lfrb")
     assert proc.returncode == 0, proc.stderr[-3000:]
