@@ -1,8 +1,9 @@
 """Fuzzing the search query parser (issue 15): `linfen search` arguments and `storage.fts_query` on generated
 input never give a traceback, and the work a query can cause is bounded.
 
-The bound is deterministic, not a stopwatch: the FTS5 expression has at most ``MAX_QUERY_TERMS`` phrases of at
-most ``MAX_QUERY_CHARS`` characters in all (FTS5 ranks and snips each hit once per phrase, which is what made a
+The bound is deterministic, not a stopwatch: the query has at most ``MAX_QUERY_TERMS`` words, and its FTS5
+expression at most ``MAX_QUERY_CHARS`` phrases (a Chinese word of n characters is its n-1 pairs) of at most
+twice ``MAX_QUERY_CHARS`` characters in all (FTS5 ranks and snips each hit once per phrase, which is what made a
 9,000-character query run past a minute; that work is inside FTS5, where VM steps do not see it), and the
 SQLite VM steps a search takes (rows visited) are counted with ``set_progress_handler`` and bounded too."""
 
@@ -65,7 +66,7 @@ def test_fts_query_is_bounded_and_always_valid_fts5(db, q):
     if not expr:
         return
     parts = phrases(expr)
-    assert 1 <= len(set(parts)) <= MAX_QUERY_TERMS
+    assert 1 <= len(set(parts)) <= MAX_QUERY_CHARS
     assert sum(len(p) for p in parts) <= 2 * MAX_QUERY_CHARS  # spaced CJK characters at most double
     with Dataset(db, create=False) as ds:
         steps = 0
@@ -103,8 +104,19 @@ def test_linfen_search_never_gives_a_traceback(db, args):
     if result.exit_code == 2:
         assert result.output.startswith("Error: ") or result.output.startswith("Usage: "), result.output
         assert "Traceback" not in result.output and "No such command" not in result.output
-    for expr in expressions:
-        assert len(set(phrases(expr))) <= MAX_QUERY_TERMS
+    for expr in expressions:  # at most 32 words, each of at most as many pairs as the query has characters
+        assert len(set(phrases(expr))) <= MAX_QUERY_CHARS
+
+
+def test_a_long_chinese_word_counts_once_however_many_pairs_it_has(db):
+    """docs/search.md: the limit is 32 different words; a pasted sentence is one word of many pairs (the fuzz
+    test once counted the pairs: 33 phrases of 30 words)."""
+    sentence = "临汾市召开全市经济工作会议部署明年重点任务"  # 21 characters, 20 pairs
+    words = [f"w{i}" for i in range(31)]
+    expr = fts_query(" ".join([sentence, *words]))
+    assert len(set(phrases(expr))) == 20 + 31
+    with pytest.raises(QueryError, match="at most 32"):
+        fts_query(" ".join([sentence, *words, "w31"]))
 
 
 @pytest.mark.parametrize(("args", "expr"), [
