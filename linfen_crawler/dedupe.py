@@ -9,8 +9,10 @@ Finding candidates without comparing every pair: each body gets a MinHash signat
 by one-permutation hashing (one 64-bit hash per shingle, the low bits pick a bin, each bin keeps its
 minimum; empty bins are filled from their right neighbour, "rotation densification"), cut into
 :data:`BANDS` bands of :data:`ROWS` values. Each band hashes to one integer key; two bodies sharing any key
-are candidates (probability ``1 - (1 - s**4)**16`` for similarity ``s``: 0.99 at 0.7, 0.9998 at 0.8), and every
-candidate is then confirmed with the exact Jaccard similarity, so sketches never decide alone.
+are candidates (probability ``1 - (1 - s**4)**16`` for similarity ``s``: 0.99 at 0.7, 0.9998 at 0.8). A candidate
+whose signature (kept as a :func:`sketch`) agrees with the body's in fewer than :data:`SKETCH_FLOOR` of its
+values is dropped unread; every other candidate is confirmed with the exact Jaccard similarity, so sketches
+never decide that two bodies are copies.
 
 The shingle hash is a polynomial hash of the shingle's code points (mod 2**64) put through the splitmix64
 finaliser, so a whole body is hashed at once with numpy (a rolling hash over its UTF-32 code points) in
@@ -34,6 +36,11 @@ ROWS = 4  # values per LSH band
 BANDS = BINS // ROWS
 THRESHOLD = 0.7  # Jaccard similarity of shingle sets from which two bodies are near-duplicates
 MIN_CHARS = 50  # bodies shorter than this (after normalisation) are never compared: too little evidence
+# A candidate whose stored sketch agrees with the body's in fewer than this share of the BINS values is not
+# compared exactly: for similarity 0.7 the share is binomial around 0.7 (standard deviation 0.057), so below
+# 0.45 is 4.4 deviations away, once in 10**5 copies; a body sharing one band by chance (similarity 0.1-0.3)
+# is dropped without reading it (issue 16)
+SKETCH_FLOOR = 0.45
 
 _NOISE = re.compile(r"[\W_]+")
 _EMPTY = (1 << 58) - 1  # larger than any 58-bit bin value
@@ -174,6 +181,22 @@ def band_keys(sig: list[int]) -> list[int]:
 def lsh_keys(text: str | None) -> list[int]:
     """LSH band keys of a body (empty when it is too short to compare)."""
     return band_keys(text_signature(text))
+
+
+def sketch(text: str | None) -> tuple[list[int], bytes]:
+    """LSH band keys of a body and its signature packed as :data:`BINS` 32-bit values (what
+    :func:`sketch_similarity` compares); both empty when the body is too short to compare."""
+    sig = text_signature(text)
+    return band_keys(sig), b"".join((v & 0xFFFFFFFF).to_bytes(4, "little") for v in sig)
+
+
+def sketch_similarity(a: bytes, b: bytes) -> float:
+    """The share of equal values of two packed signatures: an estimate of the Jaccard similarity of the
+    bodies' shingle sets (0.0 when either is empty or they differ in length)."""
+    if not a or len(a) != len(b):
+        return 0.0
+    same = sum(a[i:i + 4] == b[i:i + 4] for i in range(0, len(a), 4))
+    return same / (len(a) // 4)
 
 
 def earliest(rows: Iterable[tuple[str, str | None, str | None]]) -> str:

@@ -418,6 +418,17 @@ def _lsh_by_rowid(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX article_lsh_article ON article_lsh(article)")
 
 
+def _article_sketches(conn: sqlite3.Connection) -> None:
+    """Migration 12 (issue 16): ``article_sketch``, the packed MinHash signature of each body indexed in
+    ``article_lsh`` (``dedupe.sketch``), computed here for the bodies stored before (about 0.1 ms each)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS article_sketch (article INTEGER PRIMARY KEY, sketch BLOB NOT NULL)")
+    rows = conn.execute("SELECT rowid, body FROM articles WHERE rowid IN (SELECT article FROM article_lsh) "
+                        "AND rowid NOT IN (SELECT article FROM article_sketch) ORDER BY rowid")
+    while batch := rows.fetchmany(1000):
+        conn.executemany("INSERT INTO article_sketch (article, sketch) VALUES (?, ?)",
+                         [(rowid, dedupe.sketch(body)[1]) for rowid, body in batch])
+
+
 def _edition_columns(conn: sqlite3.Connection) -> None:
     """Issue 17: e-paper articles' edition date, page (版面) number and name, 引题, 副题 and position on the
     page image, as nullable columns (portal rows keep NULL), and the index behind an e-paper's next
@@ -510,6 +521,9 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     10: (_pair_fts,),
     # issue 17: e-paper editions (数字报): edition date, page, kicker, subtitle, position
     11: (_edition_columns,),
+    # issue 16: each indexed body's MinHash signature, so that a candidate sharing one band by chance is
+    # dropped without reading its body (dedupe.SKETCH_FLOOR); bodies stored before have none and are compared
+    12: (_article_sketches,),
 }
 
 
@@ -747,11 +761,12 @@ class Dataset:
             rowid = int(cur.execute("SELECT rowid FROM articles WHERE url = ?", (url,)).fetchone()[0])
         if not fresh:  # a row inserted just now has no keys and no duplicate_of yet (articles are never deleted)
             cur.execute("DELETE FROM article_lsh WHERE article = ?", (rowid,))
+            cur.execute("DELETE FROM article_sketch WHERE article = ?", (rowid,))
             cur.execute("UPDATE articles SET duplicate_of = NULL WHERE url = ?", (url,))
-        keys = dedupe.lsh_keys(body)
+        keys, sketch = dedupe.sketch(body)
         if not keys:
             return 0
-        candidates = self._lsh_candidates(cur, keys, rowid)
+        candidates = self._lsh_candidates(cur, keys, rowid, sketch)
         roots: set[str] = set()
         tried: dict[str, int] = {}
         # exact sets only for candidates, as hashes (issue 16: at 1M articles the candidates' string sets cost
@@ -775,14 +790,22 @@ class Dataset:
         # one statement for the 16 keys instead of 16 round trips through the sqlite3 module
         cur.execute("INSERT OR IGNORE INTO article_lsh (key, article) VALUES " + ", ".join("(?, ?)" for _ in keys),
                     [v for k in keys for v in (k, rowid)])
+        cur.execute("INSERT OR REPLACE INTO article_sketch (article, sketch) VALUES (?, ?)", (rowid, sketch))
         if roots:  # an earlier copy than the known ones, or a story that joins groups
             self._set_group(cur, {url, *roots})
         return compared
 
     @staticmethod
-    def _lsh_candidates(cur: sqlite3.Cursor, keys: Sequence[int], rowid: int) -> list[tuple[str, str]]:
+    def _lsh_candidates(cur: sqlite3.Cursor, keys: Sequence[int], rowid: int, sketch: bytes | None = None
+                        ) -> list[tuple[str, str]]:
         """``(url, url of its earliest copy)`` of indexed bodies sharing an LSH key with article ``rowid``'s,
         at most :data:`LSH_PER_KEY` per key, each key an index lookup on ``article_lsh``'s primary key.
+
+        Given the body's ``sketch``, a candidate whose stored sketch agrees with it in less than
+        :data:`dedupe.SKETCH_FLOOR` of its values is left out before its row is read: at a million articles
+        most candidates share a single band by chance, and reading and hashing their bodies was the largest
+        part of the write cost's growth (issue 16). A candidate without a sketch (stored before schema 12)
+        stays, and is compared exactly.
 
         The bound keeps the cost of an insert flat: a band shared by thousands of unrelated bodies (a
         boilerplate notice) would otherwise bring thousands of rows into every insert that has it. A real
@@ -790,10 +813,15 @@ class Dataset:
         average), so a crowded band rarely hides it.
         """
         one = f"SELECT * FROM (SELECT article FROM article_lsh WHERE key = ? AND article != ? LIMIT {LSH_PER_KEY})"
-        return cur.execute(
-            "SELECT DISTINCT a.url, coalesce(a.duplicate_of, a.url) FROM ("
-            + " UNION ALL ".join(one for _ in keys) + ") AS l JOIN articles a ON a.rowid = l.article",
-            [v for k in keys for v in (k, rowid)]).fetchall()
+        found = cur.execute(
+            "SELECT DISTINCT l.article, s.sketch FROM (" + " UNION ALL ".join(one for _ in keys) + ") AS l "
+            "LEFT JOIN article_sketch s ON s.article = l.article", [v for k in keys for v in (k, rowid)]).fetchall()
+        kept = [article for article, theirs in found if not sketch or theirs is None
+                or dedupe.sketch_similarity(sketch, theirs) >= dedupe.SKETCH_FLOOR]
+        if not kept:
+            return []
+        return cur.execute(f"SELECT url, coalesce(duplicate_of, url) FROM articles WHERE rowid IN "
+                           f"({', '.join('?' for _ in kept)})", kept).fetchall()
 
     def _set_group(self, cur: sqlite3.Cursor, roots: set[str]) -> None:
         """Merge the groups whose earliest copies are ``roots``: all point at the earliest of them."""
@@ -816,6 +844,7 @@ class Dataset:
         cur.execute("BEGIN IMMEDIATE")
         try:
             cur.execute("DELETE FROM article_lsh")
+            cur.execute("DELETE FROM article_sketch")
             cur.execute("UPDATE articles SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL")
             n = compared = 0
             # a second connection streams the articles (WAL: it reads the snapshot before this transaction)

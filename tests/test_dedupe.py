@@ -223,3 +223,61 @@ def test_hashed_jaccard_is_the_jaccard_of_the_shingle_sets(a, b):
     assert dedupe.hashed_jaccard(dedupe.shingle_hashes(a), dedupe.shingle_hashes(b)) == \
         dedupe.jaccard(dedupe.shingles(a), dedupe.shingles(b))
     assert dedupe.shingle_hashes(a).size == len(dedupe.shingles(a))
+
+
+@pytest.mark.parametrize(("a", "b", "low", "high"), [
+    (STORY, STORY, 1.0, 1.0),                                          # the same body
+    (STORY, STORY.replace("本报讯", "临汾新闻网讯") + "（编辑 张敏）", 0.6, 1.0),  # a copy with another lead
+    (STORY, OTHER, 0.0, dedupe.SKETCH_FLOOR),                           # another story
+    (STORY, "太短", 0.0, 0.0),                                           # too short: no sketch
+])
+def test_sketch_similarity_estimates_the_jaccard_similarity(a, b, low, high):
+    estimate = dedupe.sketch_similarity(dedupe.sketch(a)[1], dedupe.sketch(b)[1])
+    assert low <= estimate <= high
+    assert dedupe.sketch(a)[0] == dedupe.lsh_keys(a)
+
+
+def test_sketch_floor_keeps_copies_at_the_threshold():
+    """Bodies at similarity 0.70-0.75 (the threshold) are never left out by the sketch: 200 random edits."""
+    rng = random.Random(7)
+    words = "临汾市召开经济工作会议部署明年重点任务推进转型发展改革开放项目建设乡村振兴"
+    base = "".join(rng.choice(words) for _ in range(600))
+    kept = 0
+    for _ in range(200):
+        edited = list(base)
+        for i in rng.sample(range(len(base)), 20):  # 0.71-0.75 Jaccard of 5-grams
+            edited[i] = rng.choice("甲乙丙丁戊己庚辛壬癸")
+        copy = "".join(edited)
+        exact = dedupe.hashed_jaccard(dedupe.shingle_hashes(base), dedupe.shingle_hashes(copy))
+        if exact >= dedupe.THRESHOLD:
+            assert dedupe.sketch_similarity(dedupe.sketch(base)[1], dedupe.sketch(copy)[1]) >= dedupe.SKETCH_FLOOR
+            kept += 1
+    assert kept > 50  # the edits do land around the threshold
+
+
+def test_a_body_stored_without_a_sketch_is_still_compared(ds):
+    """Bodies indexed before schema 12 may have no sketch (the migration computes them; a copy made by
+    hand may not): they are compared exactly, as before."""
+    ds.upsert_articles([art("a", STORY, "2021-07-21")], 1)
+    ds.conn.execute("DELETE FROM article_sketch")
+    ds.upsert_articles([art("b", STORY.replace("本报讯", "临汾新闻网讯"), "2021-07-22")], 1)
+    assert dup_map(ds) == {"a": None, "b": "a"}
+
+
+def test_migration_12_sketches_the_indexed_bodies(tmp_path):
+    path = tmp_path / "v11.db"
+    conn = old_dataset(path, 11)
+    for url, body in (("a", STORY), ("b", OTHER), ("c", STORY)):
+        conn.execute("INSERT INTO articles (url, site, body, published_at) VALUES (?, 'lfxww', ?, '2021-07-21')",
+                     (url, body))
+    for rowid in (1, 2):  # "c" is a copy of "a": copies are not indexed
+        conn.executemany("INSERT INTO article_lsh (key, article) VALUES (?, ?)",
+                         [(k, rowid) for k in dedupe.lsh_keys(STORY if rowid == 1 else OTHER)])
+    conn.execute("PRAGMA user_version = 11")
+    conn.commit()
+    conn.close()
+    with Dataset(path) as ds:
+        assert ds.conn.execute("SELECT article, sketch FROM article_sketch").fetchall() == [
+            (1, dedupe.sketch(STORY)[1]), (2, dedupe.sketch(OTHER)[1])]
+        ds.upsert_articles([art("d", STORY.replace("本报讯", "临汾新闻网讯"), "2021-07-22")], 1)
+        assert dup_map(ds)["d"] == "a"
