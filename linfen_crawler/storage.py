@@ -425,8 +425,8 @@ def _article_sketches(conn: sqlite3.Connection) -> None:
     rows = conn.execute("SELECT rowid, body FROM articles WHERE rowid IN (SELECT article FROM article_lsh) "
                         "AND rowid NOT IN (SELECT article FROM article_sketch) ORDER BY rowid")
     while batch := rows.fetchmany(1000):
-        conn.executemany("INSERT INTO article_sketch (article, sketch) VALUES (?, ?)",
-                         [(rowid, dedupe.sketch(body)[1]) for rowid, body in batch])
+        sketches = [(rowid, dedupe.sketch(body)[1]) for rowid, body in batch]
+        conn.executemany("INSERT INTO article_sketch (article, sketch) VALUES (?, ?)", [s for s in sketches if s[1]])
 
 
 def _edition_columns(conn: sqlite3.Connection) -> None:
@@ -816,7 +816,7 @@ class Dataset:
         found = cur.execute(
             "SELECT DISTINCT l.article, s.sketch FROM (" + " UNION ALL ".join(one for _ in keys) + ") AS l "
             "LEFT JOIN article_sketch s ON s.article = l.article", [v for k in keys for v in (k, rowid)]).fetchall()
-        kept = [article for article, theirs in found if not sketch or theirs is None
+        kept = [article for article, theirs in found if not sketch or not theirs
                 or dedupe.sketch_similarity(sketch, theirs) >= dedupe.SKETCH_FLOOR]
         if not kept:
             return []

@@ -273,6 +273,9 @@ def test_migration_12_sketches_the_indexed_bodies(tmp_path):
     for rowid in (1, 2):  # "c" is a copy of "a": copies are not indexed
         conn.executemany("INSERT INTO article_lsh (key, article) VALUES (?, ?)",
                          [(k, rowid) for k in dedupe.lsh_keys(STORY if rowid == 1 else OTHER)])
+    # keys left for a body now too short to compare: no sketch, so it would still be compared exactly
+    conn.execute("INSERT INTO articles (url, site, body, published_at) VALUES ('e', 'lfxww', '短', '2021-07-21')")
+    conn.execute("INSERT INTO article_lsh (key, article) VALUES (1, 4)")
     conn.execute("PRAGMA user_version = 11")
     conn.commit()
     conn.close()
