@@ -10,9 +10,9 @@ by one-permutation hashing (one 64-bit hash per shingle, the low bits pick a bin
 minimum; empty bins are filled from their right neighbour, "rotation densification"), cut into
 :data:`BANDS` bands of :data:`ROWS` values. Each band hashes to one integer key; two bodies sharing any key
 are candidates (probability ``1 - (1 - s**4)**16`` for similarity ``s``: 0.99 at 0.7, 0.9998 at 0.8). A candidate
-whose signature (kept as a :func:`sketch`) agrees with the body's in fewer than :data:`SKETCH_FLOOR` of its
-values is dropped unread; every other candidate is confirmed with the exact Jaccard similarity, so sketches
-never decide that two bodies are copies.
+whose signature (kept as a :func:`sketch`) agrees with the body's in a share of its values more than
+:data:`SKETCH_MARGIN` below the threshold is dropped unread; every other candidate is confirmed with the
+exact Jaccard similarity, so sketches never decide that two bodies are copies.
 
 The shingle hash is a polynomial hash of the shingle's code points (mod 2**64) put through the splitmix64
 finaliser, so a whole body is hashed at once with numpy (a rolling hash over its UTF-32 code points) in
@@ -36,11 +36,12 @@ ROWS = 4  # values per LSH band
 BANDS = BINS // ROWS
 THRESHOLD = 0.7  # Jaccard similarity of shingle sets from which two bodies are near-duplicates
 MIN_CHARS = 50  # bodies shorter than this (after normalisation) are never compared: too little evidence
-# A candidate whose stored sketch agrees with the body's in fewer than this share of the BINS values is not
-# compared exactly: for similarity 0.7 the share is binomial around 0.7 (standard deviation 0.057), so below
-# 0.45 is 4.4 deviations away, once in 10**5 copies; a body sharing one band by chance (similarity 0.1-0.3)
-# is dropped without reading it (issue 16)
-SKETCH_FLOOR = 0.45
+# A candidate whose stored sketch agrees with the body's in a share of the BINS values more than this below
+# the threshold is not compared exactly: for similarity 0.7 the share is binomial around 0.7 (standard
+# deviation 0.057), so below 0.45 is 4.4 deviations away, once in 10**5 copies (for 0.4, 4.1 deviations); a
+# body sharing one band by chance (similarity 0.1-0.3) is dropped without reading it (issue 16)
+SKETCH_MARGIN = 0.25
+SKETCH_FLOOR = THRESHOLD - SKETCH_MARGIN  # at the default threshold
 
 _NOISE = re.compile(r"[\W_]+")
 _EMPTY = (1 << 58) - 1  # larger than any 58-bit bin value

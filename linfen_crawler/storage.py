@@ -766,7 +766,7 @@ class Dataset:
         keys, sketch = dedupe.sketch(body)
         if not keys:
             return 0
-        candidates = self._lsh_candidates(cur, keys, rowid, sketch)
+        candidates = self._lsh_candidates(cur, keys, rowid, sketch, threshold)
         roots: set[str] = set()
         tried: dict[str, int] = {}
         # exact sets only for candidates, as hashes (issue 16: at 1M articles the candidates' string sets cost
@@ -796,14 +796,14 @@ class Dataset:
         return compared
 
     @staticmethod
-    def _lsh_candidates(cur: sqlite3.Cursor, keys: Sequence[int], rowid: int, sketch: bytes | None = None
-                        ) -> list[tuple[str, str]]:
+    def _lsh_candidates(cur: sqlite3.Cursor, keys: Sequence[int], rowid: int, sketch: bytes | None = None,
+                        threshold: float = dedupe.THRESHOLD) -> list[tuple[str, str]]:
         """``(url, url of its earliest copy)`` of indexed bodies sharing an LSH key with article ``rowid``'s,
         at most :data:`LSH_PER_KEY` per key, each key an index lookup on ``article_lsh``'s primary key.
 
-        Given the body's ``sketch``, a candidate whose stored sketch agrees with it in less than
-        :data:`dedupe.SKETCH_FLOOR` of its values is left out before its row is read: at a million articles
-        most candidates share a single band by chance, and reading and hashing their bodies was the largest
+        Given the body's ``sketch``, a candidate whose stored sketch agrees with it in a share of its values
+        more than :data:`dedupe.SKETCH_MARGIN` below ``threshold`` is left out before its row is read: at a
+        million articles most candidates share a single band by chance, and reading and hashing their bodies was the largest
         part of the write cost's growth (issue 16). A candidate without a sketch (stored before schema 12)
         stays, and is compared exactly.
 
@@ -816,8 +816,9 @@ class Dataset:
         found = cur.execute(
             "SELECT DISTINCT l.article, s.sketch FROM (" + " UNION ALL ".join(one for _ in keys) + ") AS l "
             "LEFT JOIN article_sketch s ON s.article = l.article", [v for k in keys for v in (k, rowid)]).fetchall()
+        floor = threshold - dedupe.SKETCH_MARGIN
         kept = [article for article, theirs in found if not sketch or not theirs
-                or dedupe.sketch_similarity(sketch, theirs) >= dedupe.SKETCH_FLOOR]
+                or dedupe.sketch_similarity(sketch, theirs) >= floor]
         if not kept:
             return []
         return cur.execute(f"SELECT url, coalesce(duplicate_of, url) FROM articles WHERE rowid IN "

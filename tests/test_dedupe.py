@@ -284,3 +284,28 @@ def test_migration_12_sketches_the_indexed_bodies(tmp_path):
             (1, dedupe.sketch(STORY)[1]), (2, dedupe.sketch(OTHER)[1])]
         ds.upsert_articles([art("d", STORY.replace("本报讯", "临汾新闻网讯"), "2021-07-22")], 1)
         assert dup_map(ds)["d"] == "a"
+
+
+def test_a_lower_threshold_lowers_the_sketch_floor_too(tmp_path):
+    """`linfen dedupe --threshold 0.4` links bodies at similarity 0.4-0.5 whose sketches agree in less than
+    0.45 of their values: the floor follows the threshold (found by a review: it was fixed at 0.45)."""
+    rng = random.Random(11)
+    words = "临汾市召开经济工作会议部署明年重点任务推进转型发展改革开放项目建设乡村振兴"
+    pair = None
+    for _ in range(400):  # invented pairs until one shares a band, is similar enough, and sketches low
+        base = "".join(rng.choice(words) for _ in range(400))
+        edited = list(base)
+        for i in rng.sample(range(len(base)), 30):  # about 0.45 Jaccard of 5-grams
+            edited[i] = rng.choice("甲乙丙丁戊己庚辛壬癸")
+        copy = "".join(edited)
+        exact = dedupe.hashed_jaccard(dedupe.shingle_hashes(base), dedupe.shingle_hashes(copy))
+        estimate = dedupe.sketch_similarity(dedupe.sketch(base)[1], dedupe.sketch(copy)[1])
+        if exact >= 0.4 and estimate < dedupe.SKETCH_FLOOR and set(dedupe.lsh_keys(base)) & set(dedupe.lsh_keys(copy)):
+            pair = base, copy
+            break
+    assert pair is not None
+    with Dataset(tmp_path / "t.db") as ds:
+        ds.upsert_articles([art("a", pair[0], "2021-07-21"), art("b", pair[1], "2021-07-22")], 1)
+        assert dup_map(ds) == {"a": None, "b": None}  # under the default 0.7
+        assert ds.dedupe_all(threshold=0.4)["duplicates"] == 1
+        assert dup_map(ds) == {"a": None, "b": "a"}
