@@ -804,8 +804,8 @@ class Dataset:
         Given the body's ``sketch``, a candidate whose stored sketch agrees with it in a share of its values
         more than :data:`dedupe.SKETCH_MARGIN` below ``threshold`` is left out before its row is read: at a
         million articles most candidates share a single band by chance, and reading and hashing their bodies
-        was the largest part of the write cost's growth (issue 16). A candidate without a sketch (stored before schema 12)
-        stays, and is compared exactly.
+        was the largest part of the write cost's growth (issue 16). A candidate without a sketch (stored before
+        schema 12) stays, and is compared exactly.
 
         The bound keeps the cost of an insert flat: a band shared by thousands of unrelated bodies (a
         boilerplate notice) would otherwise bring thousands of rows into every insert that has it. A real
