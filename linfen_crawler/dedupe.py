@@ -41,7 +41,6 @@ MIN_CHARS = 50  # bodies shorter than this (after normalisation) are never compa
 # deviation 0.057), so below 0.45 is 4.4 deviations away, once in 10**5 copies (for 0.4, 4.1 deviations); a
 # body sharing one band by chance (similarity 0.1-0.3) is dropped without reading it (issue 16)
 SKETCH_MARGIN = 0.25
-SKETCH_FLOOR = THRESHOLD - SKETCH_MARGIN  # at the default threshold
 
 _NOISE = re.compile(r"[\W_]+")
 _EMPTY = (1 << 58) - 1  # larger than any 58-bit bin value

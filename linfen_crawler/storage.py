@@ -522,7 +522,7 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     # issue 17: e-paper editions (数字报): edition date, page, kicker, subtitle, position
     11: (_edition_columns,),
     # issue 16: each indexed body's MinHash signature, so that a candidate sharing one band by chance is
-    # dropped without reading its body (dedupe.SKETCH_FLOOR); bodies stored before have none and are compared
+    # dropped without reading its body (dedupe.SKETCH_MARGIN); computed for the bodies indexed before
     12: (_article_sketches,),
 }
 

@@ -225,10 +225,13 @@ def test_hashed_jaccard_is_the_jaccard_of_the_shingle_sets(a, b):
     assert dedupe.shingle_hashes(a).size == len(dedupe.shingles(a))
 
 
+FLOOR = dedupe.THRESHOLD - dedupe.SKETCH_MARGIN  # the sketch floor at the default threshold
+
+
 @pytest.mark.parametrize(("a", "b", "low", "high"), [
     (STORY, STORY, 1.0, 1.0),                                          # the same body
     (STORY, STORY.replace("本报讯", "临汾新闻网讯") + "（编辑 张敏）", 0.6, 1.0),  # a copy with another lead
-    (STORY, OTHER, 0.0, dedupe.SKETCH_FLOOR),                           # another story
+    (STORY, OTHER, 0.0, FLOOR),                           # another story
     (STORY, "太短", 0.0, 0.0),                                           # too short: no sketch
 ])
 def test_sketch_similarity_estimates_the_jaccard_similarity(a, b, low, high):
@@ -250,7 +253,7 @@ def test_sketch_floor_keeps_copies_at_the_threshold():
         copy = "".join(edited)
         exact = dedupe.hashed_jaccard(dedupe.shingle_hashes(base), dedupe.shingle_hashes(copy))
         if exact >= dedupe.THRESHOLD:
-            assert dedupe.sketch_similarity(dedupe.sketch(base)[1], dedupe.sketch(copy)[1]) >= dedupe.SKETCH_FLOOR
+            assert dedupe.sketch_similarity(dedupe.sketch(base)[1], dedupe.sketch(copy)[1]) >= FLOOR
             kept += 1
     assert kept > 50  # the edits do land around the threshold
 
@@ -300,7 +303,7 @@ def test_a_lower_threshold_lowers_the_sketch_floor_too(tmp_path):
         copy = "".join(edited)
         exact = dedupe.hashed_jaccard(dedupe.shingle_hashes(base), dedupe.shingle_hashes(copy))
         estimate = dedupe.sketch_similarity(dedupe.sketch(base)[1], dedupe.sketch(copy)[1])
-        if exact >= 0.4 and estimate < dedupe.SKETCH_FLOOR and set(dedupe.lsh_keys(base)) & set(dedupe.lsh_keys(copy)):
+        if exact >= 0.4 and estimate < FLOOR and set(dedupe.lsh_keys(base)) & set(dedupe.lsh_keys(copy)):
             pair = base, copy
             break
     assert pair is not None
