@@ -57,6 +57,9 @@ def test_entry_url_template_forms(template: str, day: date, url: str) -> None:
     (("{dd}", "01"), "paper.toml: [epaper] entry_url: 'http://epaper.example.cn/html/{yyyy}-{mm}/01/node_2.htm' "
                      "names no dd ({dd} or %d)"),
     (("{yyyy}", "{year}"), "paper.toml: [epaper] entry_url: {year} is not a date field"),
+    (("{dd}", "%d"), "paper.toml: [epaper] entry_url: 'http://epaper.example.cn/html/{yyyy}-{mm}/%d/node_2.htm' "
+                     "mixes {yyyy}/{mm}/{dd} with %d: write the day one way or the other"),
+    (("node_2.htm", "node_2.htm?c=%d0"), None),  # percent-encoding beside the fields is not a strftime %d
     (("http://epaper.example.cn", "http://www.other.cn"), "[epaper] entry_url: host 'www.other.cn' is not in domains"),
     (("http://", "ftp://"), "[epaper] entry_url: 'ftp://epaper"),
     (("node_2.htm", "node_2%q.htm"), None),

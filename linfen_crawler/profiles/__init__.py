@@ -349,6 +349,11 @@ def _epaper_rules(top: _Reader, domains: tuple[str, ...]) -> EpaperRules:
         raise ep.fail("entry_url", f"{entry!r} is not an absolute http(s) URL template")
     if "{" in entry:
         ep.template(entry, "entry_url", set(DATE_FIELDS), "is not a date field ({yyyy}, {mm}, {dd})")
+        # render_entry_url fills the fields and leaves the rest as written (a percent-encoded %E4 or %d0)
+        mixed = re.search(r"%[Ymd](?![0-9a-fA-F])", entry)
+        if mixed:
+            raise ep.fail("entry_url", f"{entry!r} mixes {{yyyy}}/{{mm}}/{{dd}} with {mixed.group()}: write the "
+                                       "day one way or the other")
     for name, directive in DATE_FIELDS.items():
         if "{" + name + "}" not in entry and directive not in entry:
             raise ep.fail("entry_url", f"{entry!r} names no {name} ({{{name}}} or {directive}): each day's "
