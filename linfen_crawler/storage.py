@@ -1212,11 +1212,6 @@ class Dataset:
         sql = "SELECT 1 FROM articles WHERE site = ? AND edition_date IS NOT NULL LIMIT 1"
         return any(self.conn.execute(sql, (s,)).fetchone() for s in ([site] if site else self.run_sites()))
 
-    def last_edition(self, site: str) -> str | None:
-        """The newest edition date stored for an e-paper ``site`` (issue 17), or None."""
-        row = self.conn.execute("SELECT max(edition_date) FROM articles WHERE site = ?", (site,)).fetchone()
-        return row[0] if row else None
-
     def edition_restart(self, site: str) -> tuple[str, str] | None:
         """The day a scheduled run of an e-paper ``site`` starts from and why (issue 17), or None when nothing
         is stored.

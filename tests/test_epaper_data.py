@@ -20,7 +20,7 @@ def test_migration_adds_nullable_edition_columns_to_an_older_dataset(tmp_path: P
     conn.close()
     with Dataset(db) as ds:
         assert ds.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 11
-        assert ds.last_edition("lfxww") is None
+        assert ds.edition_restart("lfxww") is None
     (row,) = rows(db, "SELECT * FROM articles")
     assert row["title"] == "标题" and all(row[c] is None for c in EDITION_COLUMNS)  # portal rows keep NULL
     indexes = {r["name"] for r in rows(db, "SELECT name FROM sqlite_master WHERE type = 'index'")}
@@ -41,7 +41,8 @@ def test_edition_fields_are_stored_kept_on_update_and_filtered(tmp_path: Path) -
         # a changed body read again without its page (`linfen reextract`): the edition fields stay
         ds.upsert_articles([{"url": "http://e/1", "site": "lfrb", "title": "标题1", "body": "新的正文" * 20}], 2,
                            compare_fields=True)
-        assert ds.last_edition("lfrb") == "2024-01-11"
+        assert ds.edition_restart("lfrb") == (  # no crawl run recorded: from the oldest stored edition
+            "2024-01-10", "no run has finished its range yet: from the oldest stored edition")
         first = next(ds.iter_articles(columns=("url", *EDITION_COLUMNS, "body"),
                                       edition=EditionFilter(first="2024-01-10", last="2024-01-10")))
         assert first["body"].startswith("新的正文") and first["page_name"] == "要闻"
