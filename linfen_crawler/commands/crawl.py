@@ -102,7 +102,8 @@ def edition_overrides(kinds: dict[str, str], first: str | None, last: str | None
 @click.option("--since", type=DAY, help="skip articles published before this day (for a first crawl); e-papers: "
                                         "no edition before it, and a first run walks the editions from it")
 @click.option("--from", "edition_from", type=DAY,
-              help="e-papers: the first day whose edition to fetch (default: since the last stored edition)")
+              help="e-papers: the first day whose edition to fetch (default: the last stored edition, or the last "
+                   "day a finished run reached when a later run stopped early)")
 @click.option("--to", "edition_to", type=DAY, help="e-papers: the last day whose edition to fetch (default: today)")
 @click.option("--recheck", "recheck_days", type=click.IntRange(1, int(RULES["LINFEN_RECHECK_DAYS"].high or 1)),
               metavar="DAYS",
