@@ -222,7 +222,8 @@ def fts_query(query: str) -> str:
 
     Returns ``""`` when the query has no searchable word; raises :class:`QueryError` (one line naming the
     limit) for a query longer than ``MAX_QUERY_CHARS`` characters, with more than ``MAX_QUERY_TERMS``
-    distinct phrases, or made only of excluded words.
+    different words (each run of Chinese characters, Latin letters or digits in a word counts once, however many
+    pairs it has), or made only of excluded words.
     """
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(f"the query has {len(query)} characters; at most {MAX_QUERY_CHARS} are allowed")
@@ -1047,7 +1048,7 @@ class Dataset:
             params = params[-1:]
         include = fts_query(" ".join(w for w in query.split() if not w.startswith(_NEGATION)))
         # the title index finds the pairs of a longer word also apart: such title hits are checked
-        loose = any(len(t) > 2 and _CJK_CHAR.match(t) for t in query_terms(query))
+        loose = any(len(run) > 2 for run in _phrase_runs(query))
         out: list[dict[str, Any]] = []
         below = (1 << 63) - 1  # the largest rowid SQLite has
         with _fts_errors(query):
