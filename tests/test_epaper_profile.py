@@ -126,6 +126,11 @@ def test_bundled_lfrb_profile_reads_the_sample_epaper() -> None:
         "http://epaper.lfxww.com/html/2024-01/15/node_2.htm"
 
 
+def restart(stored: str | None) -> tuple[str, str] | None:
+    """What Dataset.edition_restart gives when the newest stored edition is ``stored`` and every run finished."""
+    return (stored, f"since the last stored edition, {stored}") if stored else None
+
+
 @pytest.mark.parametrize(("first", "last", "stored", "today", "expected"), [
     ("2024-01-01", "2024-01-03", "2024-05-01", "2024-06-01", ("2024-01-01", "2024-01-03", "--from")),
     ("2024-01-01", None, None, "2024-01-02", ("2024-01-01", "2024-01-02", "--from")),
@@ -139,7 +144,7 @@ def test_bundled_lfrb_profile_reads_the_sample_epaper() -> None:
 def test_edition_range(first: str | None, last: str | None, stored: str | None, today: str,
                        expected: tuple[str, str, str]) -> None:
     rng = edition_range(date.fromisoformat(first) if first else None, date.fromisoformat(last) if last else None,
-                        stored, date.fromisoformat(today))
+                        restart(stored), date.fromisoformat(today))
     assert (rng.first.isoformat(), rng.last.isoformat(), rng.why) == expected
     assert len(list(rng.days())) == (rng.last - rng.first).days + 1
 
@@ -154,7 +159,7 @@ def test_edition_range(first: str | None, last: str | None, stored: str | None, 
 ])
 def test_edition_range_since(first: str | None, stored: str | None, since: str,
                              expected: tuple[str, str, str]) -> None:
-    rng = edition_range(date.fromisoformat(first) if first else None, None, stored, date(2024, 6, 1),
+    rng = edition_range(date.fromisoformat(first) if first else None, None, restart(stored), date(2024, 6, 1),
                         date.fromisoformat(since))
     assert (rng.first.isoformat(), rng.last.isoformat(), rng.why) == expected
 

@@ -50,12 +50,12 @@ class EditionRange:
         return f"editions {self.first.isoformat()} to {self.last.isoformat()} ({self.why})"
 
 
-def edition_range(first: date | None, last: date | None, last_stored: str | tuple[str, str] | None, today: date,
+def edition_range(first: date | None, last: date | None, restart: tuple[str, str] | None, today: date,
                   since: date | None = None) -> EditionRange:
     """The run's days: ``first``..``last`` when ``first`` is given; else from the last stored edition (or
     ``today``) to ``last`` (default ``today``). A ``first`` after ``last`` is a ValueError.
 
-    ``last_stored`` is a day, or ``(day, why)`` from :meth:`Dataset.edition_restart`.
+    ``restart`` is ``(day, why)`` from :meth:`Dataset.edition_restart`: where a run without ``--from`` starts.
     ``since`` (``--since``, which limits a portal crawl to articles published from that day) is the first day
     walked at the earliest: a first run without ``--from`` fetches every edition from ``since``, later runs
     go on from the last stored edition as usual, and no run walks a day before it. A ``since`` after the last
@@ -67,9 +67,8 @@ def edition_range(first: date | None, last: date | None, last_stored: str | tupl
     # the profile's time zone) walks nothing yet: an empty range, not an error
     if first is not None:
         why = "--from"
-    elif last_stored:
-        day, why = last_stored if isinstance(last_stored, tuple) else (
-            last_stored, f"since the last stored edition, {last_stored}")
+    elif restart:
+        day, why = restart
         first = date.fromisoformat(day)
         first = min(first, end)  # the last stored edition is newer than --to: that day alone
     elif since is not None:
