@@ -135,6 +135,12 @@ ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
 
 
 LSH_PER_KEY = 8  # candidates read per LSH band key when linking a new body (Dataset._lsh_candidates)
+# LSH keys gathered in `article_lsh_recent`, in the order they came, before they move into `article_lsh` in key
+# order (Dataset._move_recent_keys; issue 16). Each of a body's 16 keys lands on a random page of `article_lsh`:
+# at a million articles, 16 pages written per article, twice (WAL and checkpoint). Moved 262,144 keys (16,000
+# bodies) at a time, the keys share pages: about 5 pages per article, and the writer holds them in memory
+# (about 20 MB) for its lookups (_RecentKeys).
+LSH_RECENT_KEYS = 1 << 18
 # SQLite's page cache per connection, in KiB (its default is 2 MB): the url index and the full-text index's
 # upper levels stay in memory while a large dataset grows (issue 16), and a search finds them there
 CACHE_KIB = 65536
@@ -525,6 +531,13 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
     # issue 16: each indexed body's MinHash signature, so that a candidate sharing one band by chance is
     # dropped without reading its body (dedupe.SKETCH_MARGIN); computed for the bodies indexed before
     12: (_article_sketches,),
+    # issue 16: new LSH keys gather in the order they come and move into article_lsh in key order, many at
+    # a time (LSH_RECENT_KEYS): at a million articles, random writes into article_lsh were the write cost's growth
+    13: (
+        """CREATE TABLE IF NOT EXISTS article_lsh_recent (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, key INTEGER NOT NULL, article INTEGER NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS article_lsh_recent_article ON article_lsh_recent(article)",
+    ),
 }
 
 
@@ -576,6 +589,71 @@ class BatchResult:
     store_errors: int = 0  # articles recorded as store_error rejects instead
 
 
+def _seq_range(cur: sqlite3.Cursor) -> tuple[int | None, int | None]:
+    """The first and last ``seq`` of ``article_lsh_recent`` (two index lookups: min and max in one SELECT
+    would read the whole table)."""
+    return cur.execute("SELECT (SELECT min(seq) FROM article_lsh_recent), "
+                       "(SELECT max(seq) FROM article_lsh_recent)").fetchone()
+
+
+class _RecentKeys:
+    """A writer's copy of ``article_lsh_recent``: LSH key -> rowids of the articles holding it.
+
+    Duplicate linking looks a new body's keys up in ``article_lsh`` with SQL and here in memory, so the
+    recent keys cost no lookups of their own. The table only grows at its end (``seq``, AUTOINCREMENT) and
+    is emptied when its keys move to ``article_lsh``, so :meth:`sync`, run under the write lock, reads what
+    other writers added since this copy last looked, and reads it all again once rows it holds are gone.
+    A key that an update deleted may stay here: it brings a candidate the exact comparison turns down.
+    """
+
+    def __init__(self) -> None:
+        # the first article holding a key, and the others in the rare case of several (half the memory of a
+        # list per key: about 20 MB at LSH_RECENT_KEYS)
+        self.article: dict[int, int] = {}
+        self.others: dict[int, list[int]] = {}
+        self.first: int | None = None  # the smallest seq held, None when empty
+        self.last = 0  # every row up to this seq is held
+
+    def clear(self) -> None:
+        self.article.clear()
+        self.others.clear()
+        self.first = None
+
+    def reset(self) -> None:
+        """Forget everything: the next :meth:`sync` reads the whole table (after a rollback)."""
+        self.clear()
+        self.last = 0
+
+    def sync(self, cur: sqlite3.Cursor) -> None:
+        low, high = _seq_range(cur)
+        if low is None or (self.first is not None and low > self.first):  # moved (or its oldest deleted)
+            self.clear()
+        if high is not None and high > self.last:
+            self.first = low if self.first is None else self.first
+            for key, article in cur.execute("SELECT key, article FROM article_lsh_recent WHERE seq > ?",
+                                            (self.last,)):
+                self._put(key, article)
+        self.last = max(self.last, high or 0)
+
+    def _put(self, key: int, article: int) -> None:
+        held = self.article.setdefault(key, article)
+        if held != article:
+            self.others.setdefault(key, []).append(article)
+
+    def add(self, keys: Sequence[int], article: int) -> None:
+        for key in keys:
+            self._put(key, article)
+
+    def find(self, keys: Sequence[int], article: int) -> list[int]:
+        """Articles other than ``article`` holding one of ``keys``, at most :data:`LSH_PER_KEY` per key."""
+        found: list[int] = []
+        for key in keys:
+            held = self.article.get(key)
+            if held is not None:
+                found.extend([a for a in (held, *self.others.get(key, ())) if a != article][:LSH_PER_KEY])
+        return found
+
+
 class Dataset:
     """An open dataset. ``Dataset(path)`` creates or migrates the file; use as a context manager."""
 
@@ -614,6 +692,7 @@ class Dataset:
                 f"{self.path} has schema version {version}, newer than this linfen-crawler knows "
                 f"({SCHEMA_VERSION}); upgrade linfen-crawler to open it")
         self.conn = conn
+        self._recent = _RecentKeys()
         try:
             if version < SCHEMA_VERSION:
                 self._migrate(version)
@@ -688,6 +767,7 @@ class Dataset:
         cur = self.conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
+            self._recent.sync(cur)
             for row in rows:
                 rec = {k: row.get(k) for k in STORED_COLUMNS}
                 for key in JSON_COLUMNS:
@@ -740,8 +820,10 @@ class Dataset:
                             (rowid, title, fts_text(rec["body"])))
                 cur.execute("INSERT INTO articles_title_fts (rowid, title) VALUES (?, ?)", (rowid, title))
                 self._link_duplicates(cur, str(rec["url"]), rec["body"], fresh=old is None, rowid=rowid)
+            self._move_recent_keys(cur)
             cur.execute("COMMIT")
         except BaseException:
+            self._recent.reset()  # it may hold keys of the rolled-back rows
             if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
                 cur.execute("ROLLBACK")
             raise
@@ -762,6 +844,7 @@ class Dataset:
             rowid = int(cur.execute("SELECT rowid FROM articles WHERE url = ?", (url,)).fetchone()[0])
         if not fresh:  # a row inserted just now has no keys and no duplicate_of yet (articles are never deleted)
             cur.execute("DELETE FROM article_lsh WHERE article = ?", (rowid,))
+            cur.execute("DELETE FROM article_lsh_recent WHERE article = ?", (rowid,))
             cur.execute("DELETE FROM article_sketch WHERE article = ?", (rowid,))
             cur.execute("UPDATE articles SET duplicate_of = NULL WHERE url = ?", (url,))
         keys, sketch = dedupe.sketch(body)
@@ -789,18 +872,22 @@ class Dataset:
                 cur.execute("UPDATE articles SET duplicate_of = ? WHERE url = ?", (root, url))
                 return compared
         # one statement for the 16 keys instead of 16 round trips through the sqlite3 module
-        cur.execute("INSERT OR IGNORE INTO article_lsh (key, article) VALUES " + ", ".join("(?, ?)" for _ in keys),
+        # OR IGNORE: a statement that could fail halfway opens a savepoint, and FTS5 writes its pending tokens
+        # out at every savepoint, as a segment of one article (most of a write's cost when it did)
+        cur.execute("INSERT OR IGNORE INTO article_lsh_recent (key, article) VALUES "
+                    + ", ".join("(?, ?)" for _ in keys),
                     [v for k in keys for v in (k, rowid)])
+        self._recent.add(keys, rowid)
         cur.execute("INSERT OR REPLACE INTO article_sketch (article, sketch) VALUES (?, ?)", (rowid, sketch))
         if roots:  # an earlier copy than the known ones, or a story that joins groups
             self._set_group(cur, {url, *roots})
         return compared
 
-    @staticmethod
-    def _lsh_candidates(cur: sqlite3.Cursor, keys: Sequence[int], rowid: int, sketch: bytes | None = None,
+    def _lsh_candidates(self, cur: sqlite3.Cursor, keys: Sequence[int], rowid: int, sketch: bytes | None = None,
                         threshold: float = dedupe.THRESHOLD) -> list[tuple[str, str]]:
         """``(url, url of its earliest copy)`` of indexed bodies sharing an LSH key with article ``rowid``'s,
-        at most :data:`LSH_PER_KEY` per key, each key an index lookup on ``article_lsh``'s primary key.
+        at most :data:`LSH_PER_KEY` per key, each key an index lookup on ``article_lsh``'s primary key and one
+        in the writer's copy of ``article_lsh_recent`` (:class:`_RecentKeys`).
 
         Given the body's ``sketch``, a candidate whose stored sketch agrees with it in a share of its values
         more than :data:`dedupe.SKETCH_MARGIN` below ``threshold`` is left out before its row is read: at a
@@ -814,9 +901,12 @@ class Dataset:
         average), so a crowded band rarely hides it.
         """
         one = f"SELECT * FROM (SELECT article FROM article_lsh WHERE key = ? AND article != ? LIMIT {LSH_PER_KEY})"
+        recent = self._recent.find(keys, rowid)
+        lookups = " UNION ALL ".join([one] * len(keys) + ["SELECT ?"] * len(recent))
         found = cur.execute(
-            "SELECT DISTINCT l.article, s.sketch FROM (" + " UNION ALL ".join(one for _ in keys) + ") AS l "
-            "LEFT JOIN article_sketch s ON s.article = l.article", [v for k in keys for v in (k, rowid)]).fetchall()
+            f"SELECT DISTINCT l.article, s.sketch FROM ({lookups}) AS l "
+            "LEFT JOIN article_sketch s ON s.article = l.article", [v for k in keys for v in (k, rowid)] + recent
+        ).fetchall()
         floor = threshold - dedupe.SKETCH_MARGIN
         kept = [article for article, theirs in found if not sketch or not theirs
                 or dedupe.sketch_similarity(sketch, theirs) >= floor]
@@ -824,6 +914,19 @@ class Dataset:
             return []
         return cur.execute(f"SELECT url, coalesce(duplicate_of, url) FROM articles WHERE rowid IN "
                            f"({', '.join('?' for _ in kept)})", kept).fetchall()
+
+    def _move_recent_keys(self, cur: sqlite3.Cursor) -> None:
+        """Move ``article_lsh_recent`` into ``article_lsh`` in key order once it holds :data:`LSH_RECENT_KEYS`
+        (inside the caller's transaction); in any case, note that this writer's copy holds every row."""
+        low, high = _seq_range(cur)
+        if low is not None and high is not None and high - low + 1 >= LSH_RECENT_KEYS:
+            cur.execute("INSERT OR IGNORE INTO article_lsh (key, article) "
+                        "SELECT key, article FROM article_lsh_recent ORDER BY key, article")
+            cur.execute("DELETE FROM article_lsh_recent")
+            self._recent.clear()
+        elif self._recent.first is None:
+            self._recent.first = low
+        self._recent.last = max(self._recent.last, high or 0)
 
     def _set_group(self, cur: sqlite3.Cursor, roots: set[str]) -> None:
         """Merge the groups whose earliest copies are ``roots``: all point at the earliest of them."""
@@ -846,7 +949,9 @@ class Dataset:
         cur.execute("BEGIN IMMEDIATE")
         try:
             cur.execute("DELETE FROM article_lsh")
+            cur.execute("DELETE FROM article_lsh_recent")
             cur.execute("DELETE FROM article_sketch")
+            self._recent.reset()
             cur.execute("UPDATE articles SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL")
             n = compared = 0
             # a second connection streams the articles (WAL: it reads the snapshot before this transaction)
@@ -857,12 +962,16 @@ class Dataset:
                         "ORDER BY published_at IS NULL, published_at, first_seen_at, url"):
                     n += 1
                     compared += self._link_duplicates(cur, url, body, threshold, rowid=rowid)
+                    if n % 1000 == 0:
+                        self._move_recent_keys(cur)
             finally:
                 reader.close()
+            self._move_recent_keys(cur)
             groups, duplicates = cur.execute(
                 "SELECT count(DISTINCT duplicate_of), count(duplicate_of) FROM articles").fetchone()
             cur.execute("COMMIT")
         except BaseException:
+            self._recent.reset()
             if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
                 cur.execute("ROLLBACK")
             raise

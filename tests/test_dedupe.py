@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import article_rows, old_dataset, rows, run_linfen
 
-from linfen_crawler import dedupe
+from linfen_crawler import dedupe, storage
 from linfen_crawler.demo.lfxww import article_path, load_data
 from linfen_crawler.storage import Dataset
 
@@ -312,3 +313,75 @@ def test_a_lower_threshold_lowers_the_sketch_floor_too(tmp_path):
         assert dup_map(ds) == {"a": None, "b": None}  # under the default 0.7
         assert ds.dedupe_all(threshold=0.4)["duplicates"] == 1
         assert dup_map(ds) == {"a": None, "b": "a"}
+
+
+WORDS = "临汾市召开经济工作会议部署明年重点任务推进转型发展改革开放项目建设乡村振兴尧都区城乡居民收入粮食丰收"
+
+
+def stories(n: int, seed: int) -> list[str]:
+    """``n`` invented bodies of 300 characters, unrelated to each other."""
+    rng = random.Random(seed)
+    return ["".join(rng.choice(WORDS) for _ in range(300)) for _ in range(n)]
+
+
+def keys_in(ds: Dataset, table: str) -> set[tuple[int, int]]:
+    return set(ds.conn.execute(f"SELECT key, article FROM {table}"))
+
+
+def test_recent_keys_move_into_article_lsh_and_copies_are_found_in_both(ds, monkeypatch):
+    """New keys gather in article_lsh_recent and move into article_lsh once there are LSH_RECENT_KEYS: a
+    copy is linked to an original whose keys are in either table, and no key is lost on the way."""
+    monkeypatch.setattr(storage, "LSH_RECENT_KEYS", 40)  # three bodies' keys
+    bodies = stories(7, seed=3)
+    ds.upsert_articles([art(f"o{i}", body, "2021-07-21") for i, body in enumerate(bodies[:5])], 1)
+    indexed = {(k, rowid) for rowid, body in enumerate(bodies[:5], 1) for k in dedupe.lsh_keys(body)}
+    assert keys_in(ds, "article_lsh") == indexed and not keys_in(ds, "article_lsh_recent")  # moved at the end
+    ds.upsert_articles([art("o5", bodies[5], "2021-07-21")], 2)
+    assert keys_in(ds, "article_lsh_recent") == {(k, 6) for k in dedupe.lsh_keys(bodies[5])}  # not yet: 16 < 40
+    # a copy of an original in article_lsh, and of one in article_lsh_recent, in one batch with a new original
+    ds.upsert_articles([art("c0", "本报讯 " + bodies[0], "2021-07-22"), art("c5", "本报讯 " + bodies[5], "2021-07-22"),
+                        art("o6", bodies[6], "2021-07-22")], 3)
+    assert dup_map(ds) == {**{f"o{i}": None for i in range(7)}, "c0": "o0", "c5": "o5"}
+    assert keys_in(ds, "article_lsh") | keys_in(ds, "article_lsh_recent") == indexed | {
+        (k, rowid) for rowid, body in ((6, bodies[5]), (9, bodies[6])) for k in dedupe.lsh_keys(body)}
+
+
+def test_a_second_writer_finds_the_keys_the_first_one_wrote_and_moved(tmp_path, monkeypatch):
+    """Two writers on one dataset (two crawls): each reads the other's new keys before it links, and starts
+    its copy again when the other has moved them into article_lsh."""
+    monkeypatch.setattr(storage, "LSH_RECENT_KEYS", 40)
+    bodies = stories(6, seed=4)
+    with Dataset(tmp_path / "t.db") as one, Dataset(tmp_path / "t.db") as two:
+        one.upsert_articles([art("a", bodies[0], "2021-07-21")], 1)
+        two.upsert_articles([art("a2", "本报讯 " + bodies[0], "2021-07-22")], 2)  # a's keys: article_lsh_recent
+        one.upsert_articles([art(f"o{i}", body, "2021-07-21") for i, body in enumerate(bodies[1:4], 1)], 1)
+        assert not keys_in(one, "article_lsh_recent")  # moved by the first writer
+        one.upsert_articles([art("o4", bodies[4], "2021-07-21")], 1)
+        two.upsert_articles([art("a3", "新华社讯 " + bodies[0], "2021-07-22"),  # a's keys: article_lsh now
+                             art("o3c", "本报讯 " + bodies[3], "2021-07-22"),
+                             art("o4c", "本报讯 " + bodies[4], "2021-07-22")], 2)  # o4's: recent, after the move
+        assert {u: d for u, d in dup_map(two).items() if d} == {"a2": "a", "a3": "a", "o3c": "o3", "o4c": "o4"}
+        assert two._recent.find(dedupe.lsh_keys(bodies[0]), 0) == []  # it no longer holds the moved keys
+
+
+def test_a_failed_batch_leaves_the_writer_linking_as_before(ds):
+    """A batch that fails halfway rolls back its keys; the writer's copy of them is dropped too, and the next
+    batches link as if it had never been tried."""
+    first, second = stories(2, seed=5)
+    ds.upsert_articles([art("a", first, "2021-07-21")], 1)
+    with pytest.raises(sqlite3.IntegrityError):
+        ds.upsert_articles([art("b", second, "2021-07-21"), {**art("bad", OTHER, "2021-07-21"), "site": None}], 1)
+    assert ds._recent.article == {} and ds._recent.others == {}
+    ds.upsert_articles([art("a2", "本报讯 " + first, "2021-07-22"), art("c", second, "2021-07-22")], 1)
+    ds.upsert_articles([art("c2", "本报讯 " + second, "2021-07-23")], 1)
+    assert dup_map(ds) == {"a": None, "a2": "a", "c": None, "c2": "c"}
+    assert keys_in(ds, "article_lsh_recent") == {(k, rowid) for rowid, body in ((1, first), (3, second))
+                                                 for k in dedupe.lsh_keys(body)}
+
+
+def test_a_batch_writes_one_full_text_segment(ds):
+    """The keys' insert opens no savepoint: FTS5 writes its pending tokens out at every savepoint, which
+    made one segment per article and doubled the cost of the full-text index."""
+    ds.upsert_articles([art(f"o{i}", body, "2021-07-21") for i, body in enumerate(stories(40, seed=6))], 1)
+    segments = ds.conn.execute("SELECT count(DISTINCT id >> 37) FROM articles_fts_data WHERE id >> 37 > 0")
+    assert segments.fetchone()[0] == 1

@@ -127,6 +127,7 @@ def build_metadata(database: str, editions: bool = False) -> dict[str, Any]:
                     "articles_fts": {"hidden": True},
                     "articles_title_fts": {"hidden": True},
                     "article_lsh": {"hidden": True},
+                    "article_lsh_recent": {"hidden": True},
                     "article_sketch": {"hidden": True},
                     "raw_pages": {"hidden": True},
                 },
