@@ -141,6 +141,12 @@ LSH_PER_KEY = 8  # candidates read per LSH band key when linking a new body (Dat
 # bodies) at a time, the keys share pages: about 5 pages per article, and the writer holds them in memory
 # (about 20 MB) for its lookups (_RecentKeys).
 LSH_RECENT_KEYS = 1 << 18
+# A Bloom filter of the keys in `article_lsh` (`article_lsh_filter`, 4 bits set per key, at least 8 bits per
+# key: under 3 % false positives): a key it does not hold is not looked up. At a million articles the 16
+# lookups of a new body read 16 random pages of a 600 MB table, and almost every key is new (issue 16).
+LSH_FILTER_PROBES = 4
+LSH_FILTER_BITS_PER_KEY = 8
+LSH_FILTER_MIN_BITS = 1 << 22  # 512 KB: a first move's keys at 8 bits and a quarter more
 # SQLite's page cache per connection, in KiB (its default is 2 MB): the url index and the full-text index's
 # upper levels stay in memory while a large dataset grows (issue 16), and a search finds them there
 CACHE_KIB = 65536
@@ -436,6 +442,12 @@ def _article_sketches(conn: sqlite3.Connection) -> None:
         conn.executemany("INSERT INTO article_sketch (article, sketch) VALUES (?, ?)", [s for s in sketches if s[1]])
 
 
+def _lsh_filter(conn: sqlite3.Connection) -> None:
+    """Migration 13 (issue 16): the Bloom filter of the keys already in ``article_lsh``
+    (:func:`_rebuild_lsh_filter`; 16 s for 1.1 million articles)."""
+    _rebuild_lsh_filter(conn)
+
+
 def _edition_columns(conn: sqlite3.Connection) -> None:
     """Issue 17: e-paper articles' edition date, page (版面) number and name, 引题, 副题 and position on the
     page image, as nullable columns (portal rows keep NULL), and the index behind an e-paper's next
@@ -537,6 +549,10 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
         """CREATE TABLE IF NOT EXISTS article_lsh_recent (
             seq INTEGER PRIMARY KEY AUTOINCREMENT, key INTEGER NOT NULL, article INTEGER NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS article_lsh_recent_article ON article_lsh_recent(article)",
+        """CREATE TABLE IF NOT EXISTS article_lsh_filter (
+            id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL, keys INTEGER NOT NULL,
+            bits BLOB NOT NULL)""",
+        _lsh_filter,
     ),
 }
 
@@ -587,6 +603,84 @@ class BatchResult:
     removed: int = 0
     rejected: int = 0
     store_errors: int = 0  # articles recorded as store_error rejects instead
+
+
+class _KeyFilter:
+    """The writer's copy of ``article_lsh_filter``: a Bloom filter of the keys in ``article_lsh``.
+
+    Bits ``(h1 + i * h2) mod m`` for ``i`` < :data:`LSH_FILTER_PROBES`, ``h1`` and ``h2`` the key's two 31-bit
+    halves (the keys are hashes already). Keys only enter ``article_lsh`` by a move (or a rebuild), which sets
+    their bits in the same transaction and counts a ``generation``; a writer reads the filter again when the
+    generation it holds is not the stored one. Keys deleted by an update keep their bits: a false positive
+    costs one lookup, a false negative would lose a copy, so bits are never cleared but by a rebuild.
+    """
+
+    def __init__(self) -> None:
+        import numpy as np  # not at the top: the analyst commands import this module (issue 16)
+
+        self.np = np
+        self.generation: int | None = None
+        self.keys = 0
+        self.bits = np.zeros(0, dtype=np.uint8)
+
+    def sync(self, cur: sqlite3.Cursor) -> None:
+        """Read the filter again if another writer changed it (its generation; the bits only then)."""
+        row = cur.execute("SELECT generation FROM article_lsh_filter WHERE id = 1").fetchone()
+        if row is None:  # made by migration 13; a missing row means a rebuild
+            _rebuild_lsh_filter(cur)
+            row = cur.execute("SELECT generation FROM article_lsh_filter WHERE id = 1").fetchone()
+        if row[0] != self.generation:
+            self.generation, self.keys, bits = cur.execute(
+                "SELECT generation, keys, bits FROM article_lsh_filter WHERE id = 1").fetchone()
+            self.bits = self.np.frombuffer(bits, dtype=self.np.uint8).copy()
+
+    def _positions(self, keys: Any) -> Any:
+        np = self.np
+        keys = np.asarray(keys, dtype=np.int64).astype(np.uint64)
+        h1 = keys & np.uint64(0x7FFFFFFF)
+        h2 = (keys >> np.uint64(31)) | np.uint64(1)
+        probes = np.arange(LSH_FILTER_PROBES, dtype=np.uint64)
+        return (h1[:, None] + probes[None, :] * h2[:, None]) & np.uint64(len(self.bits) * 8 - 1)
+
+    def holding(self, keys: Sequence[int]) -> list[int]:
+        """The keys that may be in ``article_lsh`` (all of them while no filter is loaded)."""
+        if not len(self.bits) or not keys:
+            return list(keys)
+        pos = self._positions(keys)
+        hit = (self.bits[pos >> self.np.uint64(3)] >> (pos & self.np.uint64(7)).astype(self.np.uint8)) & 1
+        return [k for k, ok in zip(keys, hit.all(axis=1), strict=True) if ok]
+
+    def add(self, keys: Any) -> None:
+        if len(keys):
+            pos = self._positions(keys).ravel()
+            self.np.bitwise_or.at(self.bits, pos >> self.np.uint64(3),
+                                  (self.np.uint8(1) << (pos & self.np.uint64(7)).astype(self.np.uint8)))
+            self.keys += len(keys)
+
+    def save(self, cur: sqlite3.Cursor | sqlite3.Connection) -> None:
+        self.generation = (self.generation or 0) + 1
+        cur.execute("INSERT OR REPLACE INTO article_lsh_filter (id, generation, keys, bits) VALUES (1, ?, ?, ?)",
+                    (self.generation, self.keys, self.bits.tobytes()))
+
+
+def _rebuild_lsh_filter(cur: sqlite3.Cursor | sqlite3.Connection) -> None:
+    """Make ``article_lsh_filter`` again from every key in ``article_lsh`` (migration 13, `linfen dedupe`,
+    and a move that would leave fewer than :data:`LSH_FILTER_BITS_PER_KEY` bits a key): a power of two of
+    bits, at least that many a key and a quarter more (8 to 16 a key; 32 MB at a million articles)."""
+    import numpy as np
+
+    count = cur.execute("SELECT count(*) FROM article_lsh").fetchone()[0]
+    bits = LSH_FILTER_MIN_BITS
+    while bits < count * LSH_FILTER_BITS_PER_KEY * 5 // 4:
+        bits *= 2
+    row = cur.execute("SELECT generation FROM article_lsh_filter WHERE id = 1").fetchone()
+    flt = _KeyFilter()
+    flt.generation = row[0] if row else 0
+    flt.bits = np.zeros(bits // 8, dtype=np.uint8)
+    rows = cur.execute("SELECT key FROM article_lsh")
+    while chunk := rows.fetchmany(1 << 16):
+        flt.add(np.fromiter((k for (k,) in chunk), dtype=np.int64, count=len(chunk)))
+    flt.save(cur)
 
 
 def _seq_range(cur: sqlite3.Cursor) -> tuple[int | None, int | None]:
@@ -693,6 +787,7 @@ class Dataset:
                 f"({SCHEMA_VERSION}); upgrade linfen-crawler to open it")
         self.conn = conn
         self._recent = _RecentKeys()
+        self._filter: _KeyFilter | None = None  # made on the first write (numpy: not for the analyst commands)
         try:
             if version < SCHEMA_VERSION:
                 self._migrate(version)
@@ -767,7 +862,7 @@ class Dataset:
         cur = self.conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
-            self._recent.sync(cur)
+            self._sync_keys(cur)
             for row in rows:
                 rec = {k: row.get(k) for k in STORED_COLUMNS}
                 for key in JSON_COLUMNS:
@@ -824,6 +919,7 @@ class Dataset:
             cur.execute("COMMIT")
         except BaseException:
             self._recent.reset()  # it may hold keys of the rolled-back rows
+            self._filter = None  # ... and this, bits of a rolled-back move
             if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
                 cur.execute("ROLLBACK")
             raise
@@ -901,11 +997,17 @@ class Dataset:
         average), so a crowded band rarely hides it.
         """
         one = f"SELECT * FROM (SELECT article FROM article_lsh WHERE key = ? AND article != ? LIMIT {LSH_PER_KEY})"
+        if self._filter is None:
+            self._filter = _KeyFilter()
+            self._filter.sync(cur)
+        probed = self._filter.holding(keys)
         recent = self._recent.find(keys, rowid)
-        lookups = " UNION ALL ".join([one] * len(keys) + ["SELECT ?"] * len(recent))
+        if not probed and not recent:
+            return []
+        lookups = " UNION ALL ".join([one] * len(probed) + ["SELECT ? AS article"] * len(recent))
         found = cur.execute(
             f"SELECT DISTINCT l.article, s.sketch FROM ({lookups}) AS l "
-            "LEFT JOIN article_sketch s ON s.article = l.article", [v for k in keys for v in (k, rowid)] + recent
+            "LEFT JOIN article_sketch s ON s.article = l.article", [v for k in probed for v in (k, rowid)] + recent
         ).fetchall()
         floor = threshold - dedupe.SKETCH_MARGIN
         kept = [article for article, theirs in found if not sketch or not theirs
@@ -915,14 +1017,33 @@ class Dataset:
         return cur.execute(f"SELECT url, coalesce(duplicate_of, url) FROM articles WHERE rowid IN "
                            f"({', '.join('?' for _ in kept)})", kept).fetchall()
 
+    def _sync_keys(self, cur: sqlite3.Cursor) -> None:
+        """Read what other writers changed in ``article_lsh_recent`` and ``article_lsh_filter`` (under the
+        write lock, before linking)."""
+        if self._filter is None:
+            self._filter = _KeyFilter()
+        self._filter.sync(cur)
+        self._recent.sync(cur)
+
     def _move_recent_keys(self, cur: sqlite3.Cursor) -> None:
         """Move ``article_lsh_recent`` into ``article_lsh`` in key order once it holds :data:`LSH_RECENT_KEYS`
         (inside the caller's transaction); in any case, note that this writer's copy holds every row."""
         low, high = _seq_range(cur)
         if low is not None and high is not None and high - low + 1 >= LSH_RECENT_KEYS:
+            import numpy as np
+
+            flt = self._filter
+            assert flt is not None  # synced at the start of the transaction
+            moved = np.array([k for (k,) in cur.execute("SELECT key FROM article_lsh_recent")], dtype=np.int64)
             cur.execute("INSERT OR IGNORE INTO article_lsh (key, article) "
                         "SELECT key, article FROM article_lsh_recent ORDER BY key, article")
             cur.execute("DELETE FROM article_lsh_recent")
+            if (flt.keys + len(moved)) * LSH_FILTER_BITS_PER_KEY > len(flt.bits) * 8:
+                _rebuild_lsh_filter(cur)  # twice the size, from article_lsh (which holds the moved keys now)
+                flt.sync(cur)
+            else:
+                flt.add(moved)
+                flt.save(cur)
             self._recent.clear()
         elif self._recent.first is None:
             self._recent.first = low
@@ -952,6 +1073,9 @@ class Dataset:
             cur.execute("DELETE FROM article_lsh_recent")
             cur.execute("DELETE FROM article_sketch")
             self._recent.reset()
+            _rebuild_lsh_filter(cur)  # empty, at its smallest
+            self._filter = _KeyFilter()
+            self._filter.sync(cur)
             cur.execute("UPDATE articles SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL")
             n = compared = 0
             # a second connection streams the articles (WAL: it reads the snapshot before this transaction)
@@ -972,6 +1096,7 @@ class Dataset:
             cur.execute("COMMIT")
         except BaseException:
             self._recent.reset()
+            self._filter = None
             if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
                 cur.execute("ROLLBACK")
             raise

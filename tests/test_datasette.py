@@ -271,8 +271,8 @@ def test_home_and_database_pages_leave_internal_tables_out(served, browser):
     browser.open(base.rsplit("/", 1)[0] + "/")
     listed = browser.js('[...document.querySelectorAll("a")].map(a => a.textContent)')
     assert "articles" in listed
-    assert not {"raw_pages", "article_lsh", "article_lsh_recent", "article_sketch", "articles_fts",
-                "articles_title_fts"} & set(listed)
+    assert not {"raw_pages", "article_lsh", "article_lsh_recent", "article_lsh_filter", "article_sketch",
+                "articles_fts", "articles_title_fts"} & set(listed)
     browser.open(base)
     sql = browser.js('document.querySelector("textarea#sql-editor").value')
     assert "from articles" in sql and "article_versions" not in sql

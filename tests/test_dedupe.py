@@ -385,3 +385,27 @@ def test_a_batch_writes_one_full_text_segment(ds):
     ds.upsert_articles([art(f"o{i}", body, "2021-07-21") for i, body in enumerate(stories(40, seed=6))], 1)
     segments = ds.conn.execute("SELECT count(DISTINCT id >> 37) FROM articles_fts_data WHERE id >> 37 > 0")
     assert segments.fetchone()[0] == 1
+
+
+def test_the_key_filter_holds_every_key_of_article_lsh_as_it_grows(tmp_path, monkeypatch):
+    """A key of article_lsh that the filter did not hold would never be looked up (a copy lost): after moves
+    that grow the filter twice, every key is held, by the writer's copy and by a copy read from the file.
+    Keys never stored are mostly not held (a false positive costs one lookup)."""
+    monkeypatch.setattr(storage, "LSH_RECENT_KEYS", 64)  # four bodies a move
+    monkeypatch.setattr(storage, "LSH_FILTER_MIN_BITS", 1 << 12)  # grows past 512 keys: 32 bodies
+    bodies = stories(60, seed=8)
+    with Dataset(tmp_path / "t.db") as ds:
+        for i in range(0, 60, 6):
+            ds.upsert_articles([art(f"o{j}", bodies[j], "2021-07-21") for j in range(i, i + 6)], 1)
+        stored = [k for (k,) in ds.conn.execute("SELECT key FROM article_lsh")]
+        assert len(stored) >= 48 * 16
+        assert ds._filter is not None and ds._filter.holding(stored) == stored
+        assert len(ds._filter.bits) * 8 >= 48 * 16 * storage.LSH_FILTER_BITS_PER_KEY  # it grew
+    with Dataset(tmp_path / "t.db") as ds:
+        ds._sync_keys(ds.conn.cursor())
+        assert ds._filter is not None and ds._filter.holding(stored) == stored
+        never = [random.Random(9).getrandbits(63) for _ in range(2000)]
+        assert len(ds._filter.holding(never)) < 2000 * 0.05
+        # a copy of each of the first bodies, whose keys are in article_lsh: all found through the filter
+        ds.upsert_articles([art(f"c{j}", "本报讯 " + bodies[j], "2021-07-22") for j in range(10)], 2)
+        assert {u: d for u, d in dup_map(ds).items() if d} == {f"c{j}": f"o{j}" for j in range(10)}

@@ -128,6 +128,7 @@ def build_metadata(database: str, editions: bool = False) -> dict[str, Any]:
                     "articles_title_fts": {"hidden": True},
                     "article_lsh": {"hidden": True},
                     "article_lsh_recent": {"hidden": True},
+                    "article_lsh_filter": {"hidden": True},
                     "article_sketch": {"hidden": True},
                     "raw_pages": {"hidden": True},
                 },
