@@ -551,7 +551,7 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
         "CREATE INDEX IF NOT EXISTS article_lsh_recent_article ON article_lsh_recent(article)",
         """CREATE TABLE IF NOT EXISTS article_lsh_filter (
             id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL, keys INTEGER NOT NULL,
-            bits BLOB NOT NULL)""",
+            max_article INTEGER NOT NULL, bits BLOB NOT NULL)""",
         _lsh_filter,
     ),
 }
@@ -613,6 +613,9 @@ class _KeyFilter:
     their bits in the same transaction and counts a ``generation``; a writer reads the filter again when the
     generation it holds is not the stored one. Keys deleted by an update keep their bits: a false positive
     costs one lookup, a false negative would lose a copy, so bits are never cleared but by a rebuild.
+    ``max_article`` is the newest article whose keys it holds: keys of newer articles in ``article_lsh`` were
+    written by something else (a crawl of an older version still running after the upgrade), and
+    :meth:`sync` adds them.
     """
 
     def __init__(self) -> None:
@@ -621,6 +624,7 @@ class _KeyFilter:
         self.np = np
         self.generation: int | None = None
         self.keys = 0
+        self.max_article = 0
         self.bits = np.zeros(0, dtype=np.uint8)
 
     def sync(self, cur: sqlite3.Cursor) -> None:
@@ -630,9 +634,15 @@ class _KeyFilter:
             _rebuild_lsh_filter(cur)
             row = cur.execute("SELECT generation FROM article_lsh_filter WHERE id = 1").fetchone()
         if row[0] != self.generation:
-            self.generation, self.keys, bits = cur.execute(
-                "SELECT generation, keys, bits FROM article_lsh_filter WHERE id = 1").fetchone()
+            self.generation, self.keys, self.max_article, bits = cur.execute(
+                "SELECT generation, keys, max_article, bits FROM article_lsh_filter WHERE id = 1").fetchone()
             self.bits = self.np.frombuffer(bits, dtype=self.np.uint8).copy()
+        newest = cur.execute("SELECT max(article) FROM article_lsh").fetchone()[0]  # its index: one lookup
+        if newest is not None and newest > self.max_article:
+            outside = [k for (k,) in cur.execute("SELECT key FROM article_lsh WHERE article > ?", (self.max_article,))]
+            self.add(outside)
+            self.max_article = newest
+            self.save(cur)
 
     def _positions(self, keys: Any) -> Any:
         np = self.np
@@ -659,8 +669,8 @@ class _KeyFilter:
 
     def save(self, cur: sqlite3.Cursor | sqlite3.Connection) -> None:
         self.generation = (self.generation or 0) + 1
-        cur.execute("INSERT OR REPLACE INTO article_lsh_filter (id, generation, keys, bits) VALUES (1, ?, ?, ?)",
-                    (self.generation, self.keys, self.bits.tobytes()))
+        cur.execute("INSERT OR REPLACE INTO article_lsh_filter (id, generation, keys, max_article, bits) "
+                    "VALUES (1, ?, ?, ?, ?)", (self.generation, self.keys, self.max_article, self.bits.tobytes()))
 
 
 def _rebuild_lsh_filter(cur: sqlite3.Cursor | sqlite3.Connection) -> None:
@@ -677,6 +687,7 @@ def _rebuild_lsh_filter(cur: sqlite3.Cursor | sqlite3.Connection) -> None:
     flt = _KeyFilter()
     flt.generation = row[0] if row else 0
     flt.bits = np.zeros(bits // 8, dtype=np.uint8)
+    flt.max_article = cur.execute("SELECT coalesce(max(article), 0) FROM article_lsh").fetchone()[0]
     rows = cur.execute("SELECT key FROM article_lsh")
     while chunk := rows.fetchmany(1 << 16):
         flt.add(np.fromiter((k for (k,) in chunk), dtype=np.int64, count=len(chunk)))
@@ -720,8 +731,9 @@ class _RecentKeys:
 
     def sync(self, cur: sqlite3.Cursor) -> None:
         low, high = _seq_range(cur)
-        if low is None or (self.first is not None and low > self.first):  # moved (or its oldest deleted)
-            self.clear()
+        if low is None or (self.first is not None and low > self.first):
+            # moved, or its oldest rows deleted by an update (the others stay): read it all again
+            self.reset()
         if high is not None and high > self.last:
             self.first = low if self.first is None else self.first
             for key, article in cur.execute("SELECT key, article FROM article_lsh_recent WHERE seq > ?",
@@ -997,9 +1009,9 @@ class Dataset:
         average), so a crowded band rarely hides it.
         """
         one = f"SELECT * FROM (SELECT article FROM article_lsh WHERE key = ? AND article != ? LIMIT {LSH_PER_KEY})"
-        if self._filter is None:
-            self._filter = _KeyFilter()
-            self._filter.sync(cur)
+        if self._filter is None:  # called outside upsert_articles and dedupe_all (tests)
+            self._sync_keys(cur)
+        assert self._filter is not None
         probed = self._filter.holding(keys)
         recent = self._recent.find(keys, rowid)
         if not probed and not recent:
@@ -1035,6 +1047,7 @@ class Dataset:
             flt = self._filter
             assert flt is not None  # synced at the start of the transaction
             moved = np.array([k for (k,) in cur.execute("SELECT key FROM article_lsh_recent")], dtype=np.int64)
+            newest = cur.execute("SELECT max(article) FROM article_lsh_recent").fetchone()[0]
             cur.execute("INSERT OR IGNORE INTO article_lsh (key, article) "
                         "SELECT key, article FROM article_lsh_recent ORDER BY key, article")
             cur.execute("DELETE FROM article_lsh_recent")
@@ -1043,6 +1056,7 @@ class Dataset:
                 flt.sync(cur)
             else:
                 flt.add(moved)
+                flt.max_article = max(flt.max_article, newest)
                 flt.save(cur)
             self._recent.clear()
         elif self._recent.first is None:

@@ -281,7 +281,8 @@ def test_after_linfen_demo_the_pages_are_in_the_archive_not_the_dataset_and_reex
     tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     blobs = [(t, c) for t in tables for (_, c, kind, *_rest) in conn.execute(f'PRAGMA table_info("{t}")')
              if kind.upper() == "BLOB" and not t.startswith(("articles_fts_", "articles_title_fts_"))  # FTS5 blocks
-             and t != "article_sketch"]  # 256-byte MinHash signatures of bodies (issue 16), not pages
+             # 256-byte MinHash signatures of bodies and the Bloom filter of their keys (issue 16), not pages
+             and t not in ("article_sketch", "article_lsh_filter")]
     conn.close()
     assert "raw_pages" not in tables and blobs == []  # no page bytes in the dataset
 

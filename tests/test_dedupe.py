@@ -409,3 +409,31 @@ def test_the_key_filter_holds_every_key_of_article_lsh_as_it_grows(tmp_path, mon
         # a copy of each of the first bodies, whose keys are in article_lsh: all found through the filter
         ds.upsert_articles([art(f"c{j}", "本报讯 " + bodies[j], "2021-07-22") for j in range(10)], 2)
         assert {u: d for u, d in dup_map(ds).items() if d} == {f"c{j}": f"o{j}" for j in range(10)}
+
+
+def test_an_update_of_the_oldest_recent_body_keeps_the_others_in_the_writers_copy(ds):
+    """Found by a review: updating the article whose keys are the oldest in article_lsh_recent deletes them,
+    and the writer's copy was cleared but read again only above the rows it had: the other bodies' keys
+    were in neither place, and their copies were not linked."""
+    first, second, third = stories(3, seed=10)
+    ds.upsert_articles([art("a", first, "2021-07-21"), art("b", second, "2021-07-21")], 1)
+    ds.upsert_articles([art("a", third, "2021-07-21")], 1)  # a's first keys (the oldest rows) go
+    ds.upsert_articles([art("b2", "本报讯 " + second, "2021-07-22"), art("a2", "本报讯 " + third, "2021-07-22")], 1)
+    assert dup_map(ds) == {"a": None, "b": None, "b2": "b", "a2": "a"}
+
+
+def test_keys_an_older_version_wrote_into_article_lsh_are_added_to_the_filter(tmp_path):
+    """A crawl of schema 12 still running after another process upgraded the file writes keys straight into
+    article_lsh: the next writer of this version adds the keys of articles newer than the filter's."""
+    body = stories(1, seed=11)[0]
+    with Dataset(tmp_path / "t.db") as ds:
+        ds.upsert_articles([art("o", stories(1, seed=12)[0], "2021-07-20")], 1)
+        conn = sqlite3.connect(tmp_path / "t.db")  # what the older version does with a new body
+        rowid = conn.execute("INSERT INTO articles (url, site, body, published_at) VALUES ('old', 'lfxww', ?, "
+                             "'2021-07-21')", (body,)).lastrowid
+        conn.executemany("INSERT INTO article_lsh (key, article) VALUES (?, ?)",
+                         [(k, rowid) for k in dedupe.lsh_keys(body)])
+        conn.commit()
+        conn.close()
+        ds.upsert_articles([art("copy", "本报讯 " + body, "2021-07-22")], 1)
+        assert dup_map(ds)["copy"] == "old"
