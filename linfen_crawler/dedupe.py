@@ -20,7 +20,8 @@ about 50 µs instead of one blake2b call per shingle in a Python loop (1.4 ms fo
 :func:`signature` (a set of shingles) and :func:`text_signature` (a body) give the same values; the keys
 of the earlier blake2b hash are rebuilt by schema migration 4 (``storage.py``).
 
-Pure functions, no SQL: ``storage.Dataset`` keeps the keys in ``article_lsh`` and sets ``duplicate_of``.
+Pure functions, no SQL: ``storage.Dataset`` keeps the keys (``article_lsh`` and its newest keys in
+``article_lsh_recent``), the sketches, and sets ``duplicate_of``.
 """
 
 from __future__ import annotations

@@ -136,10 +136,10 @@ ANALYST_QUERIES: dict[str, tuple[str, str, str]] = {
 
 LSH_PER_KEY = 8  # candidates read per LSH band key when linking a new body (Dataset._lsh_candidates)
 # LSH keys gathered in `article_lsh_recent`, in the order they came, before they move into `article_lsh` in key
-# order (Dataset._move_recent_keys; issue 16). Each of a body's 16 keys lands on a random page of `article_lsh`:
+# order (Dataset._move_recent_keys; issue 16). Each of a body's 16 keys landed on a random page of `article_lsh`:
 # at a million articles, 16 pages written per article, twice (WAL and checkpoint). Moved 262,144 keys (16,000
-# bodies) at a time, the keys share pages: about 5 pages per article, and the writer holds them in memory
-# (about 20 MB) for its lookups (_RecentKeys).
+# bodies) at a time, about three keys share a page: 110 instead of 205 KB written an article at 1.2M
+# (docs/performance.md), and the writer holds the recent keys in memory (about 20 MB) for its lookups.
 LSH_RECENT_KEYS = 1 << 18
 # A Bloom filter of the keys in `article_lsh` (`article_lsh_filter`, 4 bits set per key, at least 8 bits per
 # key: under 3 % false positives): a key it does not hold is not looked up. At a million articles the 16
@@ -653,12 +653,21 @@ class _KeyFilter:
         return (h1[:, None] + probes[None, :] * h2[:, None]) & np.uint64(len(self.bits) * 8 - 1)
 
     def holding(self, keys: Sequence[int]) -> list[int]:
-        """The keys that may be in ``article_lsh`` (all of them while no filter is loaded)."""
-        if not len(self.bits) or not keys:
+        """The keys that may be in ``article_lsh`` (all of them while no filter is loaded). A body's 16 keys
+        in plain Python, the bits of :meth:`_positions` (numpy's set-up cost twice as much for so few)."""
+        if not len(self.bits):
             return list(keys)
-        pos = self._positions(keys)
-        hit = (self.bits[pos >> self.np.uint64(3)] >> (pos & self.np.uint64(7)).astype(self.np.uint8)) & 1
-        return [k for k, ok in zip(keys, hit.all(axis=1), strict=True) if ok]
+        bits, mask = self.bits, len(self.bits) * 8 - 1
+        held = []
+        for key in keys:
+            h1, h2 = key & 0x7FFFFFFF, (key >> 31) | 1  # < 2**31 and < 2**32: no wrap, as in uint64
+            for i in range(LSH_FILTER_PROBES):
+                p = (h1 + i * h2) & mask
+                if not bits[p >> 3] >> (p & 7) & 1:
+                    break
+            else:
+                held.append(key)
+        return held
 
     def add(self, keys: Any) -> None:
         if len(keys):
@@ -994,8 +1003,9 @@ class Dataset:
     def _lsh_candidates(self, cur: sqlite3.Cursor, keys: Sequence[int], rowid: int, sketch: bytes | None = None,
                         threshold: float = dedupe.THRESHOLD) -> list[tuple[str, str]]:
         """``(url, url of its earliest copy)`` of indexed bodies sharing an LSH key with article ``rowid``'s,
-        at most :data:`LSH_PER_KEY` per key, each key an index lookup on ``article_lsh``'s primary key and one
-        in the writer's copy of ``article_lsh_recent`` (:class:`_RecentKeys`).
+        at most :data:`LSH_PER_KEY` per key: a lookup in the writer's copy of ``article_lsh_recent``
+        (:class:`_RecentKeys`), and an index lookup on ``article_lsh``'s primary key for the keys its Bloom
+        filter holds (:class:`_KeyFilter`: almost every key of a new body is new).
 
         Given the body's ``sketch``, a candidate whose stored sketch agrees with it in a share of its values
         more than :data:`dedupe.SKETCH_MARGIN` below ``threshold`` is left out before its row is read: at a
