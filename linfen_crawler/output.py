@@ -16,11 +16,14 @@ The format writers are generators over row iterators that yield the running coun
 
 from __future__ import annotations
 
+import codecs
 import csv
 import errno
 import functools
+import io
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -28,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from json.encoder import encode_basestring as _encode_str  # json.dumps' own str encoder (C)
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, AnyStr, BinaryIO, TextIO
 
 from linfen_crawler.storage import ARTICLE_COLUMNS, JSON_COLUMNS
 
@@ -96,7 +99,7 @@ def csv_value(column: str, value: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=8192)  # author and editor lists repeat a lot: decode each distinct one once
-def _joined_names(raw: str) -> str:
+def _joined_names(raw: str | bytes) -> str:
     return str(csv_value("authors", json.loads(raw)))
 
 
@@ -108,74 +111,84 @@ def _cell(column: str, raw: Any) -> Any:
     return _joined_names(raw)
 
 
-def _csv_text(value: Any) -> str:
-    """One CSV field exactly as :func:`csv.writer` (the excel dialect) writes it in a row of two or more fields:
-    quoted when it holds a quote, a comma or a line break, quotes doubled; None empty; numbers as ``str``."""
-    if value.__class__ is str:
-        if '"' in value:
-            return '"' + value.replace('"', '""') + '"'
-        if "," in value or "\n" in value or "\r" in value:
-            return '"' + value + '"'
-        return value
-    if value is None:
-        return ""
-    return _csv_text(str(value))
+@functools.lru_cache(maxsize=8192)
+def _joined_names_utf8(raw: str | bytes) -> bytes:
+    """A stored list of names (JSON, as str or UTF-8 bytes) as one CSV cell's UTF-8 bytes (cached)."""
+    return _joined_names(raw).encode()
+
+
+_NEEDS_QUOTES = re.compile(rb'[",\r\n]').search  # for short fields: one C call where find() would take four
+
+
+def _csv_field(value: Any) -> bytes:
+    """One CSV field's UTF-8 bytes exactly as :func:`csv.writer` (the excel dialect) writes it in a row of two or
+    more fields: quoted when it holds a quote, a comma or a line break, quotes doubled; None empty; numbers as
+    ``str``. ``bytes`` are UTF-8 text (:meth:`Dataset.iter_article_tuples` with ``utf8=True``)."""
+    if value.__class__ is not bytes:
+        if value is None:
+            return b""
+        value = (value if value.__class__ is str else str(value)).encode()
+    # find(), not ``in``: ``b'"' in value`` first tries the needle as an int and clears the TypeError
+    if value.find(b'"') >= 0:
+        return b'"' + value.replace(b'"', b'""') + b'"'
+    if value.find(b",") >= 0 or value.find(b"\n") >= 0 or value.find(b"\r") >= 0:
+        return b'"' + value + b'"'
+    return value
 
 
 WRITE_ROWS = 50  # rows joined into one write: a few hundred KB at most, so memory stays flat at any size
 PROGRESS_ROWS = 1000  # rows between two counts yielded to the progress bar (a multiple of WRITE_ROWS)
 
 
-def write_csv(rows: Iterable[tuple[Any, ...]], fh: TextIO, columns: list[str]) -> Iterator[int]:
-    """Write rows (tuples in ``columns`` order, JSON columns as stored) as CSV; yields the count so far after
-    every :data:`PROGRESS_ROWS` rows and once at the end.
+def write_csv(rows: Iterable[tuple[Any, ...]], fh: BinaryIO, columns: list[str]) -> Iterator[int]:
+    """Write rows (tuples in ``columns`` order, JSON columns as stored; text as ``str`` or UTF-8 ``bytes``) as
+    UTF-8 CSV to the binary file ``fh``; yields the count so far after every :data:`PROGRESS_ROWS` rows and once
+    at the end.
 
-    The bytes are those of :func:`csv.writer` (the excel dialect: ``\\r\\n`` line ends, minimal quoting), but a
-    row is joined here from :func:`_csv_text` and :data:`WRITE_ROWS` rows go to the file in one write: three times as
-    fast as ``writerow``, whose C loop copies every character of a body one at a time (issue 16). A
-    one-column export keeps ``csv.writer``, which quotes an empty field alone on its row."""
-    writer = csv.writer(fh)
-    writer.writerow(columns)
+    The bytes are those of :func:`csv.writer` (the excel dialect: ``\\r\\n`` line ends, minimal quoting), encoded
+    as UTF-8, but a row is joined here from :func:`_csv_field` and :data:`WRITE_ROWS` rows go to the file in one
+    write (issue 16): ``writerow`` copies every character of a body one at a time in its C loop, and with the
+    text read as bytes nothing is decoded or encoded on the way. A field is checked with a regular expression
+    when short and with ``find`` (memchr) when long, where the regular expression would walk a long body."""
+    header = io.StringIO()
+    csv.writer(header).writerow(columns)
+    fh.write(header.getvalue().encode())
     names = [i for i, c in enumerate(columns) if c in NAME_LISTS]
-    n = 0
-    if len(columns) == 1:
-        for row in rows:
-            writer.writerow(_joined_row(row, names) if names else row)
-            n += 1
-            if n % PROGRESS_ROWS == 0:
-                yield n
-        yield n
-        return
-    yield from _write_lines(fh, (",".join(map(_csv_text, _joined_row(row, names) if names else row))
-                                 for row in rows), "\r\n")
+    field, quotes = _csv_field, _NEEDS_QUOTES
+    if len(columns) == 1:  # csv.writer quotes an empty field alone on its row
+        lines: Iterator[bytes] = (field(_joined_row(row, names)[0] if names else row[0]) or b'""' for row in rows)
+    else:
+        lines = (b",".join([v if v.__class__ is bytes and len(v) < 256 and quotes(v) is None else field(v)
+                            for v in (_joined_row(row, names) if names else row)]) for row in rows)
+    yield from _write_lines(fh, lines, b"\r\n")
 
 
-def _write_lines(fh: TextIO, lines: Iterable[str], end: str) -> Iterator[int]:
+def _write_lines(fh: IO[AnyStr], lines: Iterable[AnyStr], end: AnyStr) -> Iterator[int]:
     """Write ``lines``, each followed by ``end``, :data:`WRITE_ROWS` to one write; yields the count so far after
     every :data:`PROGRESS_ROWS` lines and once at the end."""
-    batch: list[str] = []
+    batch: list[AnyStr] = []
     n = 0
     for line in lines:
         batch.append(line)
         n += 1
         if n % WRITE_ROWS == 0:
-            batch.append("")  # the line end of the last line
+            batch.append(end[:0])  # the line end of the last line
             fh.write(end.join(batch))
             batch.clear()
             if n % PROGRESS_ROWS == 0:
                 yield n
     if batch:
-        batch.append("")
+        batch.append(end[:0])
         fh.write(end.join(batch))
     yield n
 
 
 def _joined_row(row: tuple[Any, ...], names: list[int]) -> list[Any]:
-    """``row`` with its lists of names (stored JSON) joined with 、 for one cell each."""
+    """``row`` with its lists of names (stored JSON) joined with 、 for one cell each, as UTF-8 bytes."""
     values = list(row)
     for i in names:
         if values[i] is not None:
-            values[i] = _joined_names(values[i])
+            values[i] = _joined_names_utf8(values[i])
     return values
 
 
@@ -392,9 +405,14 @@ def export_file(rows: Iterable[Any], fmt: str, columns: list[str], output: str, 
                 n = progress(write_parquet(rows, part, columns))
             elif fmt == "xlsx":
                 n = progress(write_xlsx(rows, part, columns, stats))
+            elif fmt == "csv":
+                with open(part, "wb") as out:
+                    if excel:
+                        out.write(codecs.BOM_UTF8)
+                    n = progress(write_csv(rows, out, columns))
             else:
-                with open(part, "w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
-                    n = progress(write_csv(rows, fh, columns) if fmt == "csv" else write_jsonl(rows, fh, columns))
+                with open(part, "w", encoding="utf-8", newline="") as fh:
+                    n = progress(write_jsonl(rows, fh, columns))
         finally:
             _close(rows)
         if special:
@@ -421,11 +439,16 @@ def export_stdout(rows: Iterable[Any], fmt: str, columns: list[str], *, excel: b
     """Write CSV or JSON lines to standard output and flush it; a failed write raises OSError (a closed pipe:
     BrokenPipeError), for :func:`pipe_safe` to report."""
     try:
-        out = sys.stdout
-        if excel:
-            out.write("\ufeff")
-        n = _drain(write_csv(rows, out, columns) if fmt == "csv" else write_jsonl(rows, out, columns))
-        out.flush()
+        if fmt == "csv":  # UTF-8 bytes, past the text layer (flushed first, so nothing it holds comes after)
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+            if excel:
+                out.write(codecs.BOM_UTF8)
+            n = _drain(write_csv(rows, out, columns))
+            out.flush()
+        else:
+            n = _drain(write_jsonl(rows, sys.stdout, columns))
+            sys.stdout.flush()
     finally:
         _close(rows)
     return n

@@ -56,6 +56,7 @@ ARTICLE_COLUMNS = (
 EDITION_COLUMNS = ("edition_date", "page_no", "page_name", "kicker", "subtitle", "position")
 STORED_COLUMNS = (*ARTICLE_COLUMNS, *EDITION_COLUMNS)
 JSON_COLUMNS = ("authors", "editors", "images", "extractor", "position")
+INTEGER_COLUMNS = ("run_id",)  # the one column of articles not declared TEXT
 # columns one can read and export: the stored ones, the url of the earliest copy, and the publish day
 READ_COLUMNS = (*ARTICLE_COLUMNS, "duplicate_of", "day", *EDITION_COLUMNS)
 RUN_STATUSES = ("running", "finished", "degraded", "interrupted", "failed")
@@ -1264,13 +1265,18 @@ class Dataset:
 
     def iter_article_tuples(self, *, site: str | None = None, since: str | None = None, until: str | None = None,
                             query: str | None = None, columns: Sequence[str] = ARTICLE_COLUMNS, dedupe: bool = False,
-                            edition: EditionFilter | None = None) -> Iterator[tuple[Any, ...]]:
-        """Like :meth:`iter_articles`, as tuples in ``columns`` order with JSON columns as stored (fastest)."""
+                            edition: EditionFilter | None = None, utf8: bool = False) -> Iterator[tuple[Any, ...]]:
+        """Like :meth:`iter_articles`, as tuples in ``columns`` order with JSON columns as stored (fastest).
+
+        ``utf8``: text comes as the stored UTF-8 bytes instead of ``str`` (``run_id`` stays an int, NULL None),
+        for a writer that writes UTF-8 anyway: decoding the text was half the time of reading a row (issue 16).
+        """
         bad = [c for c in columns if c not in READ_COLUMNS]
         if bad:
             raise StorageError(f"unknown column {bad[0]!r} (columns: {', '.join(READ_COLUMNS)})")
         where, params, _ = self._filters(site, since, until, query, dedupe=dedupe, edition=edition)
-        cols = ", ".join(f"articles.{c}" for c in columns)
+        cols = ", ".join(f"articles.{c}" if not utf8 or c in INTEGER_COLUMNS else f"CAST(articles.{c} AS BLOB)"
+                         for c in columns)
         with _fts_errors(query):
             rows = self.conn.execute(
                 f"SELECT {cols} FROM articles{where} ORDER BY articles.site, articles.published_at, articles.url",

@@ -120,9 +120,9 @@ def test_csv_export_streams_in_constant_memory(tmp_path):
                                  "published_at": "2024-01-01", "authors": ["王长波", "李四"]} for i in range(n)], 1)
         with Dataset(db) as ds:
             tracemalloc.start()
-            with open(tmp_path / f"m{n}.csv", "w", encoding="utf-8", newline="") as fh:
-                for _ in write_csv(ds.iter_article_tuples(columns=["url", "title", "body", "authors"]), fh,
-                                   ["url", "title", "body", "authors"]):
+            with open(tmp_path / f"m{n}.csv", "wb") as fh:
+                for _ in write_csv(ds.iter_article_tuples(columns=["url", "title", "body", "authors"], utf8=True),
+                                   fh, ["url", "title", "body", "authors"]):
                     pass
             size = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()

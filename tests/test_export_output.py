@@ -358,14 +358,30 @@ def reference_jsonl(rows: list[tuple[Any, ...]], columns: list[str]) -> str:
                          ids=["all", "reversed", "two", "one-text", "one-list"])
 def test_csv_and_jsonl_writers_write_what_csv_and_json_dumps_write(n, columns):
     rows = [tuple(r[COLUMNS.index(c)] for c in columns) for r in awkward_rows(n)]
-    for write, reference in ((write_csv, reference_csv), (write_jsonl, reference_jsonl)):
-        fh = io.StringIO(newline="")
-        counts = list(write(iter(rows), fh, columns))
-        assert fh.getvalue() == reference(rows, columns), write.__name__
+    fh = io.StringIO(newline="")
+    counts = list(write_jsonl(iter(rows), fh, columns))
+    assert fh.getvalue() == reference_jsonl(rows, columns)
+    assert counts[-1] == n and counts == sorted(counts)
+    # CSV: UTF-8 bytes, from text as str or as the stored UTF-8 bytes (Dataset.iter_article_tuples(utf8=True))
+    utf8 = [tuple(v.encode() if isinstance(v, str) else v for v in row) for row in rows]
+    for given in (rows, utf8):
+        out = io.BytesIO()
+        counts = list(write_csv(iter(given), out, columns))
+        assert out.getvalue() == reference_csv(rows, columns).encode()
         assert counts[-1] == n and counts == sorted(counts)
 
 
-class CountingFile(io.StringIO):
+class CountingFile(io.BytesIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, data: Any) -> int:
+        self.writes += 1
+        return super().write(data)
+
+
+class CountingText(io.StringIO):
     def __init__(self) -> None:
         super().__init__(newline="")
         self.writes = 0
@@ -378,7 +394,7 @@ class CountingFile(io.StringIO):
 @pytest.mark.parametrize("write", [write_csv, write_jsonl], ids=["csv", "jsonl"])
 def test_writers_send_rows_to_the_file_in_batches_not_one_by_one(write):
     """Per-row writes (csv.writer.writerow, fh.write per JSON line) were half the export's time."""
-    fh = CountingFile()
+    fh: CountingFile | CountingText = CountingFile() if write is write_csv else CountingText()
     list(write(iter(awkward_rows(2500)), fh, COLUMNS))
     assert fh.writes <= 2500 // WRITE_ROWS + 2, fh.writes  # the header, then one write per WRITE_ROWS rows
     assert len(fh.getvalue().splitlines()) > 2500

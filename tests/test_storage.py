@@ -12,6 +12,8 @@ import pytest
 
 from linfen_crawler.storage import (
     _CJK_RANGES,
+    INTEGER_COLUMNS,
+    READ_COLUMNS,
     SCHEMA_VERSION,
     Dataset,
     StorageError,
@@ -97,6 +99,26 @@ def test_filters_and_streaming(ds):
     assert row == {"url": "c", "authors": ["王长波"]}
     with pytest.raises(StorageError, match="unknown column"):
         list(ds.iter_articles(columns=("url", "nope")))
+
+
+def test_utf8_tuples_are_the_stored_bytes_of_the_same_rows(ds):
+    """iter_article_tuples(utf8=True) (the CSV export's read) gives every text column as its UTF-8 bytes and
+    everything else as the str read gives it; run_id, the one column not declared TEXT, stays a number."""
+    ds.upsert_articles([art("a", body="null\x00byte 临汾 😀", images=[{"url": "x.jpg", "caption": "图"}]),
+                        art("b", title="", section=None, authors=[])], 3)
+    conn = ds.conn
+    declared = {name: kind for _, name, kind, *_ in conn.execute("PRAGMA table_xinfo(articles)")}
+    assert {c for c in READ_COLUMNS if declared[c] != "TEXT"} == set(INTEGER_COLUMNS) == {"run_id"}
+    text = list(ds.iter_article_tuples(columns=READ_COLUMNS))
+    raw = list(ds.iter_article_tuples(columns=READ_COLUMNS, utf8=True))
+    assert len(raw) == len(text) == 2
+    for as_str, as_bytes in zip(text, raw, strict=True):
+        for column, s, b in zip(READ_COLUMNS, as_str, as_bytes, strict=True):
+            if isinstance(s, str):
+                assert isinstance(b, bytes) and b.decode() == s, column
+            else:
+                assert b == s and not isinstance(b, bytes), column
+    assert raw[0][READ_COLUMNS.index("run_id")] == 3 and raw[1][READ_COLUMNS.index("section")] is None
 
 
 def test_runs_and_interrupted_detection(ds):

@@ -197,8 +197,9 @@ def export_cmd(fmt: str, site: str | None, since: str | None, until: str | None,
                 rows: Iterator[Any] = _noting_runs(ds, fmt, query, cols, flt, runs)
             elif fmt == "parquet":
                 rows = ds.iter_articles(query=query, columns=cols, **flt)
-            else:  # csv, jsonl, xlsx: tuples, JSON columns as stored (the writers convert them)
-                rows = ds.iter_article_tuples(query=query, columns=cols, **flt)
+            else:  # csv, jsonl, xlsx: tuples, JSON columns as stored (the writers convert them); CSV's text as
+                # the stored UTF-8 bytes, which it writes as they are
+                rows = ds.iter_article_tuples(query=query, columns=cols, utf8=fmt == "csv", **flt)
             if output == "-":
                 n = export_stdout(rows, fmt, cols, excel=excel)
             else:
@@ -239,7 +240,7 @@ def _noting_runs(ds: Dataset, fmt: str, query: str | None, cols: list[str], flt:
             runs.add(rec.pop("run_id") if extra else rec["run_id"])
             yield rec
     else:
-        for row in ds.iter_article_tuples(query=query, columns=wanted, **flt):
+        for row in ds.iter_article_tuples(query=query, columns=wanted, utf8=fmt == "csv", **flt):
             runs.add(row[at])
             yield row[:at] if extra else row
 
