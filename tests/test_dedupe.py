@@ -437,3 +437,19 @@ def test_keys_an_older_version_wrote_into_article_lsh_are_added_to_the_filter(tm
         conn.close()
         ds.upsert_articles([art("copy", "本报讯 " + body, "2021-07-22")], 1)
         assert dup_map(ds)["copy"] == "old"
+
+
+def test_a_missing_filter_row_is_made_again_from_article_lsh(tmp_path, monkeypatch):
+    """Migration 13 makes the filter's row; should it be gone (deleted by hand), the next writer makes the
+    filter again from article_lsh instead of looking up nothing, and copies are still linked."""
+    monkeypatch.setattr(storage, "LSH_RECENT_KEYS", 40)
+    bodies = stories(4, seed=13)
+    with Dataset(tmp_path / "t.db") as ds:
+        ds.upsert_articles([art(f"o{i}", body, "2021-07-21") for i, body in enumerate(bodies)], 1)
+        assert keys_in(ds, "article_lsh") and not keys_in(ds, "article_lsh_recent")
+        with ds.conn:
+            ds.conn.execute("DELETE FROM article_lsh_filter")
+    with Dataset(tmp_path / "t.db") as ds:
+        ds.upsert_articles([art(f"c{i}", "本报讯 " + body, "2021-07-22") for i, body in enumerate(bodies)], 2)
+        assert {u: d for u, d in dup_map(ds).items() if d} == {f"c{i}": f"o{i}" for i in range(4)}
+        assert ds.conn.execute("SELECT keys FROM article_lsh_filter WHERE id = 1").fetchone()[0] >= 4 * 16
