@@ -169,7 +169,8 @@ def test_analyst_commands_load_neither_scrapy_twisted_nor_distributed(small_db, 
 # issue 16: what search, stats and export start with. numpy (dedupe's hashing), pandas (which sqlite-utils imports
 # when it is installed) and lxml/re2 (profiles) cost 0.6 s together; these commands use none of them.
 ANALYST_NEVER = (*CRAWL_ONLY, "numpy", "pandas", "sqlite_utils", "lxml", "re2", "pyarrow", "matplotlib", "datasette",
-                 "xlsxwriter", "linfen_crawler.profiles", "linfen_crawler.extract", "linfen_crawler.report")
+                 "xlsxwriter", "linfen_crawler.profiles", "linfen_crawler.extract", "linfen_crawler.report",
+                 "tempfile", "bz2", "lzma")  # tempfile brings shutil, bz2 and lzma: 11 ms (XLSX and serve need it)
 
 
 @pytest.mark.parametrize("args", [
