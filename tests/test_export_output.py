@@ -28,7 +28,15 @@ from conftest import REPO, rows
 from lxml import etree
 
 from linfen_crawler.cli import main
-from linfen_crawler.output import EXPORT_COLUMNS, LIST_SEPARATOR, NAME_LISTS, WRITE_ROWS, write_csv, write_jsonl
+from linfen_crawler.output import (
+    EXPORT_COLUMNS,
+    LIST_SEPARATOR,
+    NAME_LISTS,
+    WRITE_ROWS,
+    export_stdout,
+    write_csv,
+    write_jsonl,
+)
 from linfen_crawler.storage import JSON_COLUMNS, Dataset
 
 BODY = "临汾新闻网讯 市委召开会议，部署冬季清洁取暖工作。\n会议要求各县区落实责任。"
@@ -313,7 +321,8 @@ def test_xlsx_is_not_for_standard_output(db):
 # -- issue 16: fast writers, the same bytes ------------------------------------------------------------
 COLUMNS = ["url", "title", "published_at", "authors", "editors", "body", "images", "run_id", "extractor"]
 AWKWARD = ['say "临汾"', "a,b", "two\nlines", "cr\rhere", "crlf\r\nend", "", " lead and trail ", "tab\tin",
-           "\u2028para", "'single'", "尧都区", '"', ",", "\n", "😀 emoji", "back\\slash", "ctrl\x01x", "null\x00byte"]
+           "\u2028para", "'single'", "尧都区", '"', ",", "\n", "😀 emoji", "back\\slash", "ctrl\x01x", "null\x00byte",
+           "长" * 60, "长" * 60 + ",尾", '"' + "长" * 60, "长" * 60 + "\r"]  # past output.SHORT_FIELD bytes too
 
 
 def awkward_rows(n: int) -> list[tuple[Any, ...]]:
@@ -369,6 +378,46 @@ def test_csv_and_jsonl_writers_write_what_csv_and_json_dumps_write(n, columns):
         counts = list(write_csv(iter(given), out, columns))
         assert out.getvalue() == reference_csv(rows, columns).encode()
         assert counts[-1] == n and counts == sorted(counts)
+
+
+def test_csv_to_standard_output_is_the_files_bytes(tmp_path, monkeypatch):
+    """CSV goes to standard output's binary buffer (the text layer flushed first): the same bytes as the file,
+    the BOM of --excel first, from a process, under click's runner and to a text-only stdout."""
+    db = make_dataset(tmp_path / "news.db")
+    out = tmp_path / "a.csv"
+    args = ["export", "--db", str(db), "--excel", "--no-meta"]
+    assert CliRunner().invoke(main, [*args, "-o", str(out)], catch_exceptions=False).exit_code == 0
+    written = out.read_bytes()
+    assert written.startswith(b"\xef\xbb\xbfurl,") and written.count(b"\r\n") > 60
+    proc = subprocess.run([sys.executable, "-m", "linfen_crawler.cli", *args, "-o", "-"], capture_output=True,
+                          cwd=REPO, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == written
+    assert CliRunner().invoke(main, [*args, "-o", "-"], catch_exceptions=False).stdout_bytes == written
+    text = io.StringIO()  # contextlib.redirect_stdout to a StringIO has no binary buffer
+    monkeypatch.setattr(sys, "stdout", text)
+    with Dataset(db, create=False) as ds:
+        export_stdout(ds.iter_article_tuples(columns=list(EXPORT_COLUMNS), utf8=True), "csv", list(EXPORT_COLUMNS),
+                      excel=True)
+    assert text.getvalue().encode() == written
+
+
+@pytest.mark.parametrize(("fmt", "utf8"), [("csv", True), ("jsonl", False), ("xlsx", False)])
+def test_only_csv_reads_the_text_as_utf8_bytes(tmp_path, monkeypatch, fmt, utf8):
+    """CSV writes the stored bytes as they are; JSON lines and XLSX need the text decoded."""
+    db = make_dataset(tmp_path / "news.db")
+    asked: list[bool] = []
+    real = Dataset.iter_article_tuples
+
+    def tuples(self: Dataset, *args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("utf8", False))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Dataset, "iter_article_tuples", tuples)
+    for meta in ("--meta", "--no-meta"):  # the sidecar's reader notes the runs on the way
+        result = CliRunner().invoke(main, ["export", "--db", str(db), "--format", fmt, meta, "--force",
+                                           "-o", str(tmp_path / f"out.{fmt}")], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert asked == [utf8, utf8]
 
 
 class CountingFile(io.BytesIO):

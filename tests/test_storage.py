@@ -12,6 +12,7 @@ import pytest
 
 from linfen_crawler.storage import (
     _CJK_RANGES,
+    EDITION_COLUMNS,
     INTEGER_COLUMNS,
     READ_COLUMNS,
     SCHEMA_VERSION,
@@ -107,6 +108,9 @@ def test_utf8_tuples_are_the_stored_bytes_of_the_same_rows(ds):
     ds.upsert_articles([art("a", body="null\x00byte 临汾 😀", images=[{"url": "x.jpg", "caption": "图"}]),
                         art("b", title="", section=None, authors=[])], 3)
     conn = ds.conn
+    with conn:  # every column holds a value in one row: a copy, an e-paper page (issue 17)
+        conn.execute("UPDATE articles SET duplicate_of = 'b', edition_date = '2024-03-05', page_no = 3, "
+                     "page_name = '要闻', kicker = '引题', subtitle = '副题', position = '{\"x\": 1}' WHERE url = 'a'")
     declared = {name: kind for _, name, kind, *_ in conn.execute("PRAGMA table_xinfo(articles)")}
     assert {c for c in READ_COLUMNS if declared[c] != "TEXT"} == set(INTEGER_COLUMNS) == {"run_id"}
     text = list(ds.iter_article_tuples(columns=READ_COLUMNS))
@@ -119,6 +123,23 @@ def test_utf8_tuples_are_the_stored_bytes_of_the_same_rows(ds):
             else:
                 assert b == s and not isinstance(b, bytes), column
     assert raw[0][READ_COLUMNS.index("run_id")] == 3 and raw[1][READ_COLUMNS.index("section")] is None
+    filled = ("duplicate_of", "day", *EDITION_COLUMNS)
+    assert None not in [raw[0][READ_COLUMNS.index(c)] for c in filled] and raw[0][READ_COLUMNS.index("page_no")] == b"3"
+
+
+def test_utf8_tuples_of_a_utf16_file_come_as_text(tmp_path):
+    """A file made with another text encoding (PRAGMA encoding, set before the first table): its bytes are not
+    UTF-8, so the text comes as str, which the CSV writer encodes."""
+    conn = sqlite3.connect(tmp_path / "u.db")
+    conn.execute("PRAGMA encoding = 'UTF-16le'")
+    conn.execute("CREATE TABLE made (x)")  # the encoding is fixed by the first write
+    conn.execute("DROP TABLE made")
+    conn.close()
+    with Dataset(tmp_path / "u.db") as d:
+        d.upsert_articles([art("a")], 1)
+        assert d.conn.execute("PRAGMA encoding").fetchone()[0] == "UTF-16le"
+        (row,) = d.iter_article_tuples(columns=("url", "title"), utf8=True)
+        assert row == ("a", "临汾市召开转型发展推进会")
 
 
 def test_runs_and_interrupted_detection(ds):
