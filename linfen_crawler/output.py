@@ -99,6 +99,7 @@ def csv_value(column: str, value: Any) -> Any:
 
 @functools.lru_cache(maxsize=8192)  # author and editor lists repeat a lot: decode each distinct one once
 def _joined_names(raw: str | bytes) -> str:
+    """A stored list of names (JSON, as str or UTF-8 bytes) as one cell's text."""
     return str(csv_value("authors", json.loads(raw)))
 
 
@@ -108,12 +109,6 @@ def _cell(column: str, raw: Any) -> Any:
     if raw is None or column not in NAME_LISTS:
         return raw
     return _joined_names(raw)
-
-
-@functools.lru_cache(maxsize=8192)
-def _joined_names_utf8(raw: str | bytes) -> bytes:
-    """A stored list of names (JSON, as str or UTF-8 bytes) as one CSV cell's UTF-8 bytes (cached)."""
-    return str(csv_value("authors", json.loads(raw))).encode()
 
 
 _NEEDS_QUOTES = re.compile(rb'[",\r\n]').search  # for short fields: one C call where find() would take four
@@ -189,7 +184,7 @@ def _joined_row(row: tuple[Any, ...], names: list[int]) -> list[Any]:
     values = list(row)
     for i in names:
         if values[i] is not None:
-            values[i] = _joined_names_utf8(values[i])
+            values[i] = _joined_names(values[i]).encode()
     return values
 
 

@@ -443,10 +443,27 @@ def _article_sketches(conn: sqlite3.Connection) -> None:
         conn.executemany("INSERT INTO article_sketch (article, sketch) VALUES (?, ?)", [s for s in sketches if s[1]])
 
 
-def _lsh_filter(conn: sqlite3.Connection) -> None:
-    """Migration 13 (issue 16): the Bloom filter of the keys already in ``article_lsh``
-    (:func:`_rebuild_lsh_filter`; 16 s for 1.1 million articles)."""
-    _rebuild_lsh_filter(conn)
+def _rebuild_lsh_filter(cur: sqlite3.Cursor | sqlite3.Connection) -> _KeyFilter:
+    """Make ``article_lsh_filter`` again from every key in ``article_lsh`` (migration 13, 16 s for 1.1 million
+    articles; `linfen dedupe`; a move that would leave fewer than :data:`LSH_FILTER_BITS_PER_KEY` bits a key):
+    a power of two of bits, at least that many a key and a quarter more (8 to 16 a key; 32 MB at a million
+    articles). Returns the writer's copy of what it stored."""
+    import numpy as np
+
+    count = cur.execute("SELECT count(*) FROM article_lsh").fetchone()[0]
+    bits = LSH_FILTER_MIN_BITS
+    while bits < count * LSH_FILTER_BITS_PER_KEY * 5 // 4:
+        bits *= 2
+    row = cur.execute("SELECT generation FROM article_lsh_filter WHERE id = 1").fetchone()
+    flt = _KeyFilter()
+    flt.generation = row[0] if row else 0
+    flt.bits = np.zeros(bits // 8, dtype=np.uint8)
+    flt.max_article = cur.execute("SELECT coalesce(max(article), 0) FROM article_lsh").fetchone()[0]
+    rows = cur.execute("SELECT key FROM article_lsh")
+    while chunk := rows.fetchmany(1 << 16):
+        flt.add(np.fromiter((k for (k,) in chunk), dtype=np.int64, count=len(chunk)))
+    flt.save(cur)
+    return flt
 
 
 def _edition_columns(conn: sqlite3.Connection) -> None:
@@ -460,7 +477,7 @@ def _edition_columns(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS articles_site_edition ON articles(site, edition_date)")
 
 
-_MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
+_MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], object]]] = {
     1: (
         """CREATE TABLE articles (
             url TEXT PRIMARY KEY, site TEXT NOT NULL, site_name TEXT, section TEXT, title TEXT,
@@ -553,7 +570,7 @@ _MIGRATIONS: dict[int, Sequence[str | Callable[[sqlite3.Connection], None]]] = {
         """CREATE TABLE IF NOT EXISTS article_lsh_filter (
             id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL, keys INTEGER NOT NULL,
             max_article INTEGER NOT NULL, bits BLOB NOT NULL)""",
-        _lsh_filter,
+        _rebuild_lsh_filter,
     ),
 }
 
@@ -681,27 +698,6 @@ class _KeyFilter:
         self.generation = (self.generation or 0) + 1
         cur.execute("INSERT OR REPLACE INTO article_lsh_filter (id, generation, keys, max_article, bits) "
                     "VALUES (1, ?, ?, ?, ?)", (self.generation, self.keys, self.max_article, self.bits.tobytes()))
-
-
-def _rebuild_lsh_filter(cur: sqlite3.Cursor | sqlite3.Connection) -> None:
-    """Make ``article_lsh_filter`` again from every key in ``article_lsh`` (migration 13, `linfen dedupe`,
-    and a move that would leave fewer than :data:`LSH_FILTER_BITS_PER_KEY` bits a key): a power of two of
-    bits, at least that many a key and a quarter more (8 to 16 a key; 32 MB at a million articles)."""
-    import numpy as np
-
-    count = cur.execute("SELECT count(*) FROM article_lsh").fetchone()[0]
-    bits = LSH_FILTER_MIN_BITS
-    while bits < count * LSH_FILTER_BITS_PER_KEY * 5 // 4:
-        bits *= 2
-    row = cur.execute("SELECT generation FROM article_lsh_filter WHERE id = 1").fetchone()
-    flt = _KeyFilter()
-    flt.generation = row[0] if row else 0
-    flt.bits = np.zeros(bits // 8, dtype=np.uint8)
-    flt.max_article = cur.execute("SELECT coalesce(max(article), 0) FROM article_lsh").fetchone()[0]
-    rows = cur.execute("SELECT key FROM article_lsh")
-    while chunk := rows.fetchmany(1 << 16):
-        flt.add(np.fromiter((k for (k,) in chunk), dtype=np.int64, count=len(chunk)))
-    flt.save(cur)
 
 
 def _seq_range(cur: sqlite3.Cursor) -> tuple[int | None, int | None]:
@@ -940,8 +936,7 @@ class Dataset:
             self._move_recent_keys(cur)
             cur.execute("COMMIT")
         except BaseException:
-            self._recent.reset()  # it may hold keys of the rolled-back rows
-            self._filter = None  # ... and this, bits of a rolled-back move
+            self._forget_keys()
             if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
                 cur.execute("ROLLBACK")
             raise
@@ -1020,9 +1015,7 @@ class Dataset:
         average), so a crowded band rarely hides it.
         """
         one = f"SELECT * FROM (SELECT article FROM article_lsh WHERE key = ? AND article != ? LIMIT {LSH_PER_KEY})"
-        if self._filter is None:  # called outside upsert_articles and dedupe_all (tests)
-            self._sync_keys(cur)
-        assert self._filter is not None
+        assert self._filter is not None  # synced at the start of the write (_sync_keys)
         probed = self._filter.holding(keys)
         recent = self._recent.find(keys, rowid)
         if not probed and not recent:
@@ -1048,6 +1041,12 @@ class Dataset:
         self._filter.sync(cur)
         self._recent.sync(cur)
 
+    def _forget_keys(self) -> None:
+        """After a rollback: the copies may hold keys of rolled-back rows and bits of a rolled-back move; the
+        next write reads both again."""
+        self._recent.reset()
+        self._filter = None
+
     def _move_recent_keys(self, cur: sqlite3.Cursor) -> None:
         """Move ``article_lsh_recent`` into ``article_lsh`` in key order once it holds :data:`LSH_RECENT_KEYS`
         (inside the caller's transaction); in any case, note that this writer's copy holds every row."""
@@ -1063,8 +1062,8 @@ class Dataset:
                         "SELECT key, article FROM article_lsh_recent ORDER BY key, article")
             cur.execute("DELETE FROM article_lsh_recent")
             if (flt.keys + len(moved)) * LSH_FILTER_BITS_PER_KEY > len(flt.bits) * 8:
-                _rebuild_lsh_filter(cur)  # twice the size, from article_lsh (which holds the moved keys now)
-                flt.sync(cur)
+                # twice the size, from article_lsh (which holds the moved keys now)
+                self._filter = _rebuild_lsh_filter(cur)
             else:
                 flt.add(moved)
                 flt.max_article = max(flt.max_article, newest)
@@ -1098,9 +1097,7 @@ class Dataset:
             cur.execute("DELETE FROM article_lsh_recent")
             cur.execute("DELETE FROM article_sketch")
             self._recent.reset()
-            _rebuild_lsh_filter(cur)  # empty, at its smallest
-            self._filter = _KeyFilter()
-            self._filter.sync(cur)
+            self._filter = _rebuild_lsh_filter(cur)  # empty, at its smallest
             cur.execute("UPDATE articles SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL")
             n = compared = 0
             # a second connection streams the articles (WAL: it reads the snapshot before this transaction)
@@ -1120,8 +1117,7 @@ class Dataset:
                 "SELECT count(DISTINCT duplicate_of), count(duplicate_of) FROM articles").fetchone()
             cur.execute("COMMIT")
         except BaseException:
-            self._recent.reset()
-            self._filter = None
+            self._forget_keys()
             if self.conn.in_transaction:  # not after SQLite rolled back itself (a full disk, issue 15)
                 cur.execute("ROLLBACK")
             raise
